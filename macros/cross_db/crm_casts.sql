@@ -1,0 +1,78 @@
+{#
+    Parsing of raw text values. Raw columns arrive as text (or are cast to text first) and are
+    parsed here; a value that does not parse gives null, never an error, so that the staging
+    models can turn it into a reject or a finding. Dispatched: engines differ in their
+    "try cast" and timestamp parsing.
+#}
+
+{% macro crm_try_cast(expr, data_type) -%}
+    {{ return(adapter.dispatch('crm_try_cast', 'crm_metrics')(expr, data_type)) }}
+{%- endmacro %}
+
+{% macro default__crm_try_cast(expr, data_type) -%}
+    try_cast({{ expr }} as {{ data_type }})
+{%- endmacro %}
+
+{% macro postgres__crm_try_cast(expr, data_type) -%}
+    {%- set t = data_type | lower -%}
+    {%- if t in ('bigint', 'integer', 'int') -%}
+        case when {{ expr }} ~ '^\s*[+-]?[0-9]+(\.0*)?\s*$' then cast(cast({{ expr }} as numeric) as {{ data_type }}) end
+    {%- elif t in ('double', 'double precision', 'float') or t.startswith('decimal') or t.startswith('numeric') -%}
+        case when {{ expr }} ~ '^\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\s*$' then cast({{ expr }} as {{ 'double precision' if t == 'double' else data_type }}) end
+    {%- elif t == 'date' -%}
+        case when {{ expr }} ~ '^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}' then cast(substr(trim({{ expr }}), 1, 10) as date) end
+    {%- elif t == 'timestamp' -%}
+        case when {{ expr }} ~ '^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?\s*$' then cast({{ expr }} as timestamp) end
+    {%- else -%}
+        cast({{ expr }} as {{ data_type }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- A timestamp in UTC: values with an offset (`+02:00`, `Z`) are converted, others taken as UTC. -#}
+{% macro crm_parse_timestamp(expr) -%}
+    {{ return(adapter.dispatch('crm_parse_timestamp', 'crm_metrics')(expr)) }}
+{%- endmacro %}
+
+{% macro default__crm_parse_timestamp(expr) -%}
+    {{ crm_metrics.crm_try_cast(expr, 'timestamp') }}
+{%- endmacro %}
+
+{% macro duckdb__crm_parse_timestamp(expr) -%}
+    case
+        when regexp_matches({{ expr }}, '([+-][0-9]{2}:?[0-9]{2}|Z)$')
+            then cast(timezone('UTC', try_cast({{ expr }} as timestamptz)) as timestamp)
+        else try_cast({{ expr }} as timestamp)
+    end
+{%- endmacro %}
+
+{% macro crm_parse_date(expr) -%}
+    coalesce(
+        {{ crm_metrics.crm_try_cast(expr, 'date') }},
+        cast({{ crm_metrics.crm_parse_timestamp(expr) }} as date)
+    )
+{%- endmacro %}
+
+{% macro crm_parse_boolean(expr) -%}
+    case
+        when lower({{ expr }}) in ('true', 't', '1', 'yes', 'y') then true
+        when lower({{ expr }}) in ('false', 'f', '0', 'no', 'n') then false
+    end
+{%- endmacro %}
+
+{#- Decimal numbers are parsed to double; money is rounded to cents when converted. -#}
+{% macro crm_parse_number(expr) -%}
+    {{ crm_metrics.crm_try_cast(expr, 'double') }}
+{%- endmacro %}
+
+{% macro crm_parse_integer(expr) -%}
+    {{ crm_metrics.crm_try_cast(expr, 'bigint') }}
+{%- endmacro %}
+
+{#- The data type of money in the reporting currency, in every fact and mart. -#}
+{% macro crm_money_type() -%}
+    decimal(18, 2)
+{%- endmacro %}
+
+{% macro crm_money(expr) -%}
+    cast(round({{ expr }}, 2) as {{ crm_metrics.crm_money_type() }})
+{%- endmacro %}

@@ -1,0 +1,74 @@
+{#
+    on-run-start: when var `raw_dir` is set, load the folder's `<table>.parquet` or `<table>.csv`
+    files into schema `raw_files` with DuckDB's native readers (every column as text for CSV), one
+    table per contract table. A table without a file is dropped from `raw_files` (so a previous
+    load never lingers) and staged as an empty stand-in when optional; a required table without a
+    file, or with an empty file, fails the run with a message naming it.
+#}
+{% macro crm_load_raw_dir() %}
+    {%- set raw_dir = var('raw_dir', none) -%}
+    {%- if raw_dir is none or not execute -%}
+        {{ return('') }}
+    {%- endif -%}
+    {{ return(adapter.dispatch('crm_load_raw_dir', 'crm_metrics')(raw_dir)) }}
+{% endmacro %}
+
+{% macro default__crm_load_raw_dir(raw_dir) %}
+    {{ exceptions.raise_compiler_error(
+        "var raw_dir (loading raw files) is supported on DuckDB only; on "
+        ~ target.type ~ " load the raw tables into a schema and set var raw_schema."
+    ) }}
+{% endmacro %}
+
+{% macro duckdb__crm_load_raw_dir(raw_dir) %}
+    {%- set schema = 'raw_files' -%}
+    {%- set base = (raw_dir | string).rstrip('/') -%}
+    {%- do run_query('create schema if not exists ' ~ schema) -%}
+    {%- for table_name, spec in crm_raw_contract()['tables'].items() -%}
+        {%- set found = namespace(path=none, reader=none, size=none) -%}
+        {%- for ext, reader in [('parquet', 'read_parquet'), ('csv', 'read_csv')] -%}
+            {%- if found.path is none -%}
+                {%- set candidate = base ~ '/' ~ table_name ~ '.' ~ ext -%}
+                {%- set hits = run_query(
+                    'select size from read_blob(' ~ crm_sql_string(candidate) ~ ')'
+                ) if crm_file_exists(candidate) else none -%}
+                {%- if hits is not none and hits.rows | length > 0 -%}
+                    {%- set found.path = candidate -%}
+                    {%- set found.reader = reader -%}
+                    {%- set found.size = hits.rows[0][0] -%}
+                {%- endif -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- set target_table = schema ~ '.' ~ adapter.quote(table_name) -%}
+        {%- if found.path is none or found.size == 0 -%}
+            {%- if spec['required'] -%}
+                {{ exceptions.raise_compiler_error(
+                    "Raw table '" ~ table_name ~ "' is required: "
+                    ~ (("file " ~ found.path ~ " is empty") if found.path else
+                       ("no " ~ table_name ~ ".csv or " ~ table_name ~ ".parquet in " ~ base))
+                    ~ ". See contract/raw_schema.yml for its columns."
+                ) }}
+            {%- endif -%}
+            {%- do run_query('drop table if exists ' ~ target_table) -%}
+        {%- else -%}
+            {%- if found.reader == 'read_csv' -%}
+                {%- set read = "read_csv(" ~ crm_sql_string(found.path)
+                    ~ ", header = true, all_varchar = true, auto_detect = true)" -%}
+            {%- else -%}
+                {%- set read = "read_parquet(" ~ crm_sql_string(found.path) ~ ")" -%}
+            {%- endif -%}
+            {%- do run_query('create or replace table ' ~ target_table ~ ' as select * from ' ~ read) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return('') }}
+{% endmacro %}
+
+{%- macro crm_file_exists(path) -%}
+    {%- set hits = run_query('select count(*) from glob(' ~ crm_sql_string(path) ~ ')') -%}
+    {{ return(hits.rows[0][0] > 0) }}
+{%- endmacro -%}
+
+{#- A SQL string literal for any text value: single quotes doubled, so a path cannot inject SQL. -#}
+{%- macro crm_sql_string(value) -%}
+    '{{ (value | string).replace("'", "''") }}'
+{%- endmacro -%}

@@ -1,0 +1,280 @@
+"""The raw input contract (contract/raw_schema.yml) and the files rendered from it.
+
+The YAML file is the one place a raw table or column is declared. dbt cannot read arbitrary
+files, so the dbt-side artefacts (source declarations, seed column types and a macro holding the
+contract for the staging and validation SQL) are rendered from it by `render_all` and committed;
+`python/tests/test_contract.py` fails when they are stale.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+CONTRACT_PATH = PROJECT_DIR / "contract" / "raw_schema.yml"
+
+COLUMN_TYPES = ("text", "integer", "decimal", "boolean", "date", "timestamp")
+GENERATED_HEADER = (
+    "# Generated from contract/raw_schema.yml by `crm-metrics contract render`: do not edit.\n"
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    required: bool = False
+    enum: tuple[str, ...] | None = None
+    default: str | None = None
+    non_negative: bool = False
+    references: str | None = None
+    on_orphan: str | None = None
+    pii: bool = False
+
+    @property
+    def orphan_outcome(self) -> str | None:
+        """`reject` or `null`: what a value missing from the referenced table does."""
+        if self.references is None:
+            return None
+        return self.on_orphan or ("reject" if self.required else "null")
+
+    @property
+    def enum_fallback(self) -> str | None:
+        """Value an out-of-enum raw value is normalised to."""
+        if self.enum is None:
+            return None
+        for value in self.enum:
+            if value.lower() == "other":
+                return value
+        return "unknown"
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    required: bool
+    description: str
+    key: tuple[str, ...]
+    columns: tuple[Column, ...] = field(default_factory=tuple)
+    reject_rules: tuple[dict, ...] = field(default_factory=tuple)
+    finding_rules: tuple[dict, ...] = field(default_factory=tuple)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(f"{self.name}.{name}")
+
+
+@dataclass(frozen=True)
+class Contract:
+    tables: dict[str, Table]
+
+    @property
+    def table_names(self) -> list[str]:
+        return list(self.tables)
+
+    def __getitem__(self, name: str) -> Table:
+        return self.tables[name]
+
+
+def _parse(raw: dict) -> Contract:
+    tables: dict[str, Table] = {}
+    for name, spec in raw["tables"].items():
+        columns = []
+        for col in spec["columns"]:
+            if col["type"] not in COLUMN_TYPES:
+                raise ValueError(f"contract: {name}.{col['name']} has unknown type {col['type']}")
+            columns.append(
+                Column(
+                    name=col["name"],
+                    type=col["type"],
+                    required=bool(col.get("required", False)),
+                    enum=tuple(col["enum"]) if "enum" in col else None,
+                    default=col.get("default"),
+                    non_negative=bool(col.get("non_negative", False)),
+                    references=col.get("references"),
+                    on_orphan=col.get("on_orphan"),
+                    pii=bool(col.get("pii", False)),
+                )
+            )
+        table = Table(
+            name=name,
+            required=bool(spec["required"]),
+            description=spec["description"],
+            key=tuple(spec["key"]),
+            columns=tuple(columns),
+            reject_rules=tuple(spec.get("reject_rules", ())),
+            finding_rules=tuple(spec.get("finding_rules", ())),
+        )
+        missing_key = set(table.key) - set(table.column_names)
+        if missing_key:
+            raise ValueError(f"contract: {name} key names unknown columns {sorted(missing_key)}")
+        tables[name] = table
+    return Contract(tables=tables)
+
+
+@cache
+def load_contract(path: Path = CONTRACT_PATH) -> Contract:
+    with open(path, encoding="utf-8") as handle:
+        return _parse(yaml.safe_load(handle))
+
+
+# --- rendering -------------------------------------------------------------------------------
+
+_DBT_TYPES = {
+    "text": "varchar",
+    "integer": "bigint",
+    "decimal": "decimal(18, 4)",
+    "boolean": "boolean",
+    "date": "date",
+    "timestamp": "timestamp",
+}
+
+
+def _column_doc(col: Column) -> str:
+    parts = [col.type]
+    if col.required:
+        parts.append("required")
+    if col.enum:
+        parts.append("one of " + ", ".join(col.enum))
+    if col.default:
+        parts.append(f"empty = {col.default}")
+    if col.non_negative:
+        parts.append("not negative")
+    if col.references:
+        parts.append(f"references {col.references}")
+    if col.pii:
+        parts.append("personal data")
+    return "; ".join(parts)
+
+
+def render_sources(contract: Contract) -> str:
+    tables = []
+    for table in contract.tables.values():
+        tables.append(
+            {
+                "name": table.name,
+                "description": f"One row per {table.description}. "
+                + ("Required table." if table.required else "Optional table."),
+                "config": {
+                    "meta": {"required": table.required, "key": list(table.key)},
+                },
+                "columns": [
+                    {
+                        "name": col.name,
+                        "description": _column_doc(col),
+                        **({"config": {"meta": {"pii": True}}} if col.pii else {}),
+                    }
+                    for col in table.columns
+                ],
+            }
+        )
+    doc = {
+        "version": 2,
+        "sources": [
+            {
+                "name": "crm",
+                "description": (
+                    "Raw CRM tables of the input contract (contract/raw_schema.yml). The schema "
+                    "is var `raw_schema`; by default the bundled demo seeds (schema `raw_demo`), "
+                    "or the files of var `raw_dir` loaded into schema `raw_files`."
+                ),
+                "schema": (
+                    "{{ var('raw_schema', 'raw_files' if var('raw_dir', none) else 'raw_demo') }}"
+                ),
+                "tables": tables,
+            }
+        ],
+    }
+    return GENERATED_HEADER + yaml.safe_dump(doc, sort_keys=False, width=100)
+
+
+def render_seeds(contract: Contract) -> str:
+    seeds = []
+    for table in contract.tables.values():
+        seeds.append(
+            {
+                "name": table.name,
+                "description": f"Demo data: one row per {table.description}, loaded as text.",
+                "config": {
+                    "column_types": {name: "varchar" for name in table.column_names},
+                },
+            }
+        )
+    return GENERATED_HEADER + yaml.safe_dump(
+        {"version": 2, "seeds": seeds}, sort_keys=False, width=100
+    )
+
+
+def contract_as_json(contract: Contract) -> dict:
+    return {
+        "tables": {
+            table.name: {
+                "required": table.required,
+                "key": list(table.key),
+                "reject_rules": list(table.reject_rules),
+                "finding_rules": list(table.finding_rules),
+                "columns": [
+                    {
+                        "name": col.name,
+                        "type": col.type,
+                        "required": col.required,
+                        "enum": list(col.enum) if col.enum else None,
+                        "enum_fallback": col.enum_fallback,
+                        "default": col.default,
+                        "non_negative": col.non_negative,
+                        "references": col.references,
+                        "orphan_outcome": col.orphan_outcome,
+                        "pii": col.pii,
+                    }
+                    for col in table.columns
+                ],
+            }
+            for table in contract.tables.values()
+        }
+    }
+
+
+def render_macro(contract: Contract) -> str:
+    payload = json.dumps(contract_as_json(contract), sort_keys=True)
+    return (
+        "{# Generated from contract/raw_schema.yml by `crm-metrics contract render`: "
+        "do not edit. #}\n"
+        "{% macro crm_raw_contract() %}\n"
+        "    {{ return(fromjson(" + json.dumps(payload) + ")) }}\n"
+        "{% endmacro %}\n"
+    )
+
+
+RENDERED = {
+    Path("models/staging/crm/_crm__sources.yml"): render_sources,
+    Path("seeds/_demo__seeds.yml"): render_seeds,
+    Path("macros/generated/crm_raw_contract.sql"): render_macro,
+}
+
+
+def rendered_files(contract: Contract | None = None) -> dict[Path, str]:
+    contract = contract or load_contract()
+    return {path: render(contract) for path, render in RENDERED.items()}
+
+
+def render_all(project_dir: Path = PROJECT_DIR) -> list[Path]:
+    """Write the rendered files; return those whose content changed."""
+    changed = []
+    for rel, text in rendered_files().items():
+        target = project_dir / rel
+        if not target.exists() or target.read_text(encoding="utf-8") != text:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+            changed.append(rel)
+    return changed
