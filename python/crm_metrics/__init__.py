@@ -1,0 +1,30 @@
+"""Sales and revenue metrics from raw CRM data: a dbt project on DuckDB with a thin Python CLI.
+
+Library API (imported lazily, so `import crm_metrics` stays fast):
+
+- `build(database, *, raw_dir=None, select=None, exclude=None, full_refresh=False, vars=None,
+  as_of_date=None, target="duckdb")` runs `dbt build`, returns the node results;
+- `export_marts(database, out_dir, fmt="parquet")` writes the marts and a manifest.json;
+- `generate(out_dir, ...)` writes synthetic raw data;
+- `CrmMetricsError` is raised for every failure the user can act on.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+__all__ = ["CrmMetricsError", "build", "export_marts", "generate"]
+
+_LAZY = {
+    "build": "crm_metrics.runner",
+    "export_marts": "crm_metrics.export",
+    "generate": "crm_metrics.generate",
+    "CrmMetricsError": "crm_metrics.errors",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'crm_metrics' has no attribute {name!r}")

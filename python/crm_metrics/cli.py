@@ -1,0 +1,265 @@
+"""`crm-metrics`: build the dbt project on DuckDB, export the marts, generate demo data.
+
+Exit codes: 0 success, 1 a failure the message explains (`error: ...` on stderr), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+import yaml
+
+from crm_metrics.errors import CrmMetricsError, DbtNodesFailedError
+
+DEFAULT_DATABASE = Path("crm_metrics.duckdb")
+
+
+def _iso_date(text: str) -> str:
+    try:
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be greater than 0")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be greater than 0")
+    return value
+
+
+def parse_vars(text: str | None) -> dict:
+    """`--vars` as YAML or JSON (JSON is YAML); must be a mapping."""
+    if not text:
+        return {}
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise CrmMetricsError(
+            f"--vars is not valid YAML or JSON ({problem}); "
+            "write a mapping such as '{as_of_date: 2024-06-30}'"
+        ) from None
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise CrmMetricsError(
+            f"--vars must be a mapping of var names to values, got {type(value).__name__}; "
+            "write e.g. '{as_of_date: 2024-06-30}'"
+        )
+    return {str(key): val for key, val in value.items()}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="crm-metrics",
+        description="Sales and revenue metrics from raw CRM data (dbt on DuckDB).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    build = commands.add_parser(
+        "build",
+        help="load the raw data and build and test every model (one `dbt build`)",
+        description="Seeds (or --raw-dir files), models and tests in one `dbt build`.",
+    )
+    build.add_argument(
+        "--raw-dir",
+        type=Path,
+        metavar="DIR",
+        help="folder of <table>.csv / <table>.parquet files (contract/raw_schema.yml) to use "
+        "instead of the demo seeds",
+    )
+    build.add_argument(
+        "--database",
+        type=Path,
+        default=DEFAULT_DATABASE,
+        metavar="FILE",
+        help="DuckDB file to build into (default: %(default)s)",
+    )
+    build.add_argument("--select", nargs="+", metavar="SELECTOR", help="dbt node selection")
+    build.add_argument("--exclude", nargs="+", metavar="SELECTOR", help="dbt nodes to leave out")
+    build.add_argument(
+        "--full-refresh", action="store_true", help="rebuild incremental models from scratch"
+    )
+    build.add_argument(
+        "--vars",
+        metavar="YAML_OR_JSON",
+        help="dbt vars, e.g. '{reporting_currency: EUR}' (see README, Vars)",
+    )
+    build.add_argument(
+        "--as-of-date",
+        type=_iso_date,
+        metavar="YYYY-MM-DD",
+        help="'today' for every mart (default: the latest date in the data)",
+    )
+    build.add_argument(
+        "--target", default="duckdb", help="profiles.yml target (default: %(default)s)"
+    )
+    build.set_defaults(func=_cmd_build)
+
+    export = commands.add_parser(
+        "export",
+        help="write the core and marts tables to files plus manifest.json",
+        description="One file per table of schemas core and marts (out/<schema>/<table>.<fmt>) "
+        "and a manifest.json with row counts, columns and the as_of_date.",
+    )
+    export.add_argument(
+        "--database",
+        type=Path,
+        default=DEFAULT_DATABASE,
+        metavar="FILE",
+        help="DuckDB file to read (default: %(default)s)",
+    )
+    export.add_argument(
+        "--out",
+        type=Path,
+        default=Path("out/marts"),
+        metavar="DIR",
+        help="output folder (default: %(default)s)",
+    )
+    export.add_argument("--format", choices=["parquet", "csv"], default="parquet")
+    export.set_defaults(func=_cmd_export)
+
+    generate = commands.add_parser(
+        "generate",
+        help="write synthetic raw CRM data (one file per contract table)",
+        description="Synthetic raw data following contract/raw_schema.yml, for demos and "
+        "benchmarks; build it with `crm-metrics build --raw-dir DIR`.",
+    )
+    generate.add_argument("--out", type=Path, required=True, metavar="DIR")
+    size = generate.add_mutually_exclusive_group()
+    size.add_argument("--opportunities", type=_positive_int, metavar="N")
+    size.add_argument("--scale", type=_positive_float, metavar="X")
+    generate.add_argument("--seed", type=int, metavar="N", help="random seed (reproducible)")
+    generate.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    generate.set_defaults(func=_cmd_generate)
+
+    contract = commands.add_parser(
+        "contract",
+        help="render or check the files generated from contract/raw_schema.yml",
+    )
+    contract_commands = contract.add_subparsers(dest="action", required=True, metavar="ACTION")
+    contract_commands.add_parser(
+        "render", help="rewrite the dbt sources, seed types and contract macro"
+    ).set_defaults(func=_cmd_contract_render)
+    contract_commands.add_parser(
+        "check", help="exit 1 when a rendered file differs from the contract"
+    ).set_defaults(func=_cmd_contract_check)
+    return parser
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from crm_metrics.runner import build, summarize
+
+    variables = parse_vars(args.vars)
+    try:
+        results = build(
+            args.database,
+            raw_dir=args.raw_dir,
+            select=args.select,
+            exclude=args.exclude,
+            full_refresh=args.full_refresh,
+            vars=variables,
+            as_of_date=args.as_of_date,
+            target=args.target,
+        )
+    except DbtNodesFailedError as exc:
+        print(f"\n{summarize(exc.results)}", file=sys.stderr)
+        raise
+    print(f"\n{summarize(results)}")
+    print(f"built {args.database.resolve()}")
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from crm_metrics.export import export_marts
+
+    manifest = export_marts(args.database, args.out, fmt=args.format)
+    print(f"wrote {manifest}")
+    return 0
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from crm_metrics.generate import generate
+
+    options: dict = {"fmt": args.format}
+    if args.opportunities is not None:
+        options["opportunities"] = args.opportunities
+    if args.scale is not None:
+        options["scale"] = args.scale
+    if args.seed is not None:
+        options["seed"] = args.seed
+    result = generate(args.out, **options)
+    print(f"wrote {result if result is not None else args.out}")
+    return 0
+
+
+def _cmd_contract_render(args: argparse.Namespace) -> int:
+    from crm_metrics.contract import render_all
+
+    changed = render_all()
+    for path in changed:
+        print(f"rendered {path}")
+    if not changed:
+        print("rendered files are up to date")
+    return 0
+
+
+def stale_contract_files(project_dir: Path | None = None) -> list[Path]:
+    from crm_metrics.contract import PROJECT_DIR, rendered_files
+
+    root = project_dir or PROJECT_DIR
+    stale = []
+    for rel, text in rendered_files().items():
+        path = root / rel
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            stale.append(rel)
+    return stale
+
+
+def _cmd_contract_check(args: argparse.Namespace) -> int:
+    stale = stale_contract_files()
+    if stale:
+        for path in stale:
+            print(f"stale: {path}", file=sys.stderr)
+        print(
+            "error: files rendered from contract/raw_schema.yml are stale; "
+            "run `crm-metrics contract render` (make contract)",
+            file=sys.stderr,
+        )
+        return 1
+    print("rendered contract files are up to date")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except CrmMetricsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,158 @@
+"""Export the built marts to files: one file per table of the schemas `core` and `marts`.
+
+Layout of `out_dir` (one sub-folder per schema, so equal names in two schemas cannot clash):
+
+    out_dir/manifest.json
+    out_dir/core/<table>.parquet
+    out_dir/marts/<table>.parquet
+
+`manifest.json` holds the absolute DuckDB path (for SQL clients), the build's `as_of_date` (from
+`intermediate.int_as_of_date` when it exists) and per file: relation, path (relative to
+out_dir), format, row_count and columns [{name, type}]. Files listed by a previous manifest in
+the same folder are removed first, so a dropped table does not linger.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from crm_metrics.errors import CrmMetricsError, database_error
+
+EXPORT_SCHEMAS = ("core", "marts")
+FORMATS = {"parquet": "(format parquet)", "csv": "(format csv, header true)"}
+MANIFEST_NAME = "manifest.json"
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+
+
+def quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _file_stem(name: str) -> str:
+    """`name` when it is a plain file name, else a sanitised name plus a hash of the original."""
+    if _SAFE_NAME.match(name):
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name).lstrip(".") + "-" + digest
+
+
+def _inside(path: Path, folder: Path) -> Path:
+    resolved = path.resolve()
+    if not resolved.is_relative_to(folder):
+        raise CrmMetricsError(f"refusing to write {resolved}: outside the output folder {folder}")
+    return resolved
+
+
+def _remove_previous_export(out_dir: Path) -> None:
+    manifest = out_dir / MANIFEST_NAME
+    if not manifest.is_file():
+        return
+    try:
+        files = json.loads(manifest.read_text(encoding="utf-8")).get("files", [])
+    except (ValueError, AttributeError):
+        return
+    for entry in files:
+        if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
+            continue
+        path = (out_dir / entry["path"]).resolve()
+        if path.is_relative_to(out_dir) and path.is_file():
+            path.unlink()
+
+
+def export_marts(database: Path, out_dir: Path, fmt: str = "parquet") -> Path:
+    """Write the tables of `core` and `marts` to `out_dir`; return the manifest's path."""
+    import duckdb
+
+    if fmt not in FORMATS:
+        raise CrmMetricsError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+    database = database.expanduser().resolve()
+    if not database.is_file():
+        raise CrmMetricsError(
+            f"the database {database} does not exist; run `crm-metrics build` first"
+        )
+    out_dir = out_dir.expanduser().resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _remove_previous_export(out_dir)
+
+    try:
+        connection = duckdb.connect(str(database), read_only=True)
+    except duckdb.Error as exc:
+        raise database_error(database, exc) from None
+    try:
+        files = _export_tables(connection, out_dir, fmt)
+        as_of_date = _as_of_date(connection)
+    except duckdb.Error as exc:
+        raise database_error(database, exc) from None
+    finally:
+        connection.close()
+
+    if not files:
+        raise CrmMetricsError(
+            f"the database {database} has no tables in schemas {', '.join(EXPORT_SCHEMAS)}; "
+            "run `crm-metrics build` first"
+        )
+    manifest = {
+        "database": str(database),
+        "as_of_date": as_of_date,
+        "files": files,
+    }
+    manifest_path = out_dir / MANIFEST_NAME
+    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return manifest_path
+
+
+def _export_tables(connection: Any, out_dir: Path, fmt: str) -> list[dict[str, Any]]:
+    relations = connection.execute(
+        "select table_schema, table_name from information_schema.tables "
+        "where table_catalog = current_database() and table_schema in (?, ?) "
+        "order by table_schema, table_name",
+        list(EXPORT_SCHEMAS),
+    ).fetchall()
+    files = []
+    for schema, name in relations:
+        relation = f"{quote_identifier(schema)}.{quote_identifier(name)}"
+        target = _inside(out_dir / schema / f"{_file_stem(name)}.{fmt}", out_dir)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        connection.execute(
+            f"copy (select * from {relation}) to {quote_literal(str(target))} {FORMATS[fmt]}"
+        )
+        (row_count,) = connection.execute(f"select count(*) from {relation}").fetchone()
+        columns = connection.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_catalog = current_database() and table_schema = ? and table_name = ? "
+            "order by ordinal_position",
+            [schema, name],
+        ).fetchall()
+        files.append(
+            {
+                "relation": f"{schema}.{name}",
+                "path": target.relative_to(out_dir).as_posix(),
+                "format": fmt,
+                "row_count": int(row_count),
+                "columns": [{"name": column, "type": dtype} for column, dtype in columns],
+            }
+        )
+    return files
+
+
+def _as_of_date(connection: Any) -> str | None:
+    exists = connection.execute(
+        "select count(*) from information_schema.tables "
+        "where table_catalog = current_database() "
+        "and table_schema = 'intermediate' and table_name = 'int_as_of_date'"
+    ).fetchone()[0]
+    if not exists:
+        return None
+    row = connection.execute("select max(as_of_date) from intermediate.int_as_of_date").fetchone()
+    if row is None or row[0] is None:
+        return None
+    value = row[0]
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)

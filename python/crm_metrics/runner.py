@@ -1,0 +1,255 @@
+"""Run dbt in-process: build the arguments, invoke dbtRunner, turn failures into CrmMetricsError.
+
+dbt's own console output is switched off (`--log-level none`); one progress line per finished
+node is printed from dbt's event callbacks instead, and dbt's full debug log is kept in a
+per-database work folder (see `work_dir`), next to its `target/` folder. Each database file gets
+its own work folder, so concurrent builds of different databases (parallel tests, several
+engineers on one machine) never share dbt's target/ or logs/.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from crm_metrics.errors import CrmMetricsError, DbtNodesFailedError, is_lock_error, lock_error
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+DATABASE_ENV_VAR = "CRM_METRICS_DUCKDB_PATH"
+
+# Statuses of dbt's RunResult that mean the node did not do its job.
+FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
+_STATUS_LABELS = {
+    "success": "OK",
+    "pass": "PASS",
+    "error": "ERROR",
+    "fail": "FAIL",
+    "warn": "WARN",
+    "skipped": "SKIP",
+    "runtime error": "ERROR",
+    "no-op": "NO-OP",
+}
+
+
+@dataclass(frozen=True)
+class NodeResult:
+    name: str
+    status: str
+    message: str | None
+    resource_type: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return self.status in FAILED_STATUSES
+
+
+def work_dir(database: Path) -> Path:
+    """dbt's target/ and logs/ folder for one database file, under the system temp folder."""
+    resolved = database.expanduser().resolve()
+    digest = hashlib.sha256(str(resolved).encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / "crm-metrics" / f"{resolved.stem}-{digest}"
+
+
+@contextmanager
+def _database_env(database: Path) -> Iterator[None]:
+    """Point profiles.yml at `database` for the duration of one invoke."""
+    previous = os.environ.get(DATABASE_ENV_VAR)
+    os.environ[DATABASE_ENV_VAR] = str(database)
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(DATABASE_ENV_VAR, None)
+        else:
+            os.environ[DATABASE_ENV_VAR] = previous
+
+
+class _Progress:
+    """dbtRunner callback printing `[12/140] OK model stg_crm__users (0.1s)` per finished node."""
+
+    def __init__(self, stream: Any = None) -> None:
+        self.stream = stream
+        self.total = 0
+        self.done = 0
+
+    def __call__(self, event: Any) -> None:
+        name = event.info.name
+        if name == "ConcurrencyLine":
+            self.total = int(event.data.node_count)
+        elif name == "NodeFinished":
+            self.done += 1
+            node = event.data.node_info
+            result = event.data.run_result
+            label = _STATUS_LABELS.get(result.status, result.status.upper())
+            total = max(self.total, self.done)
+            line = (
+                f"[{self.done}/{total}] {label} {node.resource_type} {node.node_name} "
+                f"({result.execution_time:.1f}s)"
+            )
+            print(line, file=self.stream or sys.stdout, flush=True)
+
+
+def _one_line(text: str | None) -> str:
+    """dbt's message on one line, without the macro call chain (it is in the log)."""
+    line = " ".join(part.strip() for part in (text or "").splitlines() if part.strip())
+    return line.split(" > in macro ")[0]
+
+
+def dbt_args(
+    command: list[str],
+    *,
+    database: Path,
+    target: str,
+    vars: dict | None,
+    project_dir: Path,
+) -> list[str]:
+    """The full argument list for dbtRunner.invoke (global options after the subcommand)."""
+    folder = work_dir(database)
+    return [
+        *command,
+        "--project-dir",
+        str(project_dir),
+        "--profiles-dir",
+        str(project_dir),
+        "--target",
+        target,
+        "--vars",
+        json.dumps(vars or {}, default=str),
+        "--target-path",
+        str(folder / "target"),
+        "--log-path",
+        str(folder / "logs"),
+        "--log-level",
+        "none",
+        "--log-level-file",
+        "debug",
+        "--no-use-colors",
+        "--no-send-anonymous-usage-stats",
+    ]
+
+
+def run_dbt(
+    command: list[str],
+    *,
+    database: Path,
+    target: str = "duckdb",
+    vars: dict | None = None,
+    project_dir: Path = PROJECT_DIR,
+    progress: bool = True,
+) -> list[NodeResult]:
+    """Invoke `dbt <command>` against the DuckDB file `database`; return one result per node.
+
+    Raises CrmMetricsError naming the failing nodes with dbt's messages when a node fails, or
+    with dbt's message when dbt itself fails (parse error, bad argument, locked database).
+    """
+    from dbt.cli.main import dbtRunner  # slow import: only when dbt is really run
+
+    database = database.expanduser().resolve()
+    callbacks: list[Callable[[Any], None]] = [_Progress()] if progress else []
+    args = dbt_args(command, database=database, target=target, vars=vars, project_dir=project_dir)
+    log_file = work_dir(database) / "logs" / "dbt.log"
+    with _database_env(database):
+        outcome = dbtRunner(callbacks=callbacks).invoke(args)
+
+    if outcome.exception is not None:
+        if is_lock_error(outcome.exception):
+            raise lock_error(database, outcome.exception)
+        raise CrmMetricsError(
+            f"dbt {command[0]} failed: {_one_line(str(outcome.exception))} (log: {log_file})"
+        )
+
+    results = [
+        NodeResult(
+            name=result.node.name,
+            status=str(result.status),
+            message=result.message,
+            resource_type=str(result.node.resource_type),
+        )
+        for result in getattr(outcome.result, "results", None) or []
+    ]
+    failed = [result for result in results if result.failed]
+    for result in failed:
+        if is_lock_error(result.message or ""):
+            raise lock_error(database, result.message or "")
+    if failed or not outcome.success:
+        lines = [
+            f"dbt {command[0]} failed: {len(failed)} node(s) failed (log: {log_file})",
+            *(
+                f"  {result.resource_type} {result.name}: {_one_line(result.message)}"
+                for result in failed
+            ),
+        ]
+        raise DbtNodesFailedError("\n".join(lines), results)
+    return results
+
+
+def build(
+    database: Path,
+    *,
+    raw_dir: Path | None = None,
+    select: list[str] | None = None,
+    exclude: list[str] | None = None,
+    full_refresh: bool = False,
+    vars: dict | None = None,
+    as_of_date: str | None = None,
+    target: str = "duckdb",
+    progress: bool = True,
+    project_dir: Path = PROJECT_DIR,
+) -> list[NodeResult]:
+    """Seeds, models and tests in one `dbt build`.
+
+    With `raw_dir` the raw tables are read from that folder's files (var `raw_dir`) and the
+    demo seeds are left out.
+    """
+    all_vars = dict(vars or {})
+    command = ["build"]
+    if raw_dir is not None:
+        raw_dir = raw_dir.expanduser().resolve()
+        if not raw_dir.is_dir():
+            raise CrmMetricsError(
+                f"--raw-dir {raw_dir} is not a folder; pass a folder of <table>.csv or "
+                "<table>.parquet files (see contract/raw_schema.yml)"
+            )
+        all_vars["raw_dir"] = str(raw_dir)
+        command += ["--exclude-resource-type", "seed"]
+    if as_of_date is not None:
+        all_vars["as_of_date"] = as_of_date
+    if select:
+        command += ["--select", *select]
+    if exclude:
+        command += ["--exclude", *exclude]
+    if full_refresh:
+        command.append("--full-refresh")
+    return run_dbt(
+        command,
+        database=database,
+        target=target,
+        vars=all_vars,
+        project_dir=project_dir,
+        progress=progress,
+    )
+
+
+def summarize(results: list[NodeResult]) -> str:
+    """One line: models built/failed/skipped, seeds loaded/failed, tests passed/failed/warned."""
+
+    def count(kinds: tuple[str, ...], statuses: frozenset[str] | set[str]) -> int:
+        return sum(r.resource_type in kinds and r.status in statuses for r in results)
+
+    tests = ("test", "unit_test")
+    return (
+        f"models: {count(('model',), {'success'})} built, "
+        f"{count(('model',), FAILED_STATUSES)} failed, {count(('model',), {'skipped'})} skipped; "
+        f"seeds: {count(('seed',), {'success'})} loaded, "
+        f"{count(('seed',), FAILED_STATUSES)} failed; "
+        f"tests: {count(tests, {'pass'})} passed, {count(tests, FAILED_STATUSES)} failed, "
+        f"{count(tests, {'warn'})} warnings, {count(tests, {'skipped'})} skipped"
+    )
