@@ -141,7 +141,8 @@ select * from final
             else '{{ col['enum_fallback'] }}'
         end
     {%- elif t == 'text' -%}
-        {%- if col['default'] -%} coalesce({{ expr }}, '{{ col['default'] }}') {%- else -%} {{ expr }} {%- endif -%}
+        {%- set value = 'upper(' ~ expr ~ ')' if col['upper'] else expr -%}
+        {%- if col['default'] -%} coalesce({{ value }}, '{{ col['default'] }}') {%- else -%} {{ value }} {%- endif -%}
     {%- elif t == 'boolean' -%}
         {{ crm_parse_boolean(expr) }}
     {%- elif t == 'date' -%}

@@ -32,6 +32,7 @@ class Column:
     enum: tuple[str, ...] | None = None
     default: str | None = None
     non_negative: bool = False
+    upper: bool = False
     references: str | None = None
     on_orphan: str | None = None
     pii: bool = False
@@ -102,6 +103,7 @@ def _parse(raw: dict) -> Contract:
                     enum=tuple(col["enum"]) if "enum" in col else None,
                     default=col.get("default"),
                     non_negative=bool(col.get("non_negative", False)),
+                    upper=bool(col.get("upper", False)),
                     references=col.get("references"),
                     on_orphan=col.get("on_orphan"),
                     pii=bool(col.get("pii", False)),
@@ -233,6 +235,7 @@ def contract_as_json(contract: Contract) -> dict:
                         "enum_fallback": col.enum_fallback,
                         "default": col.default,
                         "non_negative": col.non_negative,
+                        "upper": col.upper,
                         "references": col.references,
                         "orphan_outcome": col.orphan_outcome,
                         "pii": col.pii,

@@ -1,0 +1,1 @@
+{{ crm_rejects('exchange_rates') }}

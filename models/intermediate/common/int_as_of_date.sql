@@ -1,0 +1,69 @@
+{#
+    "Today" for every mart, in one row. var `as_of_date` when set, else the date of the latest
+    accepted history changed_at, activity activity_at, lead created_at or subscription
+    start_date. first_data_date (the earliest of the same) starts the date dimension.
+#}
+with
+
+history as (
+    select changed_at as event_at
+    from {{ ref('int_opportunity_history_validated') }}
+    where reject_reason is null
+),
+
+opportunities as (
+    select created_at as event_at
+    from {{ ref('int_opportunities_validated') }}
+    where reject_reason is null
+),
+
+activities as (
+    select activity_at as event_at
+    from {{ ref('int_activities_validated') }}
+    where reject_reason is null
+),
+
+leads as (
+    select created_at as event_at
+    from {{ ref('int_leads_validated') }}
+    where reject_reason is null
+),
+
+subscriptions as (
+    select cast(start_date as timestamp) as event_at
+    from {{ ref('int_subscriptions_validated') }}
+    where reject_reason is null
+),
+
+events as (
+    select event_at from history
+    union all
+    select event_at from opportunities
+    union all
+    select event_at from activities
+    union all
+    select event_at from leads
+    union all
+    select event_at from subscriptions
+),
+
+bounds as (
+    select
+        cast(min(event_at) as date) as first_data_date,
+        cast(max(event_at) as date) as latest_data_date
+    from events
+),
+
+final as (
+    select
+        {%- if var('as_of_date', none) %}
+        cast('{{ var("as_of_date") }}' as date) as as_of_date,
+        {%- else %}
+        latest_data_date as as_of_date,
+        {%- endif %}
+        first_data_date,
+        latest_data_date
+    from bounds
+)
+
+select * from final

@@ -1,0 +1,206 @@
+{{ config(
+    materialized='table',
+    post_hook="{{ crm_assert_rates(this, 'opportunity_history', 'opportunity_id', 'currency_code', 'changed_at', 'amount_local', 'rate_to_reporting') }}"
+) }}
+
+{#
+    The state of every deal after each of its history rows: one row per accepted history row,
+    valid from changed_at until the next row's changed_at (valid_to, null for the last row).
+    The state of a deal at an instant T ("after all rows with changed_at < T") is the row with
+    changed_at < T and (valid_to >= T or valid_to is null).
+
+    Rules (raw contract, "Rules for reading history"): rows ordered by changed_at (file order
+    means nothing); a deal without history gets one synthetic row at created_at with its current
+    stage, amount and close date; null amount or close_date carries the last non-null value
+    forward; amounts convert to the reporting currency at the rate of the changed_at date; rows
+    after the as-of date are the future and are left out. A push is a row whose close_date is
+    later than the previous row's while both rows are open; an amount change likewise (both open).
+#}
+with
+
+as_of as (
+    select as_of_date from {{ ref('int_as_of_date') }}
+),
+
+opportunities as (
+    select opportunity_id, created_at, stage_name, amount, close_date, currency_code
+    from {{ ref('int_opportunities_validated') }}
+    where reject_reason is null
+),
+
+history as (
+    select opportunity_id, changed_at, stage_name, amount, close_date
+    from {{ ref('int_opportunity_history_validated') }}
+    where reject_reason is null
+),
+
+stages as (
+    select stage_name, stage_order, is_closed, is_won
+    from {{ ref('int_stages_validated') }}
+    where reject_reason is null
+),
+
+exchange_rates as (
+    select currency_code, valid_from, valid_to, rate_to_reporting
+    from {{ ref('int_exchange_rates') }}
+),
+
+deals_with_history as (
+    select distinct opportunity_id from history
+),
+
+synthetic_history as (
+    select
+        opportunities.opportunity_id,
+        opportunities.created_at as changed_at,
+        opportunities.stage_name,
+        opportunities.amount,
+        opportunities.close_date
+    from opportunities
+    left join deals_with_history
+        on opportunities.opportunity_id = deals_with_history.opportunity_id
+    where deals_with_history.opportunity_id is null
+),
+
+all_history as (
+    select *, false as is_synthetic from history
+    union all
+    select *, true as is_synthetic from synthetic_history
+),
+
+in_window as (
+    select all_history.*
+    from all_history
+    cross join as_of
+    where all_history.changed_at < {{ dbt.dateadd('day', 1, 'as_of.as_of_date') }}
+),
+
+carry_groups as (
+    select
+        *,
+        count(amount) over (
+            partition by opportunity_id order by changed_at
+            rows between unbounded preceding and current row
+        ) as amount_group,
+        count(close_date) over (
+            partition by opportunity_id order by changed_at
+            rows between unbounded preceding and current row
+        ) as close_date_group
+    from in_window
+),
+
+carried_forward as (
+    select
+        opportunity_id,
+        changed_at,
+        stage_name,
+        is_synthetic,
+        max(amount) over (partition by opportunity_id, amount_group) as amount_local,
+        max(close_date) over (partition by opportunity_id, close_date_group) as close_date
+    from carry_groups
+),
+
+converted as (
+    select
+        carried_forward.*,
+        stages.stage_order,
+        case
+            when stages.is_won then 'won'
+            when stages.is_closed then 'lost'
+            else 'open'
+        end as state,
+        coalesce(opportunities.currency_code, '{{ var("reporting_currency") }}') as currency_code,
+        exchange_rates.rate_to_reporting,
+        {{ crm_money('carried_forward.amount_local * exchange_rates.rate_to_reporting') }} as amount
+    from carried_forward
+    inner join opportunities
+        on carried_forward.opportunity_id = opportunities.opportunity_id
+    inner join stages
+        on carried_forward.stage_name = stages.stage_name
+    left join exchange_rates
+        on
+            coalesce(opportunities.currency_code, '{{ var("reporting_currency") }}')
+            = exchange_rates.currency_code
+            and cast(carried_forward.changed_at as date) >= exchange_rates.valid_from
+            and (
+                cast(carried_forward.changed_at as date) < exchange_rates.valid_to
+                or exchange_rates.valid_to is null
+            )
+),
+
+sequenced as (
+    select
+        *,
+        row_number() over (
+            partition by opportunity_id order by changed_at
+        ) as history_sequence,
+        lead(changed_at) over (
+            partition by opportunity_id order by changed_at
+        ) as valid_to,
+        lag(stage_name) over (
+            partition by opportunity_id order by changed_at
+        ) as previous_stage_name,
+        lag(state) over (partition by opportunity_id order by changed_at) as previous_state,
+        lag(amount) over (partition by opportunity_id order by changed_at) as previous_amount,
+        lag(close_date) over (
+            partition by opportunity_id order by changed_at
+        ) as previous_close_date
+    from converted
+),
+
+flagged as (
+    select
+        *,
+        previous_state is null as is_creation,
+        previous_state is null or stage_name <> previous_stage_name as is_stage_entry,
+        coalesce(previous_state = 'open' and state = 'open' and close_date > previous_close_date, false)
+            as is_push,
+        coalesce(
+            previous_state = 'open' and state = 'open'
+            and (
+                amount <> previous_amount
+                or (amount is null and previous_amount is not null)
+                or (amount is not null and previous_amount is null)
+            ),
+            false
+        ) as is_amount_change,
+        coalesce(previous_state in ('won', 'lost') and state = 'open', false) as is_reopen,
+        (previous_state is null or previous_state = 'open') and state in ('won', 'lost')
+            as is_close
+    from sequenced
+),
+
+final as (
+    select
+        opportunity_id,
+        history_sequence,
+        changed_at,
+        valid_to,
+        is_synthetic,
+        stage_name,
+        stage_order,
+        state,
+        state = 'open' as is_open,
+        amount,
+        amount_local,
+        currency_code,
+        rate_to_reporting,
+        close_date,
+        previous_stage_name,
+        previous_state,
+        previous_amount,
+        previous_close_date,
+        is_creation,
+        is_stage_entry,
+        is_push,
+        is_amount_change,
+        is_reopen,
+        is_close,
+        cast(sum(case when is_stage_entry then 1 else 0 end) over (
+            partition by opportunity_id order by changed_at
+            rows between unbounded preceding and current row
+        ) as bigint) as visit_number
+    from flagged
+)
+
+select * from final

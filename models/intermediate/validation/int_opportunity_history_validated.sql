@@ -1,0 +1,1 @@
+{{ crm_validate('opportunity_history') }}

@@ -1,0 +1,3 @@
+{{ config(post_hook="{{ crm_assert_valid_stages(this) }}") }}
+
+{{ crm_validate('stages') }}

@@ -1,0 +1,21 @@
+{#- One row per stage of the pipeline definition, with its state (open, won or lost). -#}
+with
+
+stages as (
+    select stage_name, stage_order, default_probability, is_closed, is_won
+    from {{ ref('int_stages_validated') }}
+    where reject_reason is null
+),
+
+final as (
+    select
+        stage_name,
+        stage_order,
+        default_probability,
+        is_closed,
+        is_won,
+        case when is_won then 'won' when is_closed then 'lost' else 'open' end as state
+    from stages
+)
+
+select * from final
