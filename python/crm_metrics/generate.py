@@ -422,7 +422,15 @@ def _deals(seed: int, n: int, u: dict) -> dict:
     last_close_t[created_won] = created[created_won]
     done = created_won.copy()
     t = created.copy()
-    rows = [(np.arange(n), created.copy(), stage.copy(), amount.copy(), close.copy())]
+    rows = [
+        (
+            np.arange(n, dtype=np.int32),
+            created.copy(),
+            stage.astype(np.int8),
+            amount.copy(),
+            close.astype(np.int32),
+        )
+    ]
     for _step in range(80):
         act = np.flatnonzero(~done)
         if act.size == 0:
@@ -478,7 +486,9 @@ def _deals(seed: int, n: int, u: dict) -> dict:
         done[i_close[~again]] = True
 
         stage[act], close[act], amount[act], t[act] = new_st, new_close, new_amt, nt
-        rows.append((act, nt, new_st, new_amt, new_close))
+        rows.append(
+            (act.astype(np.int32), nt, new_st.astype(np.int8), new_amt, new_close.astype(np.int32))
+        )
 
     h_deal = np.concatenate([r[0] for r in rows])
     h_t = np.concatenate([r[1] for r in rows])
@@ -530,11 +540,10 @@ def _deals(seed: int, n: int, u: dict) -> dict:
 def _accounts(seed: int, d: dict, u: dict, converted_at_by_deal: np.ndarray) -> dict:
     rng = _rng(seed, "accounts")
     n_acc = d["n_acc"]
-    first_deal = np.full(n_acc, -1, dtype=np.int64)
     # deals are sorted by created_at: the first deal of an account is its lowest index
-    idx = np.arange(d["n"])[::-1]
-    first_deal[d["acc"][idx]] = idx
-    has = first_deal >= 0
+    first_deal = np.full(n_acc, d["n"], dtype=np.int64)
+    np.minimum.at(first_deal, d["acc"], np.arange(d["n"]))
+    has = first_deal < d["n"]
     created = _secs("2022-01-01T00:00:00") + (
         rng.random(n_acc) * (T_END - _secs("2022-01-01T00:00:00"))
     ).astype(np.int64)
@@ -590,7 +599,11 @@ def _leads(seed: int, d: dict, u: dict) -> dict:
     )
 
     deal_created = d["created"][conv_deal]
-    c_created = np.maximum(T0, deal_created - (rng.uniform(3, 90, n_conv) * DAY).astype(np.int64))
+    c_created = deal_created - (rng.uniform(3, 90, n_conv) * DAY).astype(np.int64)
+    early = c_created < T0  # keep leads in the data window without piling them up on day one
+    c_created[early] = T0 + (rng.random(int(early.sum())) * (deal_created[early] - T0)).astype(
+        np.int64
+    )
     c_conv = np.maximum(c_created, deal_created - rng.integers(0, 7200, n_conv))
     gap = c_conv - c_created
     c_mql = c_created + (gap * rng.uniform(0.1, 0.4, n_conv)).astype(np.int64)
@@ -1062,11 +1075,14 @@ def generate(
     won = np.flatnonzero(d["stage"] == WON)
     won_month = _month_index(d["closed_at"][won])
     won_usd = d["amount"][won] * rates[d["currency"][won], won_month + 1]
-    hired_month = np.searchsorted(MONTH_DAYS, u["hired_days"], side="left")
+    # month of hire relative to 2023-01 (negative when hired earlier)
+    hired_month = u["hired_days"].astype("datetime64[D]").astype("datetime64[M]").astype(
+        np.int64
+    ) - np.datetime64("2023-01", "M").astype(np.int64)
     months = np.arange(N_MONTHS)
     is_ae = u["role"] == "AE"
     is_sdr = u["role"] == "SDR"
-    active_months = np.clip(N_MONTHS - hired_month, 0, N_MONTHS)
+    active_months = np.clip(N_MONTHS - np.maximum(hired_month, 0), 0, N_MONTHS)
     t_user, t_month, t_metric, t_value = [], [], [], []
     ae_seg = u["segment"]
     quota_base = np.zeros(3)

@@ -235,7 +235,8 @@ def test_history_file_is_unordered() -> None:
 BEHAVIOURS = {
     # sales org
     "roles": "select count(distinct role) = 4 from users where role in ('MANAGER','SDR','AE','SE')",
-    "manager_hierarchy": """select count(*) > 0 from users u join users m on u.manager_id = m.user_id
+    "manager_hierarchy": """select count(*) > 0 from users u
+        join users m on u.manager_id = m.user_id
         join users top on m.manager_id = top.user_id where u.role = 'AE' and m.role = 'MANAGER'""",
     "every_rep_has_manager": """select bool_and(manager_id is not null) from users
         where role in ('AE', 'SDR', 'SE')""",
