@@ -34,7 +34,9 @@ def db() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     for name in CONTRACT.table_names:
         path = DEMO_DIR / f"{name}.csv"
-        con.execute(f"create view raw_{name} as select * from read_csv('{path}', all_varchar=true)")
+        con.execute(
+            f"create table raw_{name} as select * from read_csv('{path}', all_varchar=true)"
+        )
     con.execute("""
         create view users as select * replace (hired_on::date as hired_on) from raw_users;
         create view accounts as select * replace (created_at::timestamp as created_at)
@@ -45,12 +47,12 @@ def db() -> duckdb.DuckDBPyConnection:
             close_date::date as close_date, amount::double as amount,
             is_closed::boolean as is_closed, is_won::boolean as is_won,
             closed_at::timestamp as closed_at) from raw_opportunities;
-        create view hist as
+        create table hist as
             select h.opportunity_id, h.changed_at::timestamp as changed_at, h.stage_name,
                 h.amount::double as amount, h.close_date::date as close_date, s.stage_order,
                 s.is_closed, s.is_won
             from raw_opportunity_history h join stages s using (stage_name);
-        create view path as
+        create table path as
             select *,
                 lag(stage_name) over w as prev_stage, lag(stage_order) over w as prev_order,
                 lag(is_closed) over w as prev_closed, lag(amount) over w as prev_amount,
