@@ -814,6 +814,9 @@ def _subscriptions(seed: int, d: dict) -> dict:
         mrr[active] = np.round(mrr[active] * factor, 2)
         start[active] = nxt
         active = active[cont]
+    if not parts:
+        empty = np.zeros(0, dtype=np.int64)
+        parts.append((empty, empty, empty, empty, np.zeros(0), empty))
     cols = [np.concatenate([p[i] for p in parts]) for i in range(6)]
     o = np.lexsort((cols[2], cols[0]))
     return {

@@ -147,6 +147,21 @@ def test_same_seed_same_bytes_other_seed_other_data(tmp_path: Path) -> None:
         ).read_bytes()
 
 
+def test_parquet_is_deterministic(tmp_path: Path) -> None:
+    generate(tmp_path / "a", opportunities=100, seed=3, fmt="parquet")
+    generate(tmp_path / "b", opportunities=100, seed=3, fmt="parquet")
+    for name in CONTRACT.table_names:
+        a = (tmp_path / "a" / f"{name}.parquet").read_bytes()
+        assert a == (tmp_path / "b" / f"{name}.parquet").read_bytes(), name
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 40])
+def test_tiny_sizes(tmp_path: Path, n: int) -> None:
+    counts = generate(tmp_path, opportunities=n, seed=n)
+    assert counts["opportunities"] == n
+    assert counts["stages"] == 7
+
+
 def test_size_arguments(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         generate(tmp_path, opportunities=10, scale=1.0)
