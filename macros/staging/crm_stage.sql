@@ -21,6 +21,9 @@
 {%- set present = crm_present_columns(src, table_name, spec) -%}
 {%- set key_cols = spec['key'] -%}
 {%- set duplicate_reason = 'ambiguous_order' if table_name == 'opportunity_history' else 'duplicate_key' -%}
+{%- if crm_uses_demo_seeds() %}
+-- depends_on: {{ ref(table_name) }}
+{%- endif %}
 with
 
 source_rows as (
@@ -112,6 +115,12 @@ final as (
 
 select * from final
 {% endmacro %}
+
+
+{#- True when the raw tables are the bundled demo seeds (neither raw_dir nor raw_schema set). -#}
+{% macro crm_uses_demo_seeds() -%}
+    {{ return(var('raw_dir', none) is none and var('raw_schema', none) is none) }}
+{%- endmacro %}
 
 
 {#- The key columns as one text value ('|'-joined, empty for null). -#}

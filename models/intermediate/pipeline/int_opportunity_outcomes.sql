@@ -1,3 +1,5 @@
+{{ config(materialized="table") }}
+
 {#
     One row per deal (accepted, with at least one history row up to the as-of date): its
     current state from its last history row, and what its path adds up to. closed_at of a closed
