@@ -14,6 +14,7 @@ import json
 import os
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -77,6 +78,7 @@ class _Progress:
 
     def __init__(self, stream: Any = None) -> None:
         self.stream = stream
+        self.lock = threading.Lock()
         self.total = 0
         self.done = 0
 
@@ -85,22 +87,41 @@ class _Progress:
         if name == "ConcurrencyLine":
             self.total = int(event.data.node_count)
         elif name == "NodeFinished":
-            self.done += 1
             node = event.data.node_info
             result = event.data.run_result
             label = _STATUS_LABELS.get(result.status, result.status.upper())
-            total = max(self.total, self.done)
-            line = (
-                f"[{self.done}/{total}] {label} {node.resource_type} {node.node_name} "
-                f"({result.execution_time:.1f}s)"
-            )
-            print(line, file=self.stream or sys.stdout, flush=True)
+            with self.lock:  # dbt's worker threads finish nodes concurrently
+                self.done += 1
+                stream = self.stream or sys.stdout
+                stream.write(
+                    f"[{self.done}/{max(self.total, self.done)}] {label} {node.resource_type} "
+                    f"{node.node_name} ({result.execution_time:.1f}s)\n"
+                )
+                stream.flush()
 
 
 def _one_line(text: str | None) -> str:
     """dbt's message on one line, without the macro call chain (it is in the log)."""
     line = " ".join(part.strip() for part in (text or "").splitlines() if part.strip())
     return line.split(" > in macro ")[0]
+
+
+def _close_duckdb() -> None:
+    """Close the database dbt-duckdb keeps open between invokes.
+
+    dbt-duckdb holds its DuckDB connection in a class-level environment that can outlive the
+    invoke (its handle count does not always return to the state that closes it), which keeps
+    the file locked against other processes for as long as this process runs (a test session,
+    a notebook). Closing it here is safe: the next invoke opens a new one.
+    """
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # another adapter (target) without dbt-duckdb
+        return
+    environment = getattr(DuckDBConnectionManager, "_ENV", None)
+    if environment is not None:
+        environment.close()
+    DuckDBConnectionManager.close_all_connections()
 
 
 def dbt_args(
@@ -157,7 +178,10 @@ def run_dbt(
     args = dbt_args(command, database=database, target=target, vars=vars, project_dir=project_dir)
     log_file = work_dir(database) / "logs" / "dbt.log"
     with _database_env(database):
-        outcome = dbtRunner(callbacks=callbacks).invoke(args)
+        try:
+            outcome = dbtRunner(callbacks=callbacks).invoke(args)
+        finally:
+            _close_duckdb()
 
     if outcome.exception is not None:
         if is_lock_error(outcome.exception):
@@ -204,13 +228,13 @@ def build(
     progress: bool = True,
     project_dir: Path = PROJECT_DIR,
 ) -> list[NodeResult]:
-    """Seeds, models and tests in one `dbt build`.
+    """Seeds, then models and tests in one `dbt build`.
 
     With `raw_dir` the raw tables are read from that folder's files (var `raw_dir`) and the
     demo seeds are left out.
     """
     all_vars = dict(vars or {})
-    command = ["build"]
+    command = ["build", "--exclude-resource-type", "seed"]
     if raw_dir is not None:
         raw_dir = raw_dir.expanduser().resolve()
         if not raw_dir.is_dir():
@@ -219,7 +243,6 @@ def build(
                 "<table>.parquet files (see contract/raw_schema.yml)"
             )
         all_vars["raw_dir"] = str(raw_dir)
-        command += ["--exclude-resource-type", "seed"]
     if as_of_date is not None:
         all_vars["as_of_date"] = as_of_date
     if select:
@@ -228,14 +251,24 @@ def build(
         command += ["--exclude", *exclude]
     if full_refresh:
         command.append("--full-refresh")
-    return run_dbt(
-        command,
-        database=database,
-        target=target,
-        vars=all_vars,
-        project_dir=project_dir,
-        progress=progress,
-    )
+    options: dict[str, Any] = {
+        "database": database,
+        "target": target,
+        "vars": all_vars,
+        "project_dir": project_dir,
+        "progress": progress,
+    }
+    seeded: list[NodeResult] = []
+    if raw_dir is None:
+        # The staging models read the raw tables through `source()` and look at their columns
+        # when they compile, so dbt's DAG does not order them after the seeds: load the seeds
+        # first, in their own invoke.
+        seeded = run_dbt(["seed", *(["--full-refresh"] if full_refresh else [])], **options)
+    try:
+        return seeded + run_dbt(command, **options)
+    except DbtNodesFailedError as exc:
+        exc.results = seeded + exc.results
+        raise
 
 
 def summarize(results: list[NodeResult]) -> str:

@@ -2,7 +2,8 @@
 
 - `project_dir`: the dbt project root.
 - `demo_db`: the demo data built ONCE per pytest session into a temporary DuckDB file
-  (`crm_metrics.runner.run_dbt(["build"])`); tests open it read-only, e.g. with `query`.
+  (`crm_metrics.runner.build`, i.e. `dbt seed` then `dbt build`, as `crm-metrics build`);
+  tests open it read-only, e.g. with `query`.
 - `query(db_path, sql, params=None) -> list[tuple]`: module-level helper (`from conftest import
   query`), also available as the fixture `query_db`. Opens read-only and always closes, so
   the file is never left locked.
@@ -19,7 +20,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from crm_metrics.runner import PROJECT_DIR, run_dbt
+from crm_metrics.runner import PROJECT_DIR, build
 
 
 def query(db_path: Path, sql: str, params: list[Any] | None = None) -> list[tuple]:
@@ -38,7 +39,7 @@ def project_dir() -> Path:
 @pytest.fixture(scope="session")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     database = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    run_dbt(["build"], database=database, progress=False)
+    build(database, progress=False)
     yield database
 
 

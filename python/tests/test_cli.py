@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -13,6 +15,19 @@ from crm_metrics.cli import main
 from crm_metrics.contract import load_contract
 
 COMMANDS = [[], ["build"], ["export"], ["generate"], ["contract"], ["contract", "check"]]
+
+
+def assert_not_locked(database: Path) -> None:
+    """Nothing in this process holds the file, and another process can open it read-write.
+
+    (An in-process read-write open would prove nothing: DuckDB reuses this process's open
+    instance of the file. A read-only open fails while a read-write instance is open here.)
+    """
+    duckdb.connect(str(database), read_only=True).close()
+    subprocess.run(
+        [sys.executable, "-c", "import duckdb, sys; duckdb.connect(sys.argv[1]).close()", database],
+        check=True,
+    )
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -88,9 +103,6 @@ def test_export_reports_a_locked_database(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # A lock is per process: hold the file from a child process.
-    import subprocess
-    import sys
-
     database = tmp_path / "locked.duckdb"
     duckdb.connect(str(database)).close()
     holder = subprocess.Popen(
@@ -166,8 +178,7 @@ def test_failing_node_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert "Traceback" not in out + err
     assert "ERROR model int_stages_validated" in out  # progress line
     assert "models: " in err  # summary
-    # dbt-duckdb closed its connection: the file opens read-write.
-    duckdb.connect(str(database)).close()
+    assert_not_locked(database)
 
 
 @pytest.mark.slow
@@ -187,7 +198,7 @@ def test_missing_required_raw_file_is_named(
 
 @pytest.mark.slow
 def test_demo_db_is_not_locked(demo_db: Path) -> None:
-    duckdb.connect(str(demo_db)).close()
+    assert_not_locked(demo_db)
 
 
 @pytest.mark.slow
@@ -217,4 +228,4 @@ def test_export_demo_db(demo_db: Path, tmp_path: Path, capsys: pytest.CaptureFix
             connection.close()
         assert actual == expected
         assert [c["name"] for c in entry["columns"]]
-    duckdb.connect(str(demo_db)).close()
+    assert_not_locked(demo_db)

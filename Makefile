@@ -1,0 +1,56 @@
+# make run   build the demo data into crm_metrics.duckdb and export the marts to out/marts
+# make test  lint (ruff, sqlfluff) and the whole pytest suite
+# make lint  ruff check + format check on python/, sqlfluff on models/
+# make contract  re-render the files generated from contract/raw_schema.yml
+# make clean     remove build outputs (keeps .venv)
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := run
+
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DATABASE ?= crm_metrics.duckdb
+OUT ?= out/marts
+
+.PHONY: run test lint contract clean setup
+
+$(BIN)/python:
+	if command -v python3.11 >/dev/null 2>&1; then python3.11 -m venv $(VENV); \
+	else python3 -m venv $(VENV); fi
+
+# Reinstall only when pyproject.toml is newer than the stamp.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: setup
+	$(BIN)/crm-metrics build --database $(DATABASE)
+	$(BIN)/crm-metrics export --database $(DATABASE) --out $(OUT)
+
+# sqlfluff's dbt templater compiles the models, and the staging models read the raw tables'
+# columns while compiling: lint against a throwaway database holding the demo seeds only.
+lint: setup
+	$(BIN)/ruff check python
+	$(BIN)/ruff format --check python
+	lint_dir=$$(mktemp -d) && trap 'rm -rf "$$lint_dir"' EXIT && \
+	export CRM_METRICS_DUCKDB_PATH="$$lint_dir/lint.duckdb" && \
+	$(BIN)/crm-metrics build --database "$$CRM_METRICS_DUCKDB_PATH" --select 'resource_type:seed' \
+		>/dev/null && \
+	$(BIN)/sqlfluff lint models
+
+# pytest exits 5 when it collects no tests: that is a failure here too.
+test: lint
+	status=0; $(BIN)/pytest || status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; \
+	exit $$status
+
+contract: setup
+	$(BIN)/crm-metrics contract render
+
+clean:
+	rm -rf target logs out dbt_packages .pytest_cache .ruff_cache
+	rm -f $(DATABASE) $(DATABASE).wal
