@@ -218,6 +218,186 @@ def render_seeds(contract: Contract) -> str:
     )
 
 
+_STAGED_TYPES = {
+    "text": "varchar",
+    "integer": "bigint",
+    "decimal": "double",
+    "boolean": "boolean",
+    "date": "date",
+    "timestamp": "timestamp",
+}
+
+
+def render_staging_models(contract: Contract) -> str:
+    models = []
+    for table in contract.tables.values():
+        key = ", ".join(table.key)
+        columns = [
+            {
+                "name": col.name,
+                "description": f"Parsed {_STAGED_TYPES[col.type]} ({_column_doc(col)}).",
+                **({"config": {"meta": {"pii": True}}} if col.pii else {}),
+            }
+            for col in table.columns
+        ]
+        columns += [
+            {
+                "name": "dq_row_key",
+                "description": f"The key ({key}) as text, '|'-joined; for messages and findings.",
+            },
+            {
+                "name": "reject_reason",
+                "description": (
+                    "Why the row cannot be used, from checks within this table (missing or "
+                    "unparseable required value, negative required amount, contract rule, "
+                    "duplicate key, exact duplicate, ambiguous history order); null when usable."
+                ),
+                "data_tests": [
+                    {
+                        "accepted_values": {
+                            "arguments": {
+                                "values": [
+                                    "duplicate_key",
+                                    "exact_duplicate",
+                                    "ambiguous_order",
+                                    *[r["reason"] for r in table.reject_rules],
+                                ]
+                            },
+                            "config": {
+                                "where": "reject_reason not like 'missing_required:%'"
+                                " and reject_reason not like 'unparseable:%'"
+                                " and reject_reason not like 'negative_value:%'"
+                            },
+                        }
+                    }
+                ],
+            },
+        ]
+        columns += [
+            {
+                "name": f"raw_{col.name}",
+                "description": f"Raw {col.name} as text, untouched.",
+                **({"config": {"meta": {"pii": True}}} if col.pii else {}),
+            }
+            for col in table.columns
+        ]
+        models.append(
+            {
+                "name": f"stg_crm__{table.name}",
+                "description": (
+                    f"One row per raw {table.name} row (one per {table.description}), nothing "
+                    "dropped: contract columns parsed, trimmed and normalised, plus the in-table "
+                    "reject_reason and the raw text of every column. Built by macro crm_stage."
+                ),
+                "columns": columns,
+            }
+        )
+    return GENERATED_HEADER + yaml.safe_dump(
+        {"version": 2, "models": models}, sort_keys=False, width=100
+    )
+
+
+def render_rejects_models(contract: Contract) -> str:
+    models = []
+    for table in contract.tables.values():
+        columns = [
+            {
+                "name": col.name,
+                "description": f"Raw {col.name} as text, untouched.",
+                **({"config": {"meta": {"pii": True}}} if col.pii else {}),
+            }
+            for col in table.columns
+        ]
+        columns += [
+            {
+                "name": "dq_row_key",
+                "description": "The row's key as text ('|'-joined), as in dq_findings.row_key.",
+            },
+            {
+                "name": "reject_reason",
+                "description": (
+                    "Why the row was rejected: missing_required:<col>, unparseable:<col>, "
+                    "negative_value:<col>, duplicate_key, exact_duplicate, ambiguous_order, "
+                    "orphan:<col>, unknown_stage, parent_rejected, or a contract rule."
+                ),
+                "data_tests": ["not_null"],
+            },
+        ]
+        models.append(
+            {
+                "name": f"dq_{table.name}_rejects",
+                "description": (
+                    f"One row per rejected raw {table.name} row, with its raw columns as text "
+                    "and the reason. Rejected rows are left out of everything downstream; rows "
+                    "that depend on them are rejected too (parent_rejected)."
+                ),
+                "columns": columns,
+            }
+        )
+    return GENERATED_HEADER + yaml.safe_dump(
+        {"version": 2, "models": models}, sort_keys=False, width=100
+    )
+
+
+def render_validated_models(contract: Contract) -> str:
+    models = []
+    for table in contract.tables.values():
+        refs = [col for col in table.columns if col.references]
+        columns = [
+            {"name": col.name, "description": f"Parsed value ({_column_doc(col)})."}
+            for col in table.columns
+        ]
+        columns += [
+            {"name": "dq_row_key", "description": "The key as text ('|'-joined)."},
+            {
+                "name": "reject_reason",
+                "description": (
+                    "The staging reason, else the first failing reference check "
+                    "(orphan:<col>, unknown_stage, parent_rejected); null when accepted."
+                ),
+            },
+        ]
+        columns += [
+            {
+                "name": f"dq_orphan_{col.name}",
+                "description": (
+                    f"orphan or parent_rejected when {col.name} did not resolve to an accepted "
+                    f"{col.references} (the value is nulled and listed in dq_findings)."
+                ),
+            }
+            for col in refs
+            if col.orphan_outcome == "null"
+        ]
+        columns += [
+            {"name": f"raw_{col.name}", "description": f"Raw {col.name} as text."}
+            for col in table.columns
+        ]
+        checks = ", ".join(f"{c.name} → {c.references} ({c.orphan_outcome})" for c in refs)
+        models.append(
+            {
+                "name": f"int_{table.name}_validated",
+                "description": (
+                    f"One row per raw {table.name} row with its final reject_reason after the "
+                    f"cross-table checks ({checks or 'none'}). Accepted rows: reject_reason is "
+                    "null. Built by macro crm_validate; materialised as a table because many "
+                    "models read it."
+                ),
+                "data_tests": [
+                    {
+                        "unique_combination_of_columns": {
+                            "arguments": {"combination_of_columns": list(table.key)},
+                            "config": {"where": "reject_reason is null"},
+                        }
+                    }
+                ],
+                "columns": columns,
+            }
+        )
+    return GENERATED_HEADER + yaml.safe_dump(
+        {"version": 2, "models": models}, sort_keys=False, width=100, allow_unicode=True
+    )
+
+
 def contract_as_json(contract: Contract) -> dict:
     return {
         "tables": {
@@ -263,6 +443,9 @@ RENDERED = {
     Path("models/staging/crm/_crm__sources.yml"): render_sources,
     Path("seeds/_demo__seeds.yml"): render_seeds,
     Path("macros/generated/crm_raw_contract.sql"): render_macro,
+    Path("models/staging/crm/_crm__models.yml"): render_staging_models,
+    Path("models/data_quality/_data_quality__rejects.yml"): render_rejects_models,
+    Path("models/intermediate/validation/_validation__models.yml"): render_validated_models,
 }
 
 
