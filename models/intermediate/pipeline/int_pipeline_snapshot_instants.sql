@@ -1,0 +1,53 @@
+{#
+    One row per instant at which the pipeline is replayed: the start of every month from the
+    first month with deal history to the as-of month (kind `month_start`, forecasting that
+    month), and the end of the as-of day (kind `as_of`, forecasting from "today"). period_month
+    is the month whose bookings the snapshot forecasts.
+#}
+with
+
+as_of as (
+    select as_of_date from {{ ref('int_as_of_date') }}
+),
+
+states as (
+    select changed_at from {{ ref('int_opportunity_states') }}
+),
+
+bounds as (
+    select
+        cast({{ dbt.date_trunc('month', 'min(states.changed_at)') }} as date) as first_month,
+        max(as_of.as_of_date) as as_of_date
+    from states
+    cross join as_of
+    having count(*) > 0
+),
+
+days as (
+    {{ crm_date_series('bounds', 'first_month', 'as_of_date') }}
+),
+
+month_starts as (
+    select
+        cast(date_day as timestamp) as snapshot_at,
+        'month_start' as snapshot_kind,
+        date_day as period_month
+    from days
+    where date_day = cast({{ dbt.date_trunc('month', 'date_day') }} as date)
+),
+
+as_of_end as (
+    select
+        cast({{ dbt.dateadd('day', 1, 'as_of_date') }} as timestamp) as snapshot_at,
+        'as_of' as snapshot_kind,
+        cast({{ dbt.date_trunc('month', 'as_of_date') }} as date) as period_month
+    from bounds
+),
+
+final as (
+    select * from month_starts
+    union all
+    select * from as_of_end
+)
+
+select * from final

@@ -1,0 +1,127 @@
+{#
+    One row per deal open at the end of the as-of date, with its risk flags.
+    See _pipeline__forecast__models.yml.
+#}
+with
+
+as_of as (
+    select as_of_date from {{ ref('int_as_of_date') }}
+),
+
+opportunities as (
+    select
+        opportunity_id,
+        owner_id,
+        outcome,
+        current_stage,
+        amount,
+        close_date,
+        close_date_push_count
+    from {{ ref('fct_opportunities') }}
+),
+
+stage_spans as (
+    select opportunity_id, stage_name, entered_at, exited_at, days_in_stage, outcome
+    from {{ ref('fct_opportunity_stage_spans') }}
+),
+
+won_days_per_deal_stage as (
+    select opportunity_id, stage_name, sum(days_in_stage) as days_in_stage
+    from stage_spans
+    where outcome = 'won' and exited_at is not null
+    group by 1, 2
+),
+
+avg_won_days_per_stage as (
+    select stage_name, avg(days_in_stage) as avg_won_days_in_stage
+    from won_days_per_deal_stage
+    group by 1
+),
+
+avg_won_amount as (
+    select avg(amount) as avg_won_amount
+    from opportunities
+    where outcome = 'won'
+),
+
+current_visits as (
+    select opportunity_id, entered_at
+    from stage_spans
+    where exited_at is null
+),
+
+open_deals as (
+    select
+        opportunities.opportunity_id,
+        opportunities.owner_id,
+        opportunities.current_stage as stage_name,
+        opportunities.amount,
+        opportunities.close_date,
+        opportunities.close_date_push_count,
+        {{ dbt.datediff('as_of.as_of_date', 'opportunities.close_date', 'day') }}
+            as days_to_close_date,
+        {{ crm_days_between(
+            'current_visits.entered_at',
+            'cast(' ~ dbt.dateadd('day', 1, 'as_of.as_of_date') ~ ' as timestamp)'
+        ) }} as days_in_current_stage,
+        avg_won_days_per_stage.avg_won_days_in_stage,
+        avg_won_amount.avg_won_amount
+    from opportunities
+    cross join as_of
+    cross join avg_won_amount
+    left join current_visits
+        on opportunities.opportunity_id = current_visits.opportunity_id
+    left join avg_won_days_per_stage
+        on opportunities.current_stage = avg_won_days_per_stage.stage_name
+    where opportunities.outcome = 'open'
+),
+
+ratios as (
+    select
+        *,
+        days_in_current_stage / nullif(avg_won_days_in_stage, 0) as stage_age_ratio,
+        amount / nullif(avg_won_amount, 0) as size_ratio
+    from open_deals
+),
+
+flagged as (
+    select
+        *,
+        coalesce(close_date_push_count >= {{ var('many_pushes_threshold') }}, false)
+            as is_many_pushes,
+        coalesce(stage_age_ratio >= {{ var('stalled_ratio_threshold') }}, false) as is_stalled,
+        coalesce(size_ratio >= {{ var('oversized_ratio_threshold') }}, false) as is_oversized,
+        coalesce(
+            days_to_close_date >= 0 and days_to_close_date <= {{ var('closing_soon_days') }},
+            false
+        ) as is_closing_soon
+    from ratios
+),
+
+final as (
+    select
+        opportunity_id,
+        owner_id,
+        stage_name,
+        amount,
+        close_date,
+        cast(days_to_close_date as integer) as days_to_close_date,
+        cast(close_date_push_count as bigint) as close_date_push_count,
+        cast(days_in_current_stage as double) as days_in_current_stage,
+        cast(avg_won_days_in_stage as double) as avg_won_days_in_stage,
+        cast(stage_age_ratio as double) as stage_age_ratio,
+        cast(size_ratio as double) as size_ratio,
+        is_many_pushes,
+        is_stalled,
+        is_oversized,
+        is_closing_soon,
+        cast(
+            case when is_many_pushes then 1 else 0 end
+            + case when is_stalled then 1 else 0 end
+            + case when is_oversized then 1 else 0 end
+            as integer
+        ) as risk_score
+    from flagged
+)
+
+select * from final

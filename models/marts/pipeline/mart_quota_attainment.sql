@@ -1,0 +1,180 @@
+{#
+    One row per owner_id × period_month where the owner has a bookings quota (a targets row with
+    metric bookings_amount) or bookings (a won deal by final closed_at). Quotas after the as-of
+    month are kept, so next months' coverage shows; bookings there are 0.
+
+    pipeline_coverage = open_pipeline_amount / coverage_remaining_amount, both measured at
+    coverage_measured_at:
+      - a past month at its start (state after history rows before the first day): the
+        coverage the rep went into the month with; nothing was booked yet, so the remaining
+        amount is the whole quota;
+      - the as-of month and later months at the end of the as-of date (now), against
+        remaining_to_quota.
+    Open pipeline = the owner's deals open at that instant whose close_date (at that instant)
+    falls in the month; deals already overdue then roll into the month being measured (past
+    months and the as-of month, as in mart_forecast), never into later months.
+#}
+with
+
+targets as (
+    select user_id, period_month, target_value
+    from {{ ref('int_targets_validated') }}
+    where
+        reject_reason is null
+        and metric = 'bookings_amount'
+        and user_id is not null
+),
+
+opportunities as (
+    select opportunity_id, owner_id, outcome, closed_at, amount
+    from {{ ref('fct_opportunities') }}
+),
+
+opportunity_states as (
+    select opportunity_id, changed_at, valid_to, amount, close_date
+    from {{ ref('int_opportunity_states') }}
+    where is_open
+),
+
+dim_users as (
+    select user_id, team
+    from {{ ref('dim_users') }}
+),
+
+as_of as (
+    select
+        as_of_date,
+        cast({{ dbt.date_trunc('month', 'as_of_date') }} as date) as as_of_month,
+        cast({{ dbt.dateadd('day', 1, 'as_of_date') }} as timestamp) as end_of_as_of_date
+    from {{ ref('int_as_of_date') }}
+),
+
+quotas as (
+    select
+        user_id as owner_id,
+        cast({{ dbt.date_trunc('month', 'period_month') }} as date) as period_month,
+        sum(target_value) as quota
+    from targets
+    group by 1, 2
+),
+
+bookings as (
+    select
+        owner_id,
+        cast({{ dbt.date_trunc('month', 'closed_at') }} as date) as period_month,
+        count(*) as won_count,
+        sum(amount) as bookings_amount
+    from opportunities
+    where outcome = 'won'
+    group by 1, 2
+),
+
+owner_month_keys as (
+    select owner_id, period_month from quotas
+    union all
+    select owner_id, period_month from bookings
+),
+
+owner_months as (
+    select
+        owner_month_keys.owner_id,
+        owner_month_keys.period_month,
+        cast({{ dbt.dateadd('month', 1, 'owner_month_keys.period_month') }} as date)
+            as next_period_month,
+        case
+            when owner_month_keys.period_month < as_of.as_of_month
+                then cast(owner_month_keys.period_month as timestamp)
+            else as_of.end_of_as_of_date
+        end as coverage_measured_at,
+        owner_month_keys.period_month <= as_of.as_of_month as is_overdue_rolled_in
+    from owner_month_keys
+    cross join as_of
+    group by 1, 2, 3, 4, 5
+),
+
+open_pipeline as (
+    select
+        owner_months.owner_id,
+        owner_months.period_month,
+        sum(opportunity_states.amount) as open_pipeline_amount
+    from owner_months
+    inner join opportunities
+        on owner_months.owner_id = opportunities.owner_id
+    inner join opportunity_states
+        on
+            opportunities.opportunity_id = opportunity_states.opportunity_id
+            and opportunity_states.changed_at < owner_months.coverage_measured_at
+            and (
+                opportunity_states.valid_to >= owner_months.coverage_measured_at
+                or opportunity_states.valid_to is null
+            )
+            and opportunity_states.close_date < owner_months.next_period_month
+            and (
+                opportunity_states.close_date >= owner_months.period_month
+                or owner_months.is_overdue_rolled_in
+            )
+    group by 1, 2
+),
+
+joined as (
+    select
+        owner_months.owner_id,
+        owner_months.period_month,
+        coalesce(dim_users.team, 'unknown') as team,
+        coalesce(bookings.won_count, 0) as won_count,
+        {{ crm_money('coalesce(bookings.bookings_amount, 0)') }} as bookings_amount,
+        {{ crm_money('quotas.quota') }} as quota,
+        owner_months.coverage_measured_at,
+        {{ crm_money('coalesce(open_pipeline.open_pipeline_amount, 0)') }}
+            as open_pipeline_amount,
+        owner_months.coverage_measured_at = cast(owner_months.period_month as timestamp)
+            as is_measured_at_month_start
+    from owner_months
+    left join quotas
+        on
+            owner_months.owner_id = quotas.owner_id
+            and owner_months.period_month = quotas.period_month
+    left join bookings
+        on
+            owner_months.owner_id = bookings.owner_id
+            and owner_months.period_month = bookings.period_month
+    left join open_pipeline
+        on
+            owner_months.owner_id = open_pipeline.owner_id
+            and owner_months.period_month = open_pipeline.period_month
+    left join dim_users
+        on owner_months.owner_id = dim_users.user_id
+),
+
+with_remaining as (
+    select
+        *,
+        case
+            when quota is not null then greatest(quota - bookings_amount, 0)
+        end as remaining_to_quota,
+        case
+            when quota is not null and is_measured_at_month_start then quota
+            when quota is not null then greatest(quota - bookings_amount, 0)
+        end as coverage_remaining_amount
+    from joined
+),
+
+final as (
+    select
+        owner_id,
+        period_month,
+        team,
+        cast(won_count as bigint) as won_count,
+        bookings_amount,
+        quota,
+        cast(bookings_amount as double) / nullif(quota, 0) as attainment,
+        {{ crm_money('remaining_to_quota') }} as remaining_to_quota,
+        coverage_measured_at,
+        open_pipeline_amount,
+        {{ crm_money('coverage_remaining_amount') }} as coverage_remaining_amount,
+        cast(open_pipeline_amount as double) / nullif(coverage_remaining_amount, 0)
+            as pipeline_coverage
+    from with_remaining
+)
+
+select * from final
