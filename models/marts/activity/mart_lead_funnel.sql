@@ -1,0 +1,108 @@
+{#
+    One row per lead_source × created_month with leads (sparse). A lead counts at every step it
+    reached by the as-of date, even if it skipped one: converted implies sql and mql, sql
+    implies mql. Converted = converted_at or converted_opportunity_id present; won = the
+    converted deal is won as of the as-of date. See _activity__models.yml.
+#}
+with
+
+as_of as (
+    select {{ dbt.dateadd('day', 1, 'as_of_date') }} as next_day
+    from {{ ref('int_as_of_date') }}
+),
+
+leads as (
+    select
+        lead_id,
+        created_at,
+        lead_source,
+        mql_at,
+        sql_at,
+        converted_at,
+        converted_opportunity_id
+    from {{ ref('int_leads_validated') }}
+    where reject_reason is null
+),
+
+opportunities as (
+    select opportunity_id, outcome
+    from {{ ref('fct_opportunities') }}
+),
+
+leads_to_date as (
+    {#- steps dated after the as-of date have not happened yet -#}
+    select
+        leads.lead_id,
+        leads.created_at,
+        leads.lead_source,
+        case when leads.mql_at < as_of.next_day then leads.mql_at end as mql_at,
+        case when leads.sql_at < as_of.next_day then leads.sql_at end as sql_at,
+        case when leads.converted_at < as_of.next_day then leads.converted_at end as converted_at,
+        case
+            when leads.converted_at is null or leads.converted_at < as_of.next_day
+                then leads.converted_opportunity_id
+        end as converted_opportunity_id
+    from leads
+    cross join as_of
+    where leads.created_at < as_of.next_day
+),
+
+lead_steps as (
+    select
+        leads_to_date.lead_id,
+        leads_to_date.created_at,
+        leads_to_date.converted_at,
+        coalesce(leads_to_date.lead_source, 'unknown') as lead_source,
+        leads_to_date.converted_at is not null
+        or leads_to_date.converted_opportunity_id is not null as is_converted,
+        coalesce(opportunities.outcome = 'won', false) as is_won,
+        leads_to_date.sql_at is not null
+        or leads_to_date.converted_at is not null
+        or leads_to_date.converted_opportunity_id is not null as is_sql,
+        leads_to_date.mql_at is not null
+        or leads_to_date.sql_at is not null
+        or leads_to_date.converted_at is not null
+        or leads_to_date.converted_opportunity_id is not null as is_mql
+    from leads_to_date
+    left join opportunities
+        on leads_to_date.converted_opportunity_id = opportunities.opportunity_id
+),
+
+funnel as (
+    select
+        lead_source,
+        cast({{ dbt.date_trunc('month', 'created_at') }} as date) as created_month,
+        count(*) as leads,
+        count(case when is_mql then 1 end) as mqls,
+        count(case when is_sql then 1 end) as sqls,
+        count(case when is_converted then 1 end) as converted,
+        count(case when is_won then 1 end) as won,
+        avg(
+            case
+                when converted_at is not null
+                    then {{ crm_days_between('created_at', 'converted_at') }}
+            end
+        ) as avg_days_lead_to_opportunity
+    from lead_steps
+    group by 1, 2
+),
+
+final as (
+    select
+        lead_source,
+        created_month,
+        cast(leads as bigint) as leads,
+        cast(mqls as bigint) as mqls,
+        cast(sqls as bigint) as sqls,
+        cast(converted as bigint) as converted,
+        cast(won as bigint) as won,
+        cast(mqls as double) / nullif(leads, 0) as lead_to_mql,
+        cast(sqls as double) / nullif(mqls, 0) as mql_to_sql,
+        cast(converted as double) / nullif(sqls, 0) as sql_to_opportunity,
+        cast(won as double) / nullif(converted, 0) as opportunity_to_won,
+        cast(converted as double) / nullif(leads, 0) as lead_to_opportunity,
+        cast(avg_days_lead_to_opportunity as double) as avg_days_lead_to_opportunity
+    from funnel
+)
+
+select * from final

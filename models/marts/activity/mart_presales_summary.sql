@@ -1,0 +1,130 @@
+{#
+    One row per period_month, dense from the first month with data to the as-of month: how
+    much of the closed business had presales support, how many AEs each SE serves, and how
+    busy the SEs were. See _activity__models.yml for the rules chosen.
+#}
+with
+
+as_of as (
+    select as_of_date from {{ ref('int_as_of_date') }}
+),
+
+dates as (
+    select period_month from {{ ref('dim_dates') }}
+),
+
+users as (
+    select user_id, role, hired_on, is_active from {{ ref('dim_users') }}
+),
+
+opportunities as (
+    select presales_owner_id, outcome, closed_at
+    from {{ ref('fct_opportunities') }}
+    where outcome in ('won', 'lost')
+),
+
+activities as (
+    select user_id, activity_at from {{ ref('fct_activities') }}
+),
+
+presales as (
+    select period_month, utilization from {{ ref('mart_presales') }}
+),
+
+months as (
+    select distinct dates.period_month
+    from dates
+    cross join as_of
+    where dates.period_month <= as_of.as_of_date
+),
+
+last_activity as (
+    select
+        activities.user_id,
+        cast({{ dbt.date_trunc('month', 'max(activities.activity_at)') }} as date)
+            as last_activity_month
+    from activities
+    cross join as_of
+    where activities.activity_at < {{ dbt.dateadd('day', 1, 'as_of.as_of_date') }}
+    group by 1
+),
+
+user_tenure as (
+    {#-
+        No leaving date exists in the raw data: a user is active from the month of hired_on
+        (always, when empty) through the as-of month when is_active is true or empty, and
+        through the month of their last activity when is_active is false.
+    -#}
+    select
+        users.user_id,
+        users.role,
+        cast({{ dbt.date_trunc('month', 'users.hired_on') }} as date) as first_active_month,
+        case
+            when users.is_active is null or users.is_active then as_of.as_of_date
+            else last_activity.last_activity_month
+        end as last_active_date
+    from users
+    cross join as_of
+    left join last_activity
+        on users.user_id = last_activity.user_id
+    where users.role in ('AE', 'SE')
+),
+
+headcount as (
+    select
+        months.period_month,
+        count(case when user_tenure.role = 'AE' then 1 end) as active_ae_count,
+        count(case when user_tenure.role = 'SE' then 1 end) as active_se_count
+    from months
+    inner join user_tenure
+        on
+            (
+                months.period_month >= user_tenure.first_active_month
+                or user_tenure.first_active_month is null
+            )
+            and months.period_month <= user_tenure.last_active_date
+    group by 1
+),
+
+closed as (
+    select
+        cast({{ dbt.date_trunc('month', 'closed_at') }} as date) as period_month,
+        count(*) as closed_count,
+        count(presales_owner_id) as closed_with_presales_count
+    from opportunities
+    group by 1
+),
+
+utilization as (
+    select
+        period_month,
+        count(*) as se_row_count,
+        avg(utilization) as avg_utilization
+    from presales
+    group by 1
+),
+
+final as (
+    select
+        months.period_month,
+        cast(coalesce(closed.closed_count, 0) as bigint) as closed_count,
+        cast(coalesce(closed.closed_with_presales_count, 0) as bigint)
+            as closed_with_presales_count,
+        cast(closed.closed_with_presales_count as double)
+        / nullif(closed.closed_count, 0) as attach_rate,
+        cast(coalesce(headcount.active_ae_count, 0) as bigint) as active_ae_count,
+        cast(coalesce(headcount.active_se_count, 0) as bigint) as active_se_count,
+        cast(headcount.active_ae_count as double)
+        / nullif(headcount.active_se_count, 0) as support_ratio,
+        cast(coalesce(utilization.se_row_count, 0) as bigint) as se_row_count,
+        cast(utilization.avg_utilization as double) as avg_utilization
+    from months
+    left join closed
+        on months.period_month = closed.period_month
+    left join headcount
+        on months.period_month = headcount.period_month
+    left join utilization
+        on months.period_month = utilization.period_month
+)
+
+select * from final
