@@ -134,6 +134,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="output folder (default: %(default)s)",
     )
     export.add_argument("--format", choices=["parquet", "csv"], default="parquet")
+    export.add_argument(
+        "--no-pii",
+        action="store_true",
+        help="leave out the columns tagged as personal data (meta pii in the model YAML)",
+    )
     export.set_defaults(func=_cmd_export)
 
     generate = commands.add_parser(
@@ -165,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from crm_metrics.runner import build, summarize
+    from crm_metrics.runner import build, dq_report, summarize
 
     variables = parse_vars(args.vars)
     try:
@@ -183,6 +188,9 @@ def _cmd_build(args: argparse.Namespace) -> int:
         print(f"\n{summarize(exc.results)}", file=sys.stderr)
         raise
     print(f"\n{summarize(results)}")
+    report = dq_report(args.database)
+    if report:
+        print(report)
     print(f"built {args.database.resolve()}")
     return 0
 
@@ -190,7 +198,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
 def _cmd_export(args: argparse.Namespace) -> int:
     from crm_metrics.export import export_marts
 
-    manifest = export_marts(args.database, args.out, fmt=args.format)
+    manifest = export_marts(args.database, args.out, fmt=args.format, exclude_pii=args.no_pii)
     print(f"wrote {manifest}")
     return 0
 
@@ -205,8 +213,13 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         options["scale"] = args.scale
     if args.seed is not None:
         options["seed"] = args.seed
-    result = generate(args.out, **options)
-    print(f"wrote {result if result is not None else args.out}")
+    try:
+        rows = generate(args.out, **options)
+    except (ValueError, OSError) as exc:
+        raise CrmMetricsError(f"generate: {exc}") from None
+    total = sum(rows.values()) if isinstance(rows, dict) else None
+    tables = f"{len(rows)} tables, {total} rows" if total is not None else "raw tables"
+    print(f"wrote {tables} to {args.out}")
     return 0
 
 
@@ -255,6 +268,10 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except CrmMetricsError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # a path the user gave: missing folder, a file where a folder goes
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"error: {exc.strerror or exc}:{where}; check the path", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)

@@ -229,3 +229,16 @@ def test_export_demo_db(demo_db: Path, tmp_path: Path, capsys: pytest.CaptureFix
         assert actual == expected
         assert [c["name"] for c in entry["columns"]]
     assert_not_locked(demo_db)
+
+
+def test_generate_writes_one_file_per_contract_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out_dir = tmp_path / "raw"
+    code, out, err = run_cli(
+        capsys, "generate", "--out", str(out_dir), "--opportunities", "20", "--seed", "7"
+    )
+    assert code == 0, err
+    assert f"{len(load_contract().table_names)} tables" in out
+    written = {path.stem for path in out_dir.glob("*.csv")}
+    assert written == set(load_contract().table_names)
