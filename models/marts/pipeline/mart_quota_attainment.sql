@@ -103,14 +103,14 @@ open_pipeline as (
     inner join opportunity_states
         on
             opportunities.opportunity_id = opportunity_states.opportunity_id
-            and opportunity_states.changed_at < owner_months.coverage_measured_at
+            and owner_months.coverage_measured_at > opportunity_states.changed_at
             and (
-                opportunity_states.valid_to >= owner_months.coverage_measured_at
+                owner_months.coverage_measured_at <= opportunity_states.valid_to
                 or opportunity_states.valid_to is null
             )
-            and opportunity_states.close_date < owner_months.next_period_month
+            and owner_months.next_period_month > opportunity_states.close_date
             and (
-                opportunity_states.close_date >= owner_months.period_month
+                owner_months.period_month <= opportunity_states.close_date
                 or owner_months.is_overdue_rolled_in
             )
     group by 1, 2
