@@ -166,7 +166,90 @@ def build_parser() -> argparse.ArgumentParser:
     contract_commands.add_parser(
         "check", help="exit 1 when a rendered file differs from the contract"
     ).set_defaults(func=_cmd_contract_check)
+    _add_import_parser(commands)
     return parser
+
+
+def _add_import_parser(commands: argparse._SubParsersAction) -> None:
+    importer = commands.add_parser(
+        "import",
+        help="map a CRM export into raw contract files (build them with --raw-dir)",
+        description="Write RAW_DIR/<table>.csv per contract table plus import_notes.md "
+        "(inferences, rows that could not be mapped); then `crm-metrics build --raw-dir RAW_DIR`.",
+    )
+    systems = importer.add_subparsers(dest="system", required=True, metavar="SYSTEM")
+    salesforce = systems.add_parser(
+        "salesforce", help="folder of Salesforce <Object>.csv exports (Opportunity, ...)"
+    )
+    hubspot = systems.add_parser(
+        "hubspot", help="folder of HubSpot exports (deals.csv, pipelines.json, ...)"
+    )
+    pipeline = systems.add_parser(
+        "pipeline-csv", help="one flat file of deals (defaults fit the Maven CRM sample)"
+    )
+    for parser, source in ((salesforce, "DIR"), (hubspot, "DIR"), (pipeline, "FILE")):
+        parser.add_argument("--from", dest="source", type=Path, required=True, metavar=source)
+        parser.add_argument("--out", type=Path, required=True, metavar="RAW_DIR")
+        parser.set_defaults(func=_cmd_import)
+    hubspot.add_argument("--pipeline", metavar="ID", help="deal pipeline id (default: default)")
+    pipeline.add_argument(
+        "--mapping", type=Path, metavar="FILE", help="YAML mapping (columns, stages, ...)"
+    )
+    pipeline.add_argument(
+        "--column",
+        action="append",
+        default=[],
+        metavar="FIELD=COLUMN",
+        help="map one field to a column, e.g. owner=rep_name (repeatable)",
+    )
+    pipeline.add_argument("--accounts", type=Path, metavar="FILE", help="accounts file")
+    pipeline.add_argument(
+        "--sales-teams", type=Path, metavar="FILE", help="agent, manager, team file"
+    )
+    pipeline.add_argument("--products", type=Path, metavar="FILE", help="product catalogue")
+    pipeline.add_argument(
+        "--snapshot-date",
+        type=_iso_date,
+        metavar="YYYY-MM-DD",
+        help="export date (default: the latest date in the file)",
+    )
+    pipeline.add_argument(
+        "--unknown-account",
+        metavar="NAME",
+        help="placeholder account for deals without one (default: leave empty, rejected)",
+    )
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    if args.system == "salesforce":
+        from crm_metrics.importers.salesforce import import_salesforce
+
+        result = import_salesforce(args.source, args.out)
+    elif args.system == "hubspot":
+        from crm_metrics.importers.hubspot import import_hubspot
+
+        result = import_hubspot(args.source, args.out, pipeline=args.pipeline)
+    else:
+        from crm_metrics.importers.pipeline_csv import import_pipeline_csv, load_mapping
+
+        overrides = {}
+        for item in args.column:
+            field_name, sep, column = item.partition("=")
+            if not sep:
+                raise CrmMetricsError(f"--column {item!r}: write FIELD=COLUMN")
+            overrides[field_name.strip()] = column.strip()
+        result = import_pipeline_csv(
+            args.source,
+            args.out,
+            mapping=load_mapping(args.mapping, overrides),
+            accounts=args.accounts,
+            sales_teams=args.sales_teams,
+            products=args.products,
+            snapshot_date=dt.date.fromisoformat(args.snapshot_date) if args.snapshot_date else None,
+            unknown_account=args.unknown_account,
+        )
+    print(result.summary())
+    return 0
 
 
 def _cmd_build(args: argparse.Namespace) -> int:

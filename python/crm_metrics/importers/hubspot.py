@@ -1,0 +1,357 @@
+"""Import a HubSpot export into the raw contract.
+
+Files read from the folder (HubSpot's internal property names, as the CRM API returns them):
+
+- pipelines.json (required): the deal pipelines API response (`GET /crm/v3/pipelines/deals`):
+  `results[]` with `id`, `label`, `displayOrder` and `stages[]` (`id`, `label`, `displayOrder`,
+  `metadata.isClosed`, `metadata.probability`).
+- deals.csv (required): hs_object_id, dealname, pipeline, dealstage, amount, closedate,
+  createdate, hubspot_owner_id; optional associatedcompanyid (the deal's primary company),
+  dealtype, closed_lost_reason, deal_currency_code.
+- deal_stage_history.csv (optional): the `dealstage` property history flattened, one row per
+  version: hs_object_id (the deal), value (a stage id), timestamp; optional sourceType.
+- companies.csv (required): hs_object_id, name, createdate; optional industry,
+  numberofemployees, country, hubspot_owner_id.
+- owners.json (required): the owners API response (`GET /crm/v3/owners`): `results[]` with `id`,
+  `email`, `firstName`, `lastName`, `archived`, `teams[]` (`name`, `primary`).
+- engagements.csv (optional): the engagements API flattened: id, type (CALL, EMAIL, MEETING,
+  NOTE, TASK, ...), timestamp (epoch ms or ISO), ownerId; optional dealId, companyId,
+  durationMilliseconds, status.
+
+Rules:
+
+- One pipeline: `pipeline` (default: the pipeline with id `default`, else the lowest
+  displayOrder). Deals of other pipelines are left out and counted in the notes (the raw
+  contract holds one stage definition).
+- Stages: the pipeline's stages by label (stage_name), open stages first then closed, each by
+  displayOrder; closed = `metadata.isClosed`; won = closed with probability 1.0; lost = the
+  other closed stages; default_probability = `metadata.probability` (already 0-1).
+- History: each `dealstage` version is a history row at its timestamp, the stage id mapped to
+  its label (an id of no stage of the pipeline is passed through: staging rejects the row as
+  an unknown stage). HubSpot keeps no amount or close date with that history, so every row
+  carries the deal's current amount and close date: no amount changes or pushes are implied.
+- Users: one per owner (AE when the owner owns a deal, else OTHER: HubSpot has no sales
+  roles), team = the primary team, inactive when archived.
+- Activities: CALL -> call, EMAIL/INCOMING_EMAIL -> email, MEETING -> meeting, others -> other;
+  status COMPLETED -> completed, NO_ANSWER/BUSY -> no_answer; duration from milliseconds.
+- dealtype newbusiness -> new_business, existingbusiness -> expansion, renewal -> renewal.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from crm_metrics.errors import CrmMetricsError
+from crm_metrics.importers.common import (
+    Importer,
+    ImportResult,
+    bool_text,
+    date_text,
+    sql_string,
+    timestamp_text,
+)
+
+DEALS = (
+    [
+        "hs_object_id",
+        "dealname",
+        "pipeline",
+        "dealstage",
+        "amount",
+        "closedate",
+        "createdate",
+        "hubspot_owner_id",
+    ],
+    ["associatedcompanyid", "dealtype", "closed_lost_reason", "deal_currency_code"],
+)
+HISTORY = (["hs_object_id", "value", "timestamp"], ["sourceType"])
+COMPANIES = (
+    ["hs_object_id", "name", "createdate"],
+    ["industry", "numberofemployees", "country", "hubspot_owner_id"],
+)
+ENGAGEMENTS = (
+    ["id", "type", "timestamp", "ownerId"],
+    ["dealId", "companyId", "durationMilliseconds", "status"],
+)
+
+
+def _json_results(imp: Importer, name: str, path: Path, fields: dict[str, str]) -> None:
+    """Table `src_<name>`: one row per element of the API response's `results`, the given JSON
+    paths (relative to the element) as text columns."""
+    if not path.is_file():
+        raise CrmMetricsError(f"hubspot import: file not found: {path}")
+    columns = ", ".join(
+        f"json_extract_string(item, {sql_string(json_path)}) as {column}"
+        for column, json_path in fields.items()
+    )
+    try:
+        imp.connection.execute(
+            f"""
+            create or replace temp table src_{name} as
+            with response as (
+                select cast(json as json) as body from read_json_objects({sql_string(path)})
+            ),
+            items as (
+                select unnest(cast(json_extract(body, '$.results') as json[])) as item
+                from response
+            )
+            select {columns} from items
+            """
+        )
+    except duckdb.Error as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise CrmMetricsError(f"cannot read {path}: {first}") from None
+    if imp.count(f"select 1 from src_{name}") == 0:
+        raise CrmMetricsError(f"{path}: no `results` entries (expected the API response)")
+    missing = [
+        column
+        for column in fields
+        if column.endswith("_id") and imp.count(f"select 1 from src_{name} where {column} is null")
+    ]
+    if missing:
+        raise CrmMetricsError(
+            f"{path}: missing field {', '.join(fields[c] for c in missing)} in `results`"
+        )
+
+
+def import_hubspot(source: Path, out_dir: Path, *, pipeline: str | None = None) -> ImportResult:
+    """Map the HubSpot export folder `source` into `<table>.csv` files of the raw contract."""
+    if not source.is_dir():
+        raise CrmMetricsError(f"hubspot import: {source} is not a folder")
+    with Importer("hubspot", out_dir) as imp:
+        imp.read("deals", source / "deals.csv", *DEALS)
+        imp.read("companies", source / "companies.csv", *COMPANIES)
+        has_history = imp.read_optional("history", source / "deal_stage_history.csv", *HISTORY)
+        has_engagements = imp.read_optional("engagements", source / "engagements.csv", *ENGAGEMENTS)
+        pipelines_path = source / "pipelines.json"
+        if not pipelines_path.is_file():
+            raise CrmMetricsError(f"hubspot import: file not found: {pipelines_path}")
+        try:
+            imp.connection.execute(
+                f"""
+            create or replace temp table src_pipeline_rows as
+            with response as (
+                select cast(json as json) as body
+                from read_json_objects({sql_string(pipelines_path)})
+            ),
+            pipelines as (
+                select unnest(cast(json_extract(body, '$.results') as json[])) as pipeline
+                from response
+            ),
+            stages as (
+                select
+                    pipeline,
+                    unnest(cast(json_extract(pipeline, '$.stages') as json[])) as stage
+                from pipelines
+            )
+            select
+                json_extract_string(pipeline, '$.id') as pipeline_id,
+                try_cast(json_extract_string(pipeline, '$.displayOrder') as integer)
+                    as pipeline_order,
+                json_extract_string(stage, '$.id') as stage_id,
+                json_extract_string(stage, '$.label') as label,
+                try_cast(json_extract_string(stage, '$.displayOrder') as integer)
+                    as display_order,
+                lower(json_extract_string(stage, '$.metadata.isClosed')) = 'true' as is_closed,
+                try_cast(json_extract_string(stage, '$.metadata.probability') as double)
+                    as probability
+            from stages
+            """
+            )
+        except duckdb.Error as exc:
+            first = str(exc).strip().splitlines()[0]
+            raise CrmMetricsError(f"cannot read {pipelines_path}: {first}") from None
+        if imp.count("select 1 from src_pipeline_rows where stage_id is not null") == 0:
+            raise CrmMetricsError(
+                f"{source / 'pipelines.json'}: no stages (expected the pipelines API response: "
+                "results[].stages[] with id, label, displayOrder, metadata)"
+            )
+        _json_results(
+            imp,
+            "owners",
+            source / "owners.json",
+            {
+                "owner_id": "$.id",
+                "email": "$.email",
+                "first_name": "$.firstName",
+                "last_name": "$.lastName",
+                "archived": "$.archived",
+                "teams": "$.teams",
+            },
+        )
+        if pipeline is None:
+            pipeline = imp.scalar(
+                "select pipeline_id from src_pipeline_rows "
+                "order by pipeline_id <> 'default', pipeline_order, pipeline_id limit 1"
+            )
+        elif not imp.count(
+            f"select 1 from src_pipeline_rows where pipeline_id = {sql_string(pipeline)}"
+        ):
+            raise CrmMetricsError(f"pipelines.json has no pipeline {pipeline!r}")
+        chosen = sql_string(pipeline)
+        imp.note(f"Pipeline {pipeline}: deals of other pipelines are left out.")
+        imp.unmapped(
+            "deals of other pipelines (left out)",
+            f"select 1 from src_deals where coalesce(trim(pipeline), '') <> {chosen}",
+        )
+        duplicate = imp.scalar(
+            f"select string_agg(label, ', ') from (select label from src_pipeline_rows "
+            f"where pipeline_id = {chosen} group by label having count(*) > 1)"
+        )
+        if duplicate:
+            raise CrmMetricsError(f"pipelines.json: pipeline {pipeline} repeats stage {duplicate}")
+        imp.connection.execute(
+            f"""
+            create temp table stage_definition as
+            select
+                stage_id,
+                label as stage_name,
+                row_number() over (order by is_closed, display_order, label) as stage_order,
+                probability as default_probability,
+                coalesce(is_closed, false) as is_closed,
+                coalesce(is_closed, false) and probability = 1.0 as is_won
+            from src_pipeline_rows
+            where pipeline_id = {chosen}
+            """
+        )
+        imp.note(
+            "Stages: open first then closed, by displayOrder; won = closed at probability 1.0."
+        )
+        imp.connection.execute(
+            f"""
+            create temp table deals as
+            select src_deals.*, stage_definition.stage_name as stage_label
+            from src_deals
+            left join stage_definition on trim(src_deals.dealstage) = stage_definition.stage_id
+            where trim(src_deals.pipeline) = {chosen}
+            """
+        )
+        imp.unmapped(
+            "deals whose dealstage is no stage of the pipeline (rejected by staging)",
+            "select 1 from deals where stage_label is null",
+        )
+        imp.unmapped(
+            "deals without a company (rejected by staging)",
+            "select 1 from deals where nullif(trim(associatedcompanyid), '') is null",
+        )
+
+        tables: dict[str, str] = {}
+        tables["stages"] = """
+            select stage_name, stage_order, default_probability, is_closed, is_won
+            from stage_definition
+            order by stage_order
+        """
+        tables["opportunities"] = f"""
+            select
+                trim(hs_object_id) as opportunity_id,
+                nullif(trim(associatedcompanyid), '') as account_id,
+                nullif(trim(hubspot_owner_id), '') as owner_id,
+                null as presales_owner_id,
+                dealname as opportunity_name,
+                case lower(trim(dealtype))
+                    when 'newbusiness' then 'new_business'
+                    when 'existingbusiness' then 'expansion'
+                    when 'renewal' then 'renewal'
+                    else nullif(trim(dealtype), '')
+                end as opportunity_type,
+                null as lead_source,
+                {timestamp_text("createdate")} as created_at,
+                {date_text("closedate")} as close_date,
+                nullif(trim(amount), '') as amount,
+                nullif(trim(deal_currency_code), '') as currency_code,
+                coalesce(stage_label, trim(dealstage)) as stage_name,
+                null as is_closed,
+                null as is_won,
+                nullif(trim(closed_lost_reason), '') as loss_reason,
+                null as closed_at
+            from deals
+            order by 1
+        """
+        tables["opportunity_history"] = f"""
+            select
+                trim(src_history.hs_object_id) as opportunity_id,
+                {timestamp_text("src_history.timestamp")} as changed_at,
+                coalesce(stage_definition.stage_name, trim(src_history.value)) as stage_name,
+                nullif(trim(deals.amount), '') as amount,
+                {date_text("deals.closedate")} as close_date,
+                null as changed_by
+            from src_history
+            inner join deals on trim(src_history.hs_object_id) = trim(deals.hs_object_id)
+            left join stage_definition on trim(src_history.value) = stage_definition.stage_id
+            order by 1, 2
+        """
+        if has_history:
+            imp.unmapped(
+                "dealstage history rows with a stage id of no stage (rejected by staging)",
+                "select 1 from src_history inner join deals "
+                "on trim(src_history.hs_object_id) = trim(deals.hs_object_id) "
+                "where trim(src_history.value) not in (select stage_id from stage_definition)",
+            )
+        else:
+            imp.note("No deal_stage_history.csv: each deal gets one history row at createdate.")
+        tables["users"] = f"""
+            select
+                owner_id as user_id,
+                coalesce(
+                    nullif(trim(concat_ws(' ', first_name, last_name)), ''), email, owner_id
+                ) as full_name,
+                email,
+                case when owner_id in (select trim(hubspot_owner_id) from src_deals)
+                    then 'AE' else 'OTHER' end as role,
+                null as manager_id,
+                coalesce(
+                    list_filter(
+                        cast(cast(teams as json) as json[]),
+                        lambda team: json_extract_string(team, '$.primary') = 'true'
+                    )[1],
+                    cast(cast(teams as json) as json[])[1]
+                )->>'$.name' as team,
+                null as segment,
+                null as hired_on,
+                case {bool_text("archived")} when 'true' then 'false' when 'false' then 'true'
+                end as is_active
+            from src_owners
+            order by 1
+        """
+        tables["accounts"] = f"""
+            select
+                trim(hs_object_id) as account_id,
+                name as account_name,
+                nullif(trim(industry), '') as industry,
+                nullif(trim(numberofemployees), '') as employee_count,
+                nullif(trim(country), '') as country,
+                null as segment,
+                nullif(trim(hubspot_owner_id), '') as owner_id,
+                {timestamp_text("createdate")} as created_at
+            from src_companies
+            order by 1
+        """
+        if has_engagements:
+            tables["activities"] = f"""
+                select
+                    trim(id) as activity_id,
+                    nullif(trim(ownerId), '') as user_id,
+                    case upper(trim(type))
+                        when 'CALL' then 'call'
+                        when 'EMAIL' then 'email'
+                        when 'INCOMING_EMAIL' then 'email'
+                        when 'MEETING' then 'meeting'
+                        else 'other'
+                    end as activity_type,
+                    {timestamp_text("timestamp")} as activity_at,
+                    case upper(trim(status))
+                        when 'COMPLETED' then 'completed'
+                        when 'NO_ANSWER' then 'no_answer'
+                        when 'BUSY' then 'no_answer'
+                    end as outcome,
+                    try_cast(durationMilliseconds as double) / 60000 as duration_minutes,
+                    null as lead_id,
+                    null as contact_id,
+                    nullif(trim(companyId), '') as account_id,
+                    nullif(trim(dealId), '') as opportunity_id
+                from src_engagements
+                order by 1
+            """
+        return imp.write(tables)

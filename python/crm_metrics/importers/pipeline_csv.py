@@ -1,0 +1,532 @@
+"""Import one flat pipeline file (one row per deal) into the raw contract.
+
+The default mapping fits the public Maven Analytics "CRM + Sales Opportunities" sample
+(`sales_pipeline.csv`: opportunity_id, sales_agent, product, account, deal_stage, engage_date,
+close_date, close_value); `--mapping FILE` (YAML, any section of DEFAULT_MAPPING) or
+`--column FIELD=COLUMN` fit another file.
+
+A flat file has no history; the importer writes the minimal history the row implies:
+
+- Stages: the listed open stages in their order (Maven: Prospecting, Engaging), then any other
+  stage value of the file (open, alphabetical; listed in the notes), then the won stage, then
+  the lost stages. Exactly the listed won stage is won; won and lost stages are closed.
+- A closed deal with a created date earlier than its close date: a row at the created date in
+  the entry stage (Maven: Engaging, since the created date is `engage_date`, the day the deal
+  was engaged), then a row at the close date in its won/lost stage. Otherwise (open deals, and
+  closed deals closed on or before their created date): one row at the created date in the
+  current stage (a deal may be created already closed). Rows are at midnight UTC.
+- A deal with no created date (Maven: every Prospecting deal has no engage_date) is created
+  at the snapshot date: the latest date in the file (or `--snapshot-date`). It exists in the
+  export, so it was created on or before that day, and the latest bound adds no invented age;
+  its age is 0 days.
+- An open deal has no close date in the file: its expected close date is the snapshot date
+  (the contract requires one). Forecasts by close month therefore put all open pipeline of
+  such a file in the snapshot month; the notes say how many deals this affects.
+- Amount: the value column on every history row (so no amount change is implied). Maven gives
+  open deals no value (null) and lost deals 0.
+- Deals with no account (Maven: 1,425 open deals) keep an empty account_id by default, so
+  staging rejects them with `missing_required:account_id` and they are listed in
+  dq_opportunities_rejects: the company of the deal is unknown, and a placeholder would add a
+  fake customer to account-level metrics (new logos, accounts per rep). `--unknown-account NAME`
+  maps them to one explicit placeholder account instead, for pipeline-only analysis.
+- Users: one per agent (role AE, user_id = the agent's name); with `--sales-teams FILE` each
+  agent gets its manager (a user with role MANAGER) and team (Maven: regional_office).
+- Accounts: one per account name (account_id = the name), created at its first deal's created
+  date; with `--accounts FILE` industry, employee count and country come from that file, with
+  the mapping's value fixes applied (Maven: sector "technolgy" is read as "technology").
+- Products (when a product column is mapped): one per product name; a deal's product matches
+  a product of `--products FILE` when the names are equal ignoring case and spaces (Maven:
+  "GTXPro" on deals is the catalogue's "GTX Pro"). One line item per deal, quantity 1, unit
+  price = the value of won deals (null otherwise: Maven's 0 on lost deals is not a price).
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from pathlib import Path
+
+import yaml
+
+from crm_metrics.errors import CrmMetricsError
+from crm_metrics.importers.common import (
+    Importer,
+    ImportResult,
+    date_text,
+    sql_identifier,
+    sql_string,
+)
+
+DEFAULT_MAPPING: dict = {
+    # contract field -> column of the pipeline file (product may be null: no products)
+    "columns": {
+        "opportunity_id": "opportunity_id",
+        "owner": "sales_agent",
+        "product": "product",
+        "account": "account",
+        "stage": "deal_stage",
+        "created_date": "engage_date",
+        "close_date": "close_date",
+        "amount": "close_value",
+    },
+    "stages": {
+        "open": ["Prospecting", "Engaging"],
+        "won": "Won",
+        "lost": ["Lost"],
+        # stage a closed deal was in on its created date (null: the first open stage)
+        "entry_stage": "Engaging",
+    },
+    # columns of the optional side files
+    "accounts_columns": {
+        "account": "account",
+        "industry": "sector",
+        "employee_count": "employees",
+        "country": "office_location",
+    },
+    "teams_columns": {"agent": "sales_agent", "manager": "manager", "team": "regional_office"},
+    "products_columns": {
+        "product": "product",
+        "product_family": "series",
+        "list_price": "sales_price",
+    },
+    # known misspellings in the source, per output field: {wrong: right}
+    "value_fixes": {"industry": {"technolgy": "technology"}},
+}
+
+REQUIRED_FIELDS = ("opportunity_id", "owner", "account", "stage", "created_date", "close_date")
+
+
+def load_mapping(path: Path | None = None, overrides: dict[str, str] | None = None) -> dict:
+    """DEFAULT_MAPPING updated section by section from a YAML file, then `--column` overrides."""
+    mapping = copy.deepcopy(DEFAULT_MAPPING)
+    if path is not None:
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise CrmMetricsError(f"cannot read the mapping {path}: {exc}") from None
+        if not isinstance(loaded, dict):
+            raise CrmMetricsError(f"{path}: the mapping must be a YAML mapping of sections")
+        for section, value in loaded.items():
+            if section not in mapping:
+                raise CrmMetricsError(
+                    f"{path}: unknown section {section!r} (known: {', '.join(mapping)})"
+                )
+            if isinstance(mapping[section], dict) and isinstance(value, dict):
+                mapping[section].update(value)
+            else:
+                mapping[section] = value
+    for field_name, column in (overrides or {}).items():
+        if field_name not in mapping["columns"]:
+            raise CrmMetricsError(
+                f"--column {field_name}: unknown field (known: {', '.join(mapping['columns'])})"
+            )
+        mapping["columns"][field_name] = column or None
+    for field_name in REQUIRED_FIELDS:
+        if not mapping["columns"].get(field_name):
+            raise CrmMetricsError(f"the mapping needs a column for {field_name!r}")
+    return mapping
+
+
+def _col(name: str) -> str:
+    return sql_identifier(name)
+
+
+def _fixed(expr: str, fixes: dict | None) -> str:
+    """SQL: `expr` with the mapping's value fixes (case-insensitive, trimmed) applied."""
+    if not fixes:
+        return expr
+    cases = " ".join(
+        f"when lower(trim({expr})) = lower({sql_string(wrong)}) then {sql_string(right)}"
+        for wrong, right in fixes.items()
+    )
+    return f"case {cases} else {expr} end"
+
+
+def import_pipeline_csv(
+    source: Path,
+    out_dir: Path,
+    *,
+    mapping: dict | None = None,
+    accounts: Path | None = None,
+    sales_teams: Path | None = None,
+    products: Path | None = None,
+    snapshot_date: dt.date | None = None,
+    unknown_account: str | None = None,
+) -> ImportResult:
+    """Map the flat pipeline file `source` into `<table>.csv` files of the raw contract."""
+    mapping = mapping or load_mapping()
+    cols = mapping["columns"]
+    stages_cfg = mapping["stages"]
+    fixes = mapping.get("value_fixes") or {}
+    has_product = bool(cols.get("product"))
+    with Importer("pipeline-csv", out_dir) as imp:
+        imp.read(
+            "pipeline",
+            source,
+            required=[cols[f] for f in REQUIRED_FIELDS]
+            + ([cols["product"]] if has_product else []),
+            optional=[cols["amount"]] if cols.get("amount") else [],
+        )
+        acc = mapping["accounts_columns"]
+        has_accounts = imp.read_optional(
+            "accounts",
+            accounts,
+            [acc["account"]],
+            [acc["industry"], acc["employee_count"], acc["country"]],
+        )
+        team = mapping["teams_columns"]
+        has_teams = imp.read_optional(
+            "teams", sales_teams, [team["agent"], team["manager"]], [team["team"]]
+        )
+        prod = mapping["products_columns"]
+        has_products_file = imp.read_optional(
+            "products", products, [prod["product"]], [prod["product_family"], prod["list_price"]]
+        )
+        amount = f"nullif(trim({_col(cols['amount'])}), '')" if cols.get("amount") else "null"
+        imp.connection.execute(
+            f"""
+            create temp table deals as
+            select
+                nullif(trim({_col(cols["opportunity_id"])}), '') as opportunity_id,
+                nullif(trim({_col(cols["owner"])}), '') as owner_name,
+                nullif(trim({_col(cols["account"])}), '') as account_name,
+                nullif(trim({_col(cols["stage"])}), '') as stage_name,
+                nullif(trim({_col(cols["created_date"])}), '') as created_raw,
+                try_cast(trim({_col(cols["created_date"])}) as date) as created_date,
+                nullif(trim({_col(cols["close_date"])}), '') as close_raw,
+                try_cast(trim({_col(cols["close_date"])}) as date) as close_date,
+                {amount} as amount,
+                {f"nullif(trim({_col(cols['product'])}), '')" if has_product else "null"}
+                    as product_name
+            from src_pipeline
+            """
+        )
+        if snapshot_date is None:
+            latest = imp.scalar(
+                "select max(greatest(coalesce(created_date, close_date), "
+                "coalesce(close_date, created_date))) from deals"
+            )
+            if latest is None:
+                raise CrmMetricsError(f"{source}: no parseable date; pass --snapshot-date")
+            snapshot_date = latest
+        snapshot = sql_string(snapshot_date.isoformat())
+        imp.note(
+            f"Snapshot date {snapshot_date.isoformat()} (the latest date in the file unless "
+            "--snapshot-date): creation date of deals without a created date and expected "
+            "close date of open deals without a close date."
+        )
+
+        # Stage definition ------------------------------------------------------------------
+        open_listed = list(stages_cfg.get("open") or [])
+        won = stages_cfg.get("won")
+        lost = list(stages_cfg.get("lost") or [])
+        if not won or not lost:
+            raise CrmMetricsError("the mapping's stages need a won stage and a lost stage")
+        listed = [*open_listed, won, *lost]
+        other = [
+            row[0]
+            for row in imp.connection.execute(
+                "select distinct stage_name from deals where stage_name is not null "
+                "and stage_name not in (select unnest(?)) order by 1",
+                [listed],
+            ).fetchall()
+        ]
+        ordered = (
+            [(name, False, False) for name in [*open_listed, *other]]
+            + [(won, True, True)]
+            + [(name, True, False) for name in lost]
+        )
+        values = ", ".join(
+            f"({sql_string(name)}, {order}, {str(closed).lower()}, {str(is_won).lower()})"
+            for order, (name, closed, is_won) in enumerate(ordered, start=1)
+        )
+        imp.connection.execute(
+            "create temp table stage_definition as select * from (values "
+            f"{values}) as stage_rows(stage_name, stage_order, is_closed, is_won)"
+        )
+        if other:
+            imp.note(f"Stage values not in the mapping, taken as open stages: {', '.join(other)}.")
+        entry = stages_cfg.get("entry_stage") or (open_listed or other or [None])[0]
+        if entry is None or entry not in [*open_listed, *other]:
+            raise CrmMetricsError(f"the mapping's entry_stage {entry!r} is not an open stage")
+        imp.note(
+            "Stage order: "
+            + ", ".join(name for name, _, _ in ordered)
+            + f"; won: {won}; lost: {', '.join(lost)}; closed deals enter at {entry}."
+        )
+
+        # Deals with their implied dates ----------------------------------------------------
+        imp.connection.execute(
+            f"""
+            create temp table deal_states as
+            select
+                deals.*,
+                coalesce(stage_definition.is_closed, false) as is_closed,
+                coalesce(stage_definition.is_won, false) as is_won,
+                case
+                    when deals.created_raw is null then {snapshot} || ' 00:00:00'
+                    when deals.created_date is not null
+                        then strftime(deals.created_date, '%Y-%m-%d') || ' 00:00:00'
+                    else deals.created_raw
+                end as created_at,
+                case
+                    when deals.close_raw is not null then {date_text("deals.close_raw")}
+                    when not coalesce(stage_definition.is_closed, false) then {snapshot}
+                end as expected_close_date,
+                coalesce(stage_definition.is_closed, false)
+                    and deals.close_date > coalesce(deals.created_date, cast({snapshot} as date))
+                    as has_close_row
+            from deals
+            left join stage_definition
+                on deals.stage_name = stage_definition.stage_name
+            """
+        )
+        imp.note(
+            f"{imp.count('select 1 from deals where created_raw is null')} deals without a "
+            "created date are created at the snapshot date; "
+            f"{imp.count('select 1 from deal_states where close_raw is null and not is_closed')} "
+            "open deals without a close date expect to close on the snapshot date."
+        )
+        imp.unmapped(
+            "deals without an account (left empty: rejected by staging)"
+            if unknown_account is None
+            else f"deals without an account (mapped to placeholder {unknown_account!r})",
+            "select 1 from deals where account_name is null",
+        )
+        imp.unmapped(
+            "deals without an id, owner or stage (rejected by staging)",
+            "select 1 from deals where opportunity_id is null or owner_name is null "
+            "or stage_name is null",
+        )
+        imp.unmapped(
+            "closed deals without a close date (one row at the created date)",
+            "select 1 from deal_states where is_closed and close_raw is null",
+        )
+        imp.unmapped(
+            "unparseable dates (passed through: rejected by staging)",
+            "select 1 from deals where (created_raw is not null and created_date is null)"
+            " or (close_raw is not null and close_date is null)",
+        )
+        account_id = (
+            f"coalesce(account_name, {sql_string(unknown_account)})"
+            if unknown_account is not None
+            else "account_name"
+        )
+
+        tables: dict[str, str] = {}
+        tables["stages"] = """
+            select
+                stage_name,
+                stage_order,
+                cast(null as varchar) as default_probability,
+                is_closed,
+                is_won
+            from stage_definition
+            order by stage_order
+        """
+        tables["opportunities"] = f"""
+            select
+                opportunity_id,
+                {account_id} as account_id,
+                owner_name as owner_id,
+                null as presales_owner_id,
+                null as opportunity_name,
+                null as opportunity_type,
+                null as lead_source,
+                created_at,
+                expected_close_date as close_date,
+                amount,
+                null as currency_code,
+                stage_name,
+                is_closed,
+                is_won,
+                null as loss_reason,
+                case when is_closed then
+                    case when has_close_row
+                        then strftime(close_date, '%Y-%m-%d') || ' 00:00:00'
+                        else created_at end
+                end as closed_at
+            from deal_states
+            order by opportunity_id
+        """
+        tables["opportunity_history"] = f"""
+            select
+                opportunity_id,
+                created_at as changed_at,
+                case when has_close_row then {sql_string(entry)} else stage_name end
+                    as stage_name,
+                amount,
+                expected_close_date as close_date,
+                null as changed_by
+            from deal_states
+            union all
+            select
+                opportunity_id,
+                strftime(close_date, '%Y-%m-%d') || ' 00:00:00' as changed_at,
+                stage_name,
+                amount,
+                expected_close_date as close_date,
+                null as changed_by
+            from deal_states
+            where has_close_row
+            order by opportunity_id, changed_at
+        """
+
+        # Users -------------------------------------------------------------------------------
+        tables["users"] = f"""
+            with people as (
+                select
+                    owner_name as full_name, 'AE' as role, null as manager, null as team,
+                    1 as rank
+                from deals where owner_name is not null
+                union all
+                select
+                    nullif(trim({_col(team["agent"])}), ''), 'AE',
+                    nullif(trim({_col(team["manager"])}), ''),
+                    nullif(trim({_col(team["team"])}), ''), 0
+                from src_teams
+                union all
+                select
+                    nullif(trim({_col(team["manager"])}), ''), 'MANAGER', null,
+                    nullif(trim({_col(team["team"])}), ''), 2
+                from src_teams
+            )
+            select
+                full_name as user_id,
+                full_name,
+                null as email,
+                arg_min(role, rank) as role,
+                arg_min(manager, rank) as manager_id,
+                arg_min(team, rank) as team,
+                null as segment,
+                null as hired_on,
+                null as is_active
+            from people
+            where full_name is not null
+            group by full_name
+            order by full_name
+        """
+        if has_teams:
+            imp.note("Users: agents are AEs; the managers of the teams file are MANAGERs.")
+
+        # Accounts ----------------------------------------------------------------------------
+        placeholder = (
+            f"select {sql_string(unknown_account)} as account_name, min(created_at) as first_at "
+            "from deal_states where account_name is null having count(*) > 0"
+            if unknown_account is not None
+            else "select null as account_name, null as first_at where false"
+        )
+        tables["accounts"] = f"""
+            with seen as (
+                select account_name, min(created_at) as first_at
+                from deal_states where account_name is not null
+                group by account_name
+                union all
+                {placeholder}
+            ),
+            listed as (
+                select
+                    nullif(trim({_col(acc["account"])}), '') as account_name,
+                    {_fixed(f"nullif(trim({_col(acc['industry'])}), '')", fixes.get("industry"))}
+                        as industry,
+                    nullif(trim({_col(acc["employee_count"])}), '') as employee_count,
+                    nullif(trim({_col(acc["country"])}), '') as country
+                from src_accounts
+            ),
+            names as (
+                select account_name from seen
+                union
+                select account_name from listed where account_name is not null
+            )
+            select
+                names.account_name as account_id,
+                names.account_name,
+                listed.industry,
+                listed.employee_count,
+                listed.country,
+                null as segment,
+                null as owner_id,
+                coalesce(seen.first_at, {snapshot} || ' 00:00:00') as created_at
+            from names
+            left join seen on names.account_name = seen.account_name
+            left join listed on names.account_name = listed.account_name
+            order by 1
+        """
+        if has_accounts:
+            imp.note(
+                "Accounts are created at their first deal's created date (the accounts file "
+                "has no CRM creation date); accounts without deals at the snapshot date. "
+                "Industry fixes: "
+                + (
+                    ", ".join(f"{a} -> {b}" for a, b in (fixes.get("industry") or {}).items())
+                    or "none"
+                )
+                + "."
+            )
+
+        # Products and line items -------------------------------------------------------------
+        if has_product:
+            imp.connection.execute(
+                f"""
+                create temp table catalogue as
+                select
+                    nullif(trim({_col(prod["product"])}), '') as product_name,
+                    nullif(trim({_col(prod["product_family"])}), '') as product_family,
+                    nullif(trim({_col(prod["list_price"])}), '') as list_price
+                from src_products
+                where nullif(trim({_col(prod["product"])}), '') is not null
+                """
+            )
+            imp.connection.execute(
+                """
+                create temp table deal_products as
+                select
+                    deals.opportunity_id,
+                    deals.product_name as raw_name,
+                    coalesce(catalogue.product_name, deals.product_name) as product_name,
+                    deals.amount,
+                    deal_states.is_won
+                from deals
+                inner join deal_states on deals.opportunity_id = deal_states.opportunity_id
+                left join catalogue
+                    on lower(replace(deals.product_name, ' ', ''))
+                        = lower(replace(catalogue.product_name, ' ', ''))
+                where deals.product_name is not null and deals.opportunity_id is not null
+                """
+            )
+            renamed = imp.connection.execute(
+                "select raw_name, product_name, count(*) from deal_products "
+                "where raw_name <> product_name group by 1, 2 order by 1"
+            ).fetchall()
+            if renamed:
+                imp.note(
+                    "Deal products matched to the catalogue ignoring case and spaces: "
+                    + ", ".join(f"{a!r} -> {b!r} ({n} deals)" for a, b, n in renamed)
+                    + "."
+                )
+            tables["products"] = """
+                select
+                    product_name as product_id,
+                    product_name,
+                    product_family,
+                    list_price
+                from catalogue
+                union all
+                select distinct product_name, product_name, null, null
+                from deal_products
+                where product_name not in (select product_name from catalogue)
+                order by 1
+            """
+            tables["opportunity_line_items"] = """
+                select
+                    opportunity_id || ':1' as line_item_id,
+                    opportunity_id,
+                    product_name as product_id,
+                    1 as quantity,
+                    case when is_won then amount end as unit_price
+                from deal_products
+                order by 1
+            """
+        elif has_products_file:
+            imp.note("A products file was given but no product column is mapped: ignored.")
+        return imp.write(tables)
