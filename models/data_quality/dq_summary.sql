@@ -6,21 +6,21 @@
 with
 
 rows_read as (
-{%- for table_name in crm_raw_contract()['tables'] %}
-    select
-        '{{ table_name }}' as table_name,
-        reject_reason,
-        dq_row_key
-    from {{ ref('int_' ~ table_name ~ '_validated') }}
-    {{- "\n    union all" if not loop.last }}
-{%- endfor %}
+    {% for table_name in crm_raw_contract()['tables'] -%}
+        select
+            '{{ table_name }}' as table_name,
+            reject_reason,
+            dq_row_key
+        from {{ ref('int_' ~ table_name ~ '_validated') }}
+        {% if not loop.last -%} union all {%- endif %}
+    {% endfor %}
 ),
 
 tables as (
-{%- for table_name in crm_raw_contract()['tables'] %}
-    select '{{ table_name }}' as table_name
-    {{- "\n    union all" if not loop.last }}
-{%- endfor %}
+    {% for table_name in crm_raw_contract()['tables'] -%}
+        select '{{ table_name }}' as table_name
+        {% if not loop.last -%} union all {%- endif %}
+    {% endfor %}
 ),
 
 accepted as (

@@ -56,11 +56,11 @@ bounds as (
 
 final as (
     select
-        {%- if var('as_of_date', none) %}
-        cast('{{ var("as_of_date") }}' as date) as as_of_date,
-        {%- else %}
-        latest_data_date as as_of_date,
-        {%- endif %}
+        {% if var('as_of_date', none) -%}
+            cast('{{ var("as_of_date") }}' as date)
+        {%- else -%}
+            latest_data_date
+        {%- endif %} as as_of_date,
         first_data_date,
         latest_data_date
     from bounds

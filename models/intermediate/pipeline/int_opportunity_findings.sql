@@ -66,20 +66,38 @@ compared as (
 ),
 
 findings as (
-    select opportunity_id, 'is_closed' as column_name, 'flag_disagrees_with_stage' as finding,
+    select
+        opportunity_id,
+        'is_closed' as column_name,
+        'flag_disagrees_with_stage' as finding,
         raw_is_closed as raw_value
     from compared
-    where is_closed is not null and is_closed <> stage_is_closed
+    where
+        is_closed is not null and is_closed <> stage_is_closed
     union all
-    select opportunity_id, 'is_won', 'flag_disagrees_with_stage', raw_is_won
+    select
+        opportunity_id,
+        'is_won' as column_name,
+        'flag_disagrees_with_stage' as finding,
+        raw_is_won as raw_value
     from compared
-    where is_won is not null and is_won <> stage_is_won
+    where
+        is_won is not null and is_won <> stage_is_won
     union all
-    select opportunity_id, 'stage_name', 'disagrees_with_history', raw_stage_name
+    select
+        opportunity_id,
+        'stage_name' as column_name,
+        'disagrees_with_history' as finding,
+        raw_stage_name as raw_value
     from compared
-    where has_history and stage_name <> history_stage_name
+    where
+        has_history and stage_name <> history_stage_name
     union all
-    select opportunity_id, 'amount', 'disagrees_with_history', raw_amount
+    select
+        opportunity_id,
+        'amount' as column_name,
+        'disagrees_with_history' as finding,
+        raw_amount as raw_value
     from compared
     where
         has_history
@@ -89,11 +107,20 @@ findings as (
             or (amount is not null and history_amount is null)
         )
     union all
-    select opportunity_id, 'close_date', 'disagrees_with_history', raw_close_date
+    select
+        opportunity_id,
+        'close_date' as column_name,
+        'disagrees_with_history' as finding,
+        raw_close_date as raw_value
     from compared
-    where has_history and close_date <> history_close_date
+    where
+        has_history and close_date <> history_close_date
     union all
-    select opportunity_id, 'closed_at', 'disagrees_with_history', raw_closed_at
+    select
+        opportunity_id,
+        'closed_at' as column_name,
+        'disagrees_with_history' as finding,
+        raw_closed_at as raw_value
     from compared
     where
         has_history

@@ -153,8 +153,10 @@ flagged as (
         *,
         previous_state is null as is_creation,
         previous_state is null or stage_name <> previous_stage_name as is_stage_entry,
-        coalesce(previous_state = 'open' and state = 'open' and close_date > previous_close_date, false)
-            as is_push,
+        coalesce(
+            previous_state = 'open' and state = 'open' and close_date > previous_close_date,
+            false
+        ) as is_push,
         coalesce(
             previous_state = 'open' and state = 'open'
             and (

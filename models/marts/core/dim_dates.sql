@@ -43,7 +43,9 @@ final as (
         period_month,
         cast(
             calendar_year
-            {%- if start_month > 1 %} + case when calendar_month >= {{ start_month }} then 1 else 0 end{% endif %}
+            {%- if start_month > 1 %}
+                + case when calendar_month >= {{ start_month }} then 1 else 0 end
+            {%- endif %}
             as integer
         ) as fiscal_year,
         cast(
