@@ -1,3 +1,5 @@
+{{ config(materialized="table") }}
+
 {#
     One row per snapshot instant × deal open at that instant × forecast method: the deal's win
     probability under each method, from what was known at the instant only.
@@ -120,15 +122,15 @@ open_deals as (
 ),
 
 by_method as (
-    select *, 'crm_probability' as method, default_probability as win_probability
+    select *, 'crm_probability' as method, default_probability as win_probability  -- noqa: RF04
     from open_deals
     union all
-    select *, 'stage_conversion' as method, win_rate_from_stage as win_probability
+    select *, 'stage_conversion' as method, win_rate_from_stage as win_probability  -- noqa: RF04
     from open_deals
     union all
     select
         *,
-        'rep_adjusted' as method,
+        'rep_adjusted' as method,  -- noqa: RF04
         case
             when win_rate_from_stage * rep_adjustment > 1 then 1.0
             else win_rate_from_stage * rep_adjustment

@@ -1,3 +1,5 @@
+{{ config(materialized="table") }}
+
 {#
     One row per snapshot instant × deal that existed at that instant: the deal's state as it
     was known then, history replayed to the instant (the rows with changed_at < snapshot_at;
@@ -5,7 +7,9 @@
     A history row dated at or after the instant cannot change the row (no look-ahead).
     depth_stage_order: the highest stage_order among the open stages the deal entered before
     the instant (null when it never entered one); closed_at: its last transition into a closed
-    stage before the instant (null while open).
+    stage before the instant (null while open). Running aggregates over each deal's rows carry
+    the path so far on every state row, so only the instant × state-interval join is needed
+    (rows ≈ deals × months, never deals × history rows × months).
 #}
 with
 
@@ -28,32 +32,39 @@ states as (
     from {{ ref('int_opportunity_states') }}
 ),
 
-known_rows as (
+path_so_far as (
+    select
+        opportunity_id,
+        changed_at,
+        valid_to,
+        stage_name,
+        stage_order,
+        state,
+        amount,
+        close_date,
+        min(changed_at) over (partition by opportunity_id) as created_at,
+        max(case when state = 'open' then stage_order end) over (
+            partition by opportunity_id order by changed_at
+            rows between unbounded preceding and current row
+        ) as depth_stage_order,
+        max(case when is_close then changed_at end) over (
+            partition by opportunity_id order by changed_at
+            rows between unbounded preceding and current row
+        ) as last_closed_at
+    from states
+),
+
+state_at_instant as (
     select
         instants.snapshot_at,
         instants.snapshot_kind,
         instants.period_month,
-        states.*
+        path_so_far.*
     from instants
-    inner join states
-        on states.changed_at < instants.snapshot_at
-),
-
-path_to_instant as (
-    select
-        snapshot_at,
-        opportunity_id,
-        min(changed_at) as created_at,
-        max(case when state = 'open' then stage_order end) as depth_stage_order,
-        max(case when is_close then changed_at end) as last_closed_at
-    from known_rows
-    group by 1, 2
-),
-
-state_at_instant as (
-    select *
-    from known_rows
-    where valid_to >= snapshot_at or valid_to is null
+    inner join path_so_far
+        on
+            instants.snapshot_at > path_so_far.changed_at
+            and (instants.snapshot_at <= path_so_far.valid_to or path_so_far.valid_to is null)
 ),
 
 final as (
@@ -62,21 +73,17 @@ final as (
         state_at_instant.snapshot_kind,
         state_at_instant.period_month,
         state_at_instant.opportunity_id,
-        path_to_instant.created_at,
+        state_at_instant.created_at,
         state_at_instant.state,
         state_at_instant.stage_name,
         state_at_instant.stage_order,
         state_at_instant.amount,
         state_at_instant.close_date,
-        path_to_instant.depth_stage_order,
+        state_at_instant.depth_stage_order,
         case
-            when state_at_instant.state <> 'open' then path_to_instant.last_closed_at
+            when state_at_instant.state <> 'open' then state_at_instant.last_closed_at
         end as closed_at
     from state_at_instant
-    inner join path_to_instant
-        on
-            state_at_instant.snapshot_at = path_to_instant.snapshot_at
-            and state_at_instant.opportunity_id = path_to_instant.opportunity_id
 )
 
 select * from final

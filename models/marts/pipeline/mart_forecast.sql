@@ -54,7 +54,7 @@ bounds as (
         max(candidate_months.period_month) as last_month
     from as_of_month
     inner join candidate_months
-        on candidate_months.period_month >= as_of_month.period_month
+        on as_of_month.period_month <= candidate_months.period_month
 ),
 
 days as (
@@ -68,11 +68,11 @@ months as (
 ),
 
 methods as (
-    select 'crm_probability' as method
+    select 'crm_probability' as method  -- noqa: RF04
     union all
-    select 'stage_conversion' as method
+    select 'stage_conversion' as method  -- noqa: RF04
     union all
-    select 'rep_adjusted' as method
+    select 'rep_adjusted' as method  -- noqa: RF04
 ),
 
 pipeline as (

@@ -35,11 +35,11 @@ past_months as (
 ),
 
 methods as (
-    select 'crm_probability' as method
+    select 'crm_probability' as method  -- noqa: RF04
     union all
-    select 'stage_conversion' as method
+    select 'stage_conversion' as method  -- noqa: RF04
     union all
-    select 'rep_adjusted' as method
+    select 'rep_adjusted' as method  -- noqa: RF04
 ),
 
 forecast_at_month_start as (

@@ -26,7 +26,8 @@ pushes as (
     select
         opportunity_id,
         cast({{ dbt.date_trunc('month', 'changed_at') }} as date) as period_month,
-        {{ dbt.datediff('previous_close_date', 'close_date', 'day') }} as days_pushed
+        {{ dbt.datediff('previous_close_date', 'close_date', 'day') }}
+            as days_pushed
     from states
     where is_push
 ),
