@@ -7,7 +7,7 @@ Two kinds of checks:
 - an independent recomputation in plain Python from the raw demo CSVs in seeds/demo (no SQL,
   nothing read from the models under test): dials, connects and meetings per user by month,
   opportunities sourced per user by month, the lead funnel counts per source by created month,
-  and the SEs' hours logged per month.
+  the SEs' hours logged per month and their open deals at month end (history replayed).
 """
 
 from __future__ import annotations
@@ -234,3 +234,39 @@ def test_se_hours_match_the_raw_activities(demo_db: Path) -> None:
     for key, total in minutes.items():
         assert actual[key] == pytest.approx(total / 60)
     assert all(hours == 0 for key, hours in actual.items() if key not in minutes)
+
+
+def test_se_open_deals_at_month_end_match_the_raw_history(demo_db: Path) -> None:
+    """State at an instant replayed from the raw history: the stage of the last row with
+    changed_at before the next month's start."""
+    open_stages = {
+        row["stage_name"] for row in read_csv("stages") if row["is_closed"].lower() != "true"
+    }
+    presales_owner = {
+        row["opportunity_id"]: row["presales_owner_id"]
+        for row in read_csv("opportunities")
+        if row["presales_owner_id"]
+    }
+    paths: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
+    for row in read_csv("opportunity_history"):
+        if row["opportunity_id"] in presales_owner:
+            changed_at = timestamp(row["changed_at"])
+            assert changed_at is not None
+            paths[row["opportunity_id"]].append((changed_at, row["stage_name"]))
+    for row in read_csv("opportunities"):
+        deal = row["opportunity_id"]
+        if deal in presales_owner and deal not in paths:  # no history: one row at created_at
+            created_at = timestamp(row["created_at"])
+            assert created_at is not None
+            paths[deal].append((created_at, row["stage_name"]))
+    rows = query(demo_db, "select se_user_id, period_month, open_count from marts.mart_presales")
+    months = sorted({month for _user, month, _count in rows})
+    expected: dict[tuple[str, date], int] = defaultdict(int)
+    for month in months:
+        next_start = datetime(month.year + month.month // 12, month.month % 12 + 1, 1)
+        for deal, path in paths.items():
+            before = [(at, stage) for at, stage in path if at < next_start]
+            if before and max(before)[1] in open_stages:
+                expected[(presales_owner[deal], month)] += 1
+    actual = {(user, month): count for user, month, count in rows if count}
+    assert expected and actual == dict(expected)
