@@ -173,3 +173,34 @@ def test_quota_summary_company_quota_rule(demo_db: Path) -> None:
         sources.add(source)
     # The demo has company-level targets; the fallback is covered by the dbt unit test.
     assert "company_target" in sources
+
+
+def test_current_month_coverage_uses_todays_open_pipeline(demo_db: Path) -> None:
+    """In the as-of month, coverage is measured now: every deal open at the end of the as-of
+    date whose close date is before next month (overdue ones roll in), against what remains."""
+    (as_of_date,) = query(demo_db, "select as_of_date from intermediate.int_as_of_date")[0]
+    current, following = month_of(as_of_date), next_month(month_of(as_of_date))
+    pipeline: dict[str, Decimal] = defaultdict(Decimal)
+    for owner, close_date, amount in query(
+        demo_db,
+        "select owner_id, close_date, amount from core.fct_opportunities where outcome = 'open'",
+    ):
+        if close_date < following:
+            pipeline[owner] += Decimal(str(amount or 0))
+    rows = query(
+        demo_db,
+        """
+        select owner_id, bookings_amount, quota, open_pipeline_amount, pipeline_coverage
+        from marts.mart_quota_attainment
+        where period_month = ?
+        """,
+        [current],
+    )
+    assert rows, "the demo has quotas in the as-of month"
+    for owner, booked, quota, open_amount, coverage in rows:
+        assert open_amount == money(pipeline.get(owner)), owner
+        remaining = None if quota is None else max(quota - booked, Decimal(0))
+        if not remaining:
+            assert coverage is None, owner
+        else:
+            assert coverage == pytest.approx(float(open_amount / remaining)), owner
