@@ -10,6 +10,10 @@ Layout of `out_dir` (one sub-folder per schema, so equal names in two schemas ca
 `intermediate.int_as_of_date` when it exists) and per file: relation, path (relative to
 out_dir), format, row_count and columns [{name, type}]. Files listed by a previous manifest in
 the same folder are removed first, so a dropped table does not linger.
+
+With `exclude_pii` (`crm-metrics export --no-pii`) the columns tagged as personal data in the
+model YAML (`meta: {pii: true}`, under `config:` or directly on the column) are left out of
+every file; the manifest lists the left-out columns per file under `pii_excluded`.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ import json
 import re
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from crm_metrics.errors import CrmMetricsError, database_error
 
@@ -67,7 +73,37 @@ def _remove_previous_export(out_dir: Path) -> None:
             path.unlink()
 
 
-def export_marts(database: Path, out_dir: Path, fmt: str = "parquet") -> Path:
+def _column_is_pii(column: dict) -> bool:
+    for holder in (column, column.get("config") or {}):
+        meta = holder.get("meta") if isinstance(holder, dict) else None
+        if isinstance(meta, dict) and meta.get("pii") is True:
+            return True
+    return False
+
+
+def pii_columns(models_dir: Path | None = None) -> dict[str, set[str]]:
+    """Model name → names of its columns tagged `meta: {pii: true}` in the models' YAML."""
+    from crm_metrics.runner import PROJECT_DIR
+
+    root = models_dir or PROJECT_DIR / "models"
+    tagged: dict[str, set[str]] = {}
+    for path in sorted(root.rglob("*.yml")):
+        try:
+            document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise CrmMetricsError(f"cannot read the pii tags of {path}: {exc}") from None
+        for model in document.get("models") or [] if isinstance(document, dict) else []:
+            if not isinstance(model, dict) or not isinstance(model.get("name"), str):
+                continue
+            for column in model.get("columns") or []:
+                if isinstance(column, dict) and _column_is_pii(column):
+                    tagged.setdefault(model["name"], set()).add(str(column.get("name")).lower())
+    return tagged
+
+
+def export_marts(
+    database: Path, out_dir: Path, fmt: str = "parquet", *, exclude_pii: bool = False
+) -> Path:
     """Write the tables of `core` and `marts` to `out_dir`; return the manifest's path."""
     import duckdb
 
@@ -79,15 +115,14 @@ def export_marts(database: Path, out_dir: Path, fmt: str = "parquet") -> Path:
             f"the database {database} does not exist; run `crm-metrics build` first"
         )
     out_dir = out_dir.expanduser().resolve()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    _remove_previous_export(out_dir)
-
     try:
         connection = duckdb.connect(str(database), read_only=True)
     except duckdb.Error as exc:
         raise database_error(database, exc) from None
     try:
-        files = _export_tables(connection, out_dir, fmt)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        _remove_previous_export(out_dir)
+        files = _export_tables(connection, out_dir, fmt, pii_columns() if exclude_pii else None)
         as_of_date = _as_of_date(connection)
     except duckdb.Error as exc:
         raise database_error(database, exc) from None
@@ -109,7 +144,9 @@ def export_marts(database: Path, out_dir: Path, fmt: str = "parquet") -> Path:
     return manifest_path
 
 
-def _export_tables(connection: Any, out_dir: Path, fmt: str) -> list[dict[str, Any]]:
+def _export_tables(
+    connection: Any, out_dir: Path, fmt: str, pii: dict[str, set[str]] | None = None
+) -> list[dict[str, Any]]:
     relations = connection.execute(
         "select table_schema, table_name from information_schema.tables "
         "where table_catalog = current_database() and table_schema in (?, ?) "
@@ -119,18 +156,25 @@ def _export_tables(connection: Any, out_dir: Path, fmt: str) -> list[dict[str, A
     files = []
     for schema, name in relations:
         relation = f"{quote_identifier(schema)}.{quote_identifier(name)}"
-        target = _inside(out_dir / schema / f"{_file_stem(name)}.{fmt}", out_dir)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        connection.execute(
-            f"copy (select * from {relation}) to {quote_literal(str(target))} {FORMATS[fmt]}"
-        )
-        (row_count,) = connection.execute(f"select count(*) from {relation}").fetchone()
         columns = connection.execute(
             "select column_name, data_type from information_schema.columns "
             "where table_catalog = current_database() and table_schema = ? and table_name = ? "
             "order by ordinal_position",
             [schema, name],
         ).fetchall()
+        left_out = pii.get(name, set()) if pii is not None else set()
+        excluded = [column for column, _ in columns if column.lower() in left_out]
+        columns = [(column, dtype) for column, dtype in columns if column.lower() not in left_out]
+        if not columns:
+            continue
+        selected = ", ".join(quote_identifier(column) for column, _ in columns)
+        target = _inside(out_dir / schema / f"{_file_stem(name)}.{fmt}", out_dir)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        connection.execute(
+            f"copy (select {selected} from {relation}) to {quote_literal(str(target))} "
+            f"{FORMATS[fmt]}"
+        )
+        (row_count,) = connection.execute(f"select count(*) from {relation}").fetchone()
         files.append(
             {
                 "relation": f"{schema}.{name}",
@@ -138,6 +182,7 @@ def _export_tables(connection: Any, out_dir: Path, fmt: str) -> list[dict[str, A
                 "format": fmt,
                 "row_count": int(row_count),
                 "columns": [{"name": column, "type": dtype} for column, dtype in columns],
+                **({"pii_excluded": excluded} if pii is not None else {}),
             }
         )
     return files
