@@ -27,7 +27,7 @@ subscriptions as (
     from {{ ref('int_subscriptions_converted') }}
 ),
 
-{#- The first month whose first day is on or after a date (the date's month when a 1st). #}
+{# The first month whose first day is on or after a date (the date's month when a 1st). #}
 {%- set first_month_from = "cast(" ~ dbt.dateadd(
     'month', 1, dbt.date_trunc('month', dbt.dateadd('day', -1, '{date}'))
 ) ~ " as date)" %}
@@ -94,7 +94,7 @@ levels_with_previous as (
     from levels
 ),
 
-{#- Keep the months where the level really changes (drops leading zero levels too). #}
+{# Keep the months where the level really changes (drops leading zero levels too). #}
 mrr_periods as (
     select
         account_id,

@@ -32,7 +32,7 @@ paying_then as (
     where mrr > 0
 ),
 
-{#- A customer without a row twelve months later (churned, not back) has MRR 0 now. #}
+{# A customer without a row twelve months later (churned, not back) has MRR 0 now. #}
 ttm_by_customer as (
     select
         paying_then.period_month,

@@ -39,8 +39,8 @@ cohort_months as (
     cross join as_of
     inner join dim_dates
         on
-            dim_dates.period_month >= cohorts.cohort_month
-            and dim_dates.period_month <= as_of.as_of_month
+            cohorts.cohort_month <= dim_dates.period_month
+            and as_of.as_of_month >= dim_dates.period_month
 ),
 
 paying_by_cohort_month as (

@@ -77,7 +77,7 @@ months as (
             and dim_dates.period_month <= month_bounds.as_of_month
 ),
 
-{#- Mean of the monthly logo churn rates of this month and the 11 before (nulls skipped). #}
+{# Mean of the monthly logo churn rates of this month and the 11 before (nulls skipped). #}
 churn_ttm as (
     select
         period_month,
