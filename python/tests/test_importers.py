@@ -104,8 +104,9 @@ def test_pipeline_csv_implied_history(tmp_path: Path) -> None:
     assert history == {
         ("P1", "2017-01-02 00:00:00"): ("Engaging", "4800"),
         ("P1", "2017-01-22 00:00:00"): ("Won", "4800"),
-        ("P2", "2017-01-05 00:00:00"): ("Engaging", "0"),
-        ("P2", "2017-02-04 00:00:00"): ("Lost", "0"),
+        # Maven's 0 on a lost deal is "nothing sold": the amount is unknown
+        ("P2", "2017-01-05 00:00:00"): ("Engaging", ""),
+        ("P2", "2017-02-04 00:00:00"): ("Lost", ""),
         ("P3", "2017-02-01 00:00:00"): ("Engaging", "550"),
         ("P3", "2017-02-11 00:00:00"): ("Won", "550"),
         ("P4", "2017-02-10 00:00:00"): ("Engaging", ""),

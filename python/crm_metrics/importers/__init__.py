@@ -11,6 +11,14 @@ could not be mapped); build the result with `crm-metrics build --raw-dir RAW_DIR
 """
 
 from crm_metrics.importers.common import ImportResult
+from crm_metrics.importers.hubspot import import_hubspot
 from crm_metrics.importers.pipeline_csv import import_pipeline_csv, load_mapping
+from crm_metrics.importers.salesforce import import_salesforce
 
-__all__ = ["ImportResult", "import_pipeline_csv", "load_mapping"]
+__all__ = [
+    "ImportResult",
+    "import_hubspot",
+    "import_pipeline_csv",
+    "import_salesforce",
+    "load_mapping",
+]

@@ -23,7 +23,10 @@ A flat file has no history; the importer writes the minimal history the row impl
   (the contract requires one). Forecasts by close month therefore put all open pipeline of
   such a file in the snapshot month; the notes say how many deals this affects.
 - Amount: the value column on every history row (so no amount change is implied). Maven gives
-  open deals no value (null) and lost deals 0.
+  open deals no value and lost deals 0; a 0 on a lost deal is read as unknown (null), since it
+  records that nothing was sold, not the deal's size: as 0 it would put every lost deal in the
+  smallest deal-size band and make amount-weighted win rates 100 %
+  (`lost_zero_amount_is_unknown: false` in the mapping's stages keeps the 0).
 - Deals with no account (Maven: 1,425 open deals) keep an empty account_id by default, so
   staging rejects them with `missing_required:account_id` and they are listed in
   dq_opportunities_rejects: the company of the deal is unknown, and a placeholder would add a
@@ -75,6 +78,8 @@ DEFAULT_MAPPING: dict = {
         "lost": ["Lost"],
         # stage a closed deal was in on its created date (null: the first open stage)
         "entry_stage": "Engaging",
+        # a value of 0 on a lost deal means "nothing sold", not the deal's size: null
+        "lost_zero_amount_is_unknown": True,
     },
     # columns of the optional side files
     "accounts_columns": {
@@ -260,7 +265,16 @@ def import_pipeline_csv(
             f"""
             create temp table deal_states as
             select
-                deals.*,
+                deals.* replace (
+                    case
+                        when {str(bool(stages_cfg.get("lost_zero_amount_is_unknown"))).lower()}
+                            and stage_definition.is_closed
+                            and not stage_definition.is_won
+                            and try_cast(deals.amount as double) = 0
+                            then null
+                        else deals.amount
+                    end as amount
+                ),
                 coalesce(stage_definition.is_closed, false) as is_closed,
                 coalesce(stage_definition.is_won, false) as is_won,
                 case
@@ -287,6 +301,15 @@ def import_pipeline_csv(
             f"{imp.count('select 1 from deal_states where close_raw is null and not is_closed')} "
             "open deals without a close date expect to close on the snapshot date."
         )
+        if stages_cfg.get("lost_zero_amount_is_unknown"):
+            zero_lost = imp.count(
+                "select 1 from deals inner join stage_definition "
+                "on deals.stage_name = stage_definition.stage_name "
+                "where stage_definition.is_closed and not stage_definition.is_won "
+                "and try_cast(deals.amount as double) = 0"
+            )
+            if zero_lost:
+                imp.note(f"{zero_lost} lost deals with value 0: amount left empty (unknown).")
         imp.unmapped(
             "deals without an account (left empty: rejected by staging)"
             if unknown_account is None
