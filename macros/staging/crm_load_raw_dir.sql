@@ -1,11 +1,14 @@
 {#
     on-run-start: when var `raw_dir` is set, load the folder's `<table>.parquet` or `<table>.csv`
     files into schema `raw_files` with DuckDB's native readers (every column as text for CSV), one
-    table per contract table. A table without a file is dropped from `raw_files` (so a previous
+    table per contract table. CSV is read as RFC 4180 (comma, double quotes, header row): a ragged
+    row, an unterminated quote or a binary file fails the run instead of being sniffed into one
+    wide text column. A table without a file is dropped from `raw_files` (so a previous
     load never lingers) and staged as an empty stand-in when optional; a required table without a
     file, or with an empty file, fails the run with a message naming it.
 #}
 {% macro crm_load_raw_dir() %}
+    {%- do crm_check_raw_schema() -%}
     {%- set raw_dir = var('raw_dir', none) -%}
     {%- if raw_dir is none or not execute -%}
         {{ return('') }}
@@ -53,7 +56,7 @@
         {%- else -%}
             {%- if found.reader == 'read_csv' -%}
                 {%- set read = "read_csv(" ~ crm_sql_string(found.path)
-                    ~ ", header = true, all_varchar = true, auto_detect = true)" -%}
+                    ~ ", header = true, all_varchar = true, delim = ',', quote = '\"', escape = '\"')" -%}
             {%- else -%}
                 {%- set read = "read_parquet(" ~ crm_sql_string(found.path) ~ ")" -%}
             {%- endif -%}
@@ -71,4 +74,19 @@
 {#- A SQL string literal for any text value: single quotes doubled, so a path cannot inject SQL. -#}
 {%- macro crm_sql_string(value) -%}
     '{{ (value | string).replace("'", "''") }}'
+{%- endmacro -%}
+
+
+{#-
+    var raw_schema reaches SQL as a quoted identifier that dbt does not escape: accept only a
+    plain identifier, so a value holding a quote or a semicolon cannot run SQL.
+-#}
+{%- macro crm_check_raw_schema() -%}
+    {%- set raw_schema = var('raw_schema', none) -%}
+    {%- if raw_schema is not none and not modules.re.match('^[A-Za-z_][A-Za-z0-9_]*$', raw_schema | string) -%}
+        {{ exceptions.raise_compiler_error(
+            "var raw_schema must be a plain schema name (letters, digits, underscores), got "
+            ~ (raw_schema | string | tojson) ~ "."
+        ) }}
+    {%- endif -%}
 {%- endmacro -%}

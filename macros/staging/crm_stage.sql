@@ -180,6 +180,7 @@ select * from final
         {%- for col in spec['columns'] -%}{%- do names.update({col['name']: col['name']}) -%}{%- endfor -%}
         {{ return(names) }}
     {%- endif -%}
+    {%- do crm_check_raw_schema() -%}
     {%- set relation = adapter.get_relation(database=src.database, schema=src.schema, identifier=src.identifier) -%}
     {%- if relation is none -%}
         {%- if spec['required'] -%}

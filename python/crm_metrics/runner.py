@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sys
 import tempfile
 import threading
@@ -38,6 +39,9 @@ _STATUS_LABELS = {
     "runtime error": "ERROR",
     "no-op": "NO-OP",
 }
+
+
+_PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 @dataclass(frozen=True)
@@ -157,6 +161,33 @@ def dbt_args(
     ]
 
 
+_RAW_FILE_PATTERN = re.compile(
+    r"(?:files|file=|file) ?[\"']?(?P<path>[^\"'\n]+\.(?:csv|parquet))[\"']?", re.IGNORECASE
+)
+_READER_ERROR = re.compile(
+    r"Error when sniffing file|CSV Error|No magic bytes|Invalid Input Error|Invalid unicode",
+    re.IGNORECASE,
+)
+
+
+def raw_file_error(text: str) -> str | None:
+    """A one-line cause and hint for DuckDB's error on a malformed raw file, else None."""
+    found = _RAW_FILE_PATTERN.search(text)
+    if found is None or not _READER_ERROR.search(text):
+        return None
+    path = found.group("path")
+    kind = "Parquet" if path.lower().endswith(".parquet") else "CSV"
+    first = next((line for line in text.splitlines() if "Error:" in line), text)
+    first = first.rsplit("Error:", 1)[-1].strip().rstrip(".")[:200]
+    hint = (
+        "write it as a Parquet file or remove it"
+        if kind == "Parquet"
+        else "save it as comma-separated UTF-8 text with a header row and the same number of "
+        "fields on every line"
+    )
+    return f"cannot read the raw {kind} file {path} ({first}); {hint}"
+
+
 def run_dbt(
     command: list[str],
     *,
@@ -186,6 +217,9 @@ def run_dbt(
     if outcome.exception is not None:
         if is_lock_error(outcome.exception):
             raise lock_error(database, outcome.exception)
+        unreadable = raw_file_error(str(outcome.exception))
+        if unreadable is not None:
+            raise CrmMetricsError(f"dbt {command[0]} failed: {unreadable}")
         raise CrmMetricsError(
             f"dbt {command[0]} failed: {_one_line(str(outcome.exception))} (log: {log_file})"
         )
@@ -243,6 +277,12 @@ def build(
                 "<table>.parquet files (see contract/raw_schema.yml)"
             )
         all_vars["raw_dir"] = str(raw_dir)
+    raw_schema = all_vars.get("raw_schema")
+    if raw_schema is not None and not _PLAIN_NAME.match(str(raw_schema)):
+        raise CrmMetricsError(
+            f"var raw_schema must be a plain schema name (letters, digits, underscores), "
+            f"got {str(raw_schema)!r}; load the raw tables into such a schema"
+        )
     if as_of_date is not None:
         all_vars["as_of_date"] = as_of_date
     if select:
@@ -286,3 +326,33 @@ def summarize(results: list[NodeResult]) -> str:
         f"tests: {count(tests, {'pass'})} passed, {count(tests, FAILED_STATUSES)} failed, "
         f"{count(tests, {'warn'})} warnings, {count(tests, {'skipped'})} skipped"
     )
+
+
+def dq_report(database: Path) -> str:
+    """Rejected rows and findings per table and reason, from data_quality.dq_summary.
+
+    Empty when the data is clean or the summary was not built (a --select without it).
+    """
+    import duckdb
+
+    try:
+        connection = duckdb.connect(str(database.expanduser().resolve()), read_only=True)
+    except duckdb.Error:
+        return ""
+    try:
+        rows = connection.execute(
+            "select table_name, outcome, reason, row_count, example_key"
+            " from data_quality.dq_summary"
+            " where outcome in ('rejected', 'finding') and row_count > 0"
+            " order by table_name, outcome desc, reason"
+        ).fetchall()
+    except duckdb.Error:
+        return ""
+    finally:
+        connection.close()
+    if not rows:
+        return ""
+    lines = ["data quality (see schema data_quality: dq_<table>_rejects, dq_findings, dq_summary):"]
+    for table, outcome, reason, count, example in rows:
+        lines.append(f"  {table}: {count} {outcome} {reason} (e.g. {example})")
+    return "\n".join(lines)

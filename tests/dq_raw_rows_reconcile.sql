@@ -1,0 +1,85 @@
+{#
+    Reconciliation: for every raw table, rows read = rows accepted + rows quarantined.
+
+    Raw rows are counted straight from the source relation (not through staging), accepted rows
+    from int_<table>_validated, quarantined rows from dq_<table>_rejects, and the summary's
+    accepted + rejected from dq_summary. An absent optional table counts 0 raw rows. Returns one
+    row per table where the counts disagree.
+#}
+{%- set tables = crm_raw_contract()['tables'] -%}
+{%- set raw_selects = [] -%}
+{%- for table_name in tables -%}
+    {%- set src = source('crm', table_name) -%}
+    {%- set relation = adapter.get_relation(
+        database=src.database, schema=src.schema, identifier=src.identifier
+    ) if execute else src -%}
+    {%- if relation is not none -%}
+        {%- do raw_selects.append(
+            "select '" ~ table_name ~ "' as table_name, count(*) as raw_rows from " ~ src
+        ) -%}
+    {%- else -%}
+        {%- do raw_selects.append("select '" ~ table_name ~ "' as table_name, 0 as raw_rows") -%}
+    {%- endif -%}
+{%- endfor %}
+with
+
+raw_counts as (
+    {{ raw_selects | join('\n    union all\n    ') }}
+),
+
+accepted_counts as (
+    {% for table_name in tables -%}
+        select
+            '{{ table_name }}' as table_name,
+            count(*) as accepted_rows
+        from {{ ref('int_' ~ table_name ~ '_validated') }}
+        where reject_reason is null
+        {% if not loop.last -%} union all {%- endif %}
+    {% endfor %}
+),
+
+rejected_counts as (
+    {% for table_name in tables -%}
+        select
+            '{{ table_name }}' as table_name,
+            count(*) as rejected_rows
+        from {{ ref('dq_' ~ table_name ~ '_rejects') }}
+        {% if not loop.last -%} union all {%- endif %}
+    {% endfor %}
+),
+
+summary_counts as (
+    select
+        table_name,
+        sum(row_count) as summary_rows
+    from {{ ref('dq_summary') }}
+    where outcome in ('accepted', 'rejected')
+    group by 1
+),
+
+compared as (
+    select
+        raw_counts.table_name,
+        raw_counts.raw_rows,
+        accepted_counts.accepted_rows,
+        rejected_counts.rejected_rows,
+        summary_counts.summary_rows
+    from raw_counts
+    inner join accepted_counts
+        on raw_counts.table_name = accepted_counts.table_name
+    inner join rejected_counts
+        on raw_counts.table_name = rejected_counts.table_name
+    left join summary_counts
+        on raw_counts.table_name = summary_counts.table_name
+),
+
+final as (
+    select *
+    from compared
+    where
+        raw_rows <> accepted_rows + rejected_rows
+        or summary_rows is null
+        or summary_rows <> raw_rows
+)
+
+select * from final
