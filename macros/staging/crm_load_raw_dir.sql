@@ -56,7 +56,7 @@
         {%- else -%}
             {%- if found.reader == 'read_csv' -%}
                 {%- set read = "read_csv(" ~ crm_sql_string(found.path)
-                    ~ ", header = true, all_varchar = true, delim = ',', quote = '\"', escape = '\"')" -%}
+                    ~ ", header = true, skip = 0, all_varchar = true, delim = ',', quote = '\"', escape = '\"')" -%}
             {%- else -%}
                 {%- set read = "read_parquet(" ~ crm_sql_string(found.path) ~ ")" -%}
             {%- endif -%}
