@@ -100,8 +100,8 @@ final as (
         cast(sqls as double) / nullif(mqls, 0) as mql_to_sql,
         cast(converted as double) / nullif(sqls, 0) as sql_to_opportunity,
         cast(won as double) / nullif(converted, 0) as opportunity_to_won,
-        cast(converted as double) / nullif(leads, 0) as lead_to_opportunity,
-        cast(avg_days_lead_to_opportunity as double) as avg_days_lead_to_opportunity
+        cast(avg_days_lead_to_opportunity as double) as avg_days_lead_to_opportunity,
+        cast(converted as double) / nullif(leads, 0) as lead_to_opportunity
     from funnel
 )
 

@@ -182,10 +182,10 @@ final as (
         cast(hours_logged as double)
         / nullif({{ var('standard_monthly_hours') }}, 0) as utilization,
         cast(won_deal_count as bigint) as won_deal_count,
-        {{ crm_money('won_amount') }} as won_amount,
         cast(hours_logged as double) / nullif(won_deal_count, 0) as hours_per_won_deal,
         cast(won_amount as double) / nullif(hours_logged, 0) as bookings_per_hour,
-        cast(won_product_count as double) / nullif(won_deal_count, 0) as products_per_won_deal
+        cast(won_product_count as double) / nullif(won_deal_count, 0) as products_per_won_deal,
+        {{ crm_money('won_amount') }} as won_amount
     from joined
 )
 

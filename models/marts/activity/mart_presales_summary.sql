@@ -107,17 +107,17 @@ utilization as (
 final as (
     select
         months.period_month,
+        cast(closed.closed_with_presales_count as double)
+        / nullif(closed.closed_count, 0) as attach_rate,
+        cast(headcount.active_ae_count as double)
+        / nullif(headcount.active_se_count, 0) as support_ratio,
+        cast(utilization.avg_utilization as double) as avg_utilization,
         cast(coalesce(closed.closed_count, 0) as bigint) as closed_count,
         cast(coalesce(closed.closed_with_presales_count, 0) as bigint)
             as closed_with_presales_count,
-        cast(closed.closed_with_presales_count as double)
-        / nullif(closed.closed_count, 0) as attach_rate,
         cast(coalesce(headcount.active_ae_count, 0) as bigint) as active_ae_count,
         cast(coalesce(headcount.active_se_count, 0) as bigint) as active_se_count,
-        cast(headcount.active_ae_count as double)
-        / nullif(headcount.active_se_count, 0) as support_ratio,
-        cast(coalesce(utilization.se_row_count, 0) as bigint) as se_row_count,
-        cast(utilization.avg_utilization as double) as avg_utilization
+        cast(coalesce(utilization.se_row_count, 0) as bigint) as se_row_count
     from months
     left join closed
         on months.period_month = closed.period_month
