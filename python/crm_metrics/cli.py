@@ -155,6 +155,28 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--format", choices=["csv", "parquet"], default="csv")
     generate.set_defaults(func=_cmd_generate)
 
+    bench = commands.add_parser(
+        "bench",
+        help="time a full and an incremental build against a floor at a given scale",
+        description=(
+            "Generate (or reuse) a Parquet dataset of the given scale, measure the floor (DuckDB "
+            "reading every raw file into tables), dbt's start-up, a full build and an incremental "
+            "build after appending about 1%% new history and activities; write bench.json."
+        ),
+    )
+    bench.add_argument("--scale", type=_positive_float, default=1.0, help="1 = about 100k deals")
+    bench.add_argument("--seed", type=int, default=42, help="generator seed (default 42)")
+    bench.add_argument(
+        "--work",
+        type=Path,
+        default=Path("bench"),
+        help="folder for the dataset, the database and bench.json (default ./bench)",
+    )
+    bench.add_argument(
+        "--regenerate", action="store_true", help="generate the dataset even when it exists"
+    )
+    bench.set_defaults(func=_cmd_bench)
+
     contract = commands.add_parser(
         "contract",
         help="render or check the files generated from contract/raw_schema.yml",
@@ -303,6 +325,16 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     total = sum(rows.values()) if isinstance(rows, dict) else None
     tables = f"{len(rows)} tables, {total} rows" if total is not None else "raw tables"
     print(f"wrote {tables} to {args.out}")
+    return 0
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from crm_metrics.bench import format_table, run_bench
+
+    args.work.mkdir(parents=True, exist_ok=True)
+    result = run_bench(args.scale, args.work, seed=args.seed, reuse=not args.regenerate)
+    print(format_table(result))
+    print(f"figures: {(args.work / 'bench.json').resolve()}")
     return 0
 
 
