@@ -189,7 +189,41 @@ def build_parser() -> argparse.ArgumentParser:
         "check", help="exit 1 when a rendered file differs from the contract"
     ).set_defaults(func=_cmd_contract_check)
     _add_import_parser(commands)
+    _add_report_parser(commands)
     return parser
+
+
+def _add_report_parser(commands: argparse._SubParsersAction) -> None:
+    report = commands.add_parser(
+        "report",
+        help="write a self-contained HTML report (charts of the marts, no network needed)",
+        description="One HTML page with the funnel, stage durations, pipeline flow and trend, "
+        "win rate, bookings vs quota, MRR movements, cohort retention, churn and NRR; the data "
+        "behind each chart is embedded as JSON.",
+    )
+    report.add_argument(
+        "--database",
+        type=Path,
+        default=DEFAULT_DATABASE,
+        metavar="FILE",
+        help="DuckDB file to read (default: %(default)s)",
+    )
+    report.add_argument(
+        "--out",
+        type=Path,
+        default=Path("report.html"),
+        metavar="FILE",
+        help="HTML file to write (default: %(default)s)",
+    )
+    report.set_defaults(func=_cmd_report)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from crm_metrics.report import build_report
+
+    path = build_report(args.database, args.out, progress=sys.stderr.isatty())
+    print(f"wrote {path}")
+    return 0
 
 
 def _add_import_parser(commands: argparse._SubParsersAction) -> None:

@@ -27,7 +27,7 @@ reporting_currency as (
         '{{ var("reporting_currency") }}' as currency_code,
         cast('1900-01-01' as date) as valid_from,
         cast(null as date) as valid_to,
-        cast(1 as double) as rate_to_reporting
+        cast(1 as {{ crm_double_type() }}) as rate_to_reporting
 ),
 
 final as (

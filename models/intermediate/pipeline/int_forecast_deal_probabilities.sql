@@ -64,7 +64,7 @@ owner_win_rates as (
     select
         snapshot_at,
         owner_id,
-        cast(count(case when state = 'won' then 1 end) as double)
+        cast(count(case when state = 'won' then 1 end) as {{ crm_double_type() }})
         / nullif(count(*), 0) as owner_win_rate
     from recently_closed
     group by 1, 2
@@ -73,7 +73,7 @@ owner_win_rates as (
 company_win_rates as (
     select
         snapshot_at,
-        cast(count(case when state = 'won' then 1 end) as double)
+        cast(count(case when state = 'won' then 1 end) as {{ crm_double_type() }})
         / nullif(count(*), 0) as company_win_rate
     from recently_closed
     group by 1
@@ -153,7 +153,7 @@ final as (
         owner_win_rate,
         company_win_rate,
         rep_adjustment,
-        cast(win_probability as double) as win_probability,
+        cast(win_probability as {{ crm_double_type() }}) as win_probability,
         {{ crm_money('coalesce(amount * win_probability, 0)') }} as weighted_amount
     from by_method
 )

@@ -61,7 +61,7 @@ final as (
         stages.stage_order,
         cast(coalesce(reached.reached_count, 0) as bigint) as reached_count,
         cast(coalesce(reached.won_count, 0) as bigint) as won_count,
-        cast(reached.won_count as double) / nullif(reached.reached_count, 0)
+        cast(reached.won_count as {{ crm_double_type() }}) / nullif(reached.reached_count, 0)
             as win_rate_from_stage
     from instants
     cross join stages

@@ -28,11 +28,11 @@ final as (
         meetings,
         opportunities_sourced,
         sourced_deals_won as deals_won,
-        cast(dials as double) / nullif(connects, 0) as dials_per_connect,
-        cast(dials as double) / nullif(opportunities_sourced, 0) as dials_per_opportunity,
-        cast(opportunities_sourced as double) / nullif(sourced_deals_won, 0)
+        cast(dials as {{ crm_double_type() }}) / nullif(connects, 0) as dials_per_connect,
+        cast(dials as {{ crm_double_type() }}) / nullif(opportunities_sourced, 0) as dials_per_opportunity,
+        cast(opportunities_sourced as {{ crm_double_type() }}) / nullif(sourced_deals_won, 0)
             as opportunities_per_deal,
-        cast(dials as double) / nullif(sourced_deals_won, 0) as dials_per_deal,
+        cast(dials as {{ crm_double_type() }}) / nullif(sourced_deals_won, 0) as dials_per_deal,
         activity_count
     from user_months
     where activity_count > 0 or opportunities_sourced > 0

@@ -96,12 +96,12 @@ final as (
         cast(sqls as bigint) as sqls,
         cast(converted as bigint) as converted,
         cast(won as bigint) as won,
-        cast(mqls as double) / nullif(leads, 0) as lead_to_mql,
-        cast(sqls as double) / nullif(mqls, 0) as mql_to_sql,
-        cast(converted as double) / nullif(sqls, 0) as sql_to_opportunity,
-        cast(won as double) / nullif(converted, 0) as opportunity_to_won,
-        cast(avg_days_lead_to_opportunity as double) as avg_days_lead_to_opportunity,
-        cast(converted as double) / nullif(leads, 0) as lead_to_opportunity
+        cast(mqls as {{ crm_double_type() }}) / nullif(leads, 0) as lead_to_mql,
+        cast(sqls as {{ crm_double_type() }}) / nullif(mqls, 0) as mql_to_sql,
+        cast(converted as {{ crm_double_type() }}) / nullif(sqls, 0) as sql_to_opportunity,
+        cast(won as {{ crm_double_type() }}) / nullif(converted, 0) as opportunity_to_won,
+        cast(avg_days_lead_to_opportunity as {{ crm_double_type() }}) as avg_days_lead_to_opportunity,
+        cast(converted as {{ crm_double_type() }}) / nullif(leads, 0) as lead_to_opportunity
     from funnel
 )
 

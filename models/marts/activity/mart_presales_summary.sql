@@ -107,11 +107,11 @@ utilization as (
 final as (
     select
         months.period_month,
-        cast(closed.closed_with_presales_count as double)
+        cast(closed.closed_with_presales_count as {{ crm_double_type() }})
         / nullif(closed.closed_count, 0) as attach_rate,
-        cast(headcount.active_ae_count as double)
+        cast(headcount.active_ae_count as {{ crm_double_type() }})
         / nullif(headcount.active_se_count, 0) as support_ratio,
-        cast(utilization.avg_utilization as double) as avg_utilization,
+        cast(utilization.avg_utilization as {{ crm_double_type() }}) as avg_utilization,
         cast(coalesce(closed.closed_count, 0) as bigint) as closed_count,
         cast(coalesce(closed.closed_with_presales_count, 0) as bigint)
             as closed_with_presales_count,

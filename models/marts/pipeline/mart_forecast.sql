@@ -130,7 +130,7 @@ final as (
                 when quota - won_to_date > 0
                     then open_pipeline_amount / (quota - won_to_date)
             end
-            as double
+            as {{ crm_double_type() }}
         ) as coverage
     from joined
 )

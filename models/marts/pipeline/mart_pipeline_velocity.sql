@@ -45,7 +45,7 @@ joined as (
         coalesce(open_at_start.open_count, 0) as open_count,
         coalesce(trailing_closed.won_count, 0) as won_count,
         coalesce(trailing_closed.closed_count, 0) as closed_count,
-        cast(trailing_closed.won_count as double)
+        cast(trailing_closed.won_count as {{ crm_double_type() }})
         / nullif(trailing_closed.closed_count, 0) as win_rate,
         trailing_closed.avg_won_amount,
         trailing_closed.avg_cycle_days
@@ -62,9 +62,9 @@ final as (
         cast(open_count as bigint) as open_count,
         cast(won_count as bigint) as trailing_won_count,
         cast(closed_count as bigint) as trailing_closed_count,
-        cast(win_rate as double) as win_rate,
+        cast(win_rate as {{ crm_double_type() }}) as win_rate,
         {{ crm_money('avg_won_amount') }} as avg_won_amount,
-        cast(avg_cycle_days as double) as avg_cycle_days,
+        cast(avg_cycle_days as {{ crm_double_type() }}) as avg_cycle_days,
         {{ crm_money('open_count * win_rate * avg_won_amount / nullif(avg_cycle_days, 0)') }}
             as velocity_per_day
     from joined

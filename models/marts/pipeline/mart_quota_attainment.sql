@@ -167,12 +167,12 @@ final as (
         cast(won_count as bigint) as won_count,
         bookings_amount,
         quota,
-        cast(bookings_amount as double) / nullif(quota, 0) as attainment,
+        cast(bookings_amount as {{ crm_double_type() }}) / nullif(quota, 0) as attainment,
         {{ crm_money('remaining_to_quota') }} as remaining_to_quota,
         coverage_measured_at,
         open_pipeline_amount,
         {{ crm_money('coverage_remaining_amount') }} as coverage_remaining_amount,
-        cast(open_pipeline_amount as double) / nullif(coverage_remaining_amount, 0)
+        cast(open_pipeline_amount as {{ crm_double_type() }}) / nullif(coverage_remaining_amount, 0)
             as pipeline_coverage
     from with_remaining
 )

@@ -26,8 +26,8 @@ final as (
         owner_id,
         period_month,
         cast(won_count as bigint) as won_count,
-        cast(avg_days_to_close as double) as avg_days_to_close,
-        cast(median_days_to_close as double) as median_days_to_close
+        cast(avg_days_to_close as {{ crm_double_type() }}) as avg_days_to_close,
+        cast(median_days_to_close as {{ crm_double_type() }}) as median_days_to_close
     from aggregated
 )
 

@@ -60,10 +60,10 @@ final as (
         cast(stage_outcome_stats.stage_order as bigint) as stage_order,
         stage_outcome_stats.outcome,
         cast(stage_outcome_stats.deal_count as bigint) as deal_count,
-        cast(stage_outcome_stats.avg_days as double) as avg_days,
-        cast(stage_outcome_stats.median_days as double) as median_days,
-        cast(stage_outcome_stats.p75_days as double) as p75_days,
-        cast(stage_averages.avg_lost_days as double)
+        cast(stage_outcome_stats.avg_days as {{ crm_double_type() }}) as avg_days,
+        cast(stage_outcome_stats.median_days as {{ crm_double_type() }}) as median_days,
+        cast(stage_outcome_stats.p75_days as {{ crm_double_type() }}) as p75_days,
+        cast(stage_averages.avg_lost_days as {{ crm_double_type() }})
         / nullif(stage_averages.avg_won_days, 0) as lost_to_won_ratio
     from stage_outcome_stats
     inner join stage_averages

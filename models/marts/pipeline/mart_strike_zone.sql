@@ -79,10 +79,10 @@ probabilities as (
     select
         *,
         case probability_source
-            when 'cell' then cast(cell_won_count as double) / nullif(cell_closed_count, 0)
+            when 'cell' then cast(cell_won_count as {{ crm_double_type() }}) / nullif(cell_closed_count, 0)
             when 'amount_band'
-                then cast(band_won_count as double) / nullif(band_closed_count, 0)
-            else cast(all_won_count as double) / nullif(all_closed_count, 0)
+                then cast(band_won_count as {{ crm_double_type() }}) / nullif(band_closed_count, 0)
+            else cast(all_won_count as {{ crm_double_type() }}) / nullif(all_closed_count, 0)
         end as win_probability,
         case probability_source
             when 'cell' then cell_closed_count
@@ -102,7 +102,7 @@ final as (
         cast(cell_won_count as bigint) as cell_won_count,
         probability_source,
         cast(source_closed_count as bigint) as source_closed_count,
-        cast(win_probability as double) as win_probability,
+        cast(win_probability as {{ crm_double_type() }}) as win_probability,
         {{ crm_money('win_probability * amount') }} as expected_value
     from probabilities
 )

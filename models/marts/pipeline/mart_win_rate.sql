@@ -54,10 +54,10 @@ final as (
         opportunity_type,
         cast(won_count as bigint) as won_count,
         cast(lost_count as bigint) as lost_count,
-        cast(won_count as double) / nullif(won_count + lost_count, 0) as win_rate,
+        cast(won_count as {{ crm_double_type() }}) / nullif(won_count + lost_count, 0) as win_rate,
         {{ crm_money('won_amount') }} as won_amount,
         {{ crm_money('lost_amount') }} as lost_amount,
-        cast(won_amount as double) / nullif(won_amount + lost_amount, 0) as win_rate_amount
+        cast(won_amount as {{ crm_double_type() }}) / nullif(won_amount + lost_amount, 0) as win_rate_amount
     from aggregated
 )
 

@@ -30,7 +30,7 @@ final as (
         cast(won_count as bigint) as won_count,
         cast(lost_count as bigint) as lost_count,
         cast(open_count as bigint) as open_count,
-        cast(won_count as double) / nullif(won_count + lost_count, 0) as win_rate,
+        cast(won_count as {{ crm_double_type() }}) / nullif(won_count + lost_count, 0) as win_rate,
         {{ crm_money('won_amount') }} as won_amount
     from cohorts
 )

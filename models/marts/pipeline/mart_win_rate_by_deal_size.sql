@@ -46,7 +46,7 @@ final as (
         amount_band,
         cast(won_count as bigint) as won_count,
         cast(lost_count as bigint) as lost_count,
-        cast(won_count as double) / nullif(won_count + lost_count, 0) as win_rate,
+        cast(won_count as {{ crm_double_type() }}) / nullif(won_count + lost_count, 0) as win_rate,
         {{ crm_money('avg_won_amount') }} as avg_won_amount
     from aggregated
 )

@@ -62,23 +62,23 @@ final as (
         movements.customers_start,
         movements.churned_customers,
         movements.starting_mrr,
-        cast(movements.churned_customers as double)
+        cast(movements.churned_customers as {{ crm_double_type() }})
         / nullif(movements.customers_start, 0) as logo_churn_rate,
-        cast(-(movements.churned_mrr + movements.contraction_mrr) as double)
+        cast(-(movements.churned_mrr + movements.contraction_mrr) as {{ crm_double_type() }})
         / nullif(movements.starting_mrr, 0) as gross_revenue_churn_rate,
         cast(
             movements.starting_mrr + movements.expansion_mrr
             + movements.contraction_mrr + movements.churned_mrr
-            as double
+            as {{ crm_double_type() }}
         ) / nullif(movements.starting_mrr, 0) as net_revenue_retention,
         cast(
             movements.starting_mrr + movements.contraction_mrr + movements.churned_mrr
-            as double
+            as {{ crm_double_type() }}
         ) / nullif(movements.starting_mrr, 0) as gross_revenue_retention,
         {{ crm_money('coalesce(ttm_by_month.mrr_then, 0)') }} as ttm_starting_mrr,
-        cast(ttm_by_month.mrr_now as double)
+        cast(ttm_by_month.mrr_now as {{ crm_double_type() }})
         / nullif(ttm_by_month.mrr_then, 0) as ttm_net_revenue_retention,
-        cast(ttm_by_month.mrr_now_capped as double)
+        cast(ttm_by_month.mrr_now_capped as {{ crm_double_type() }})
         / nullif(ttm_by_month.mrr_then, 0) as ttm_gross_revenue_retention
     from movements
     left join ttm_by_month

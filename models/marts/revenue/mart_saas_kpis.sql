@@ -117,9 +117,9 @@ combined as (
 unit_economics as (
     select
         *,
-        cast(mrr as double) / nullif(customers, 0) as arpa,
-        cast(new_mrr as double) / nullif(new_customers, 0) as new_customer_arpa,
-        cast(marketing_spend as double) / nullif(new_customers, 0) as marketing_cac
+        cast(mrr as {{ crm_double_type() }}) / nullif(customers, 0) as arpa,
+        cast(new_mrr as {{ crm_double_type() }}) / nullif(new_customers, 0) as new_customer_arpa,
+        cast(marketing_spend as {{ crm_double_type() }}) / nullif(new_customers, 0) as marketing_cac
     from combined
 ),
 
@@ -144,11 +144,11 @@ final as (
         {{ crm_money('new_customer_arpa') }} as new_customer_arpa,
         {{ crm_money('marketing_spend') }} as marketing_spend,
         {{ crm_money('marketing_cac') }} as marketing_cac,
-        cast(cac_payback_months as double) as cac_payback_months,
-        cast(ttm_avg_logo_churn_rate as double) as ttm_avg_logo_churn_rate,
+        cast(cac_payback_months as {{ crm_double_type() }}) as cac_payback_months,
+        cast(ttm_avg_logo_churn_rate as {{ crm_double_type() }}) as ttm_avg_logo_churn_rate,
         {{ crm_money('ltv') }} as ltv,
-        cast(ltv / nullif(marketing_cac, 0) as double) as ltv_to_cac,
-        cast(new_mrr + expansion_mrr + reactivation_mrr as double)
+        cast(ltv / nullif(marketing_cac, 0) as {{ crm_double_type() }}) as ltv_to_cac,
+        cast(new_mrr + expansion_mrr + reactivation_mrr as {{ crm_double_type() }})
         / nullif(-(churned_mrr + contraction_mrr), 0) as quick_ratio
     from lifetime
 )
