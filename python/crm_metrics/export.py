@@ -11,6 +11,10 @@ Layout of `out_dir` (one sub-folder per schema, so equal names in two schemas ca
 out_dir), format, row_count and columns [{name, type}]. Files listed by a previous manifest in
 the same folder are removed first, so a dropped table does not linger.
 
+Each file entry also carries the model's `description` and each column its `description`, from
+the model YAML (empty when the table has no model YAML), so a BI tool or a notebook can show
+what a column means without the dbt docs site.
+
 With `exclude_pii` (`crm-metrics export --no-pii`) the columns tagged as personal data in the
 model YAML (`meta: {pii: true}`, under `config:` or directly on the column) are left out of
 every file; the manifest lists the left-out columns per file under `pii_excluded`.
@@ -101,6 +105,32 @@ def pii_columns(models_dir: Path | None = None) -> dict[str, set[str]]:
     return tagged
 
 
+def model_docs(models_dir: Path | None = None) -> dict[str, dict[str, Any]]:
+    """Model name → {"description": str, "columns": {column name (lower case): description}}."""
+    from crm_metrics.runner import PROJECT_DIR
+
+    root = models_dir or PROJECT_DIR / "models"
+    docs: dict[str, dict[str, Any]] = {}
+    for path in sorted(root.rglob("*.yml")):
+        try:
+            document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise CrmMetricsError(f"cannot read the model docs of {path}: {exc}") from None
+        for model in document.get("models") or [] if isinstance(document, dict) else []:
+            if not isinstance(model, dict) or not isinstance(model.get("name"), str):
+                continue
+            columns = {
+                str(column.get("name")).lower(): " ".join(str(column.get("description")).split())
+                for column in model.get("columns") or []
+                if isinstance(column, dict) and column.get("description")
+            }
+            docs[model["name"]] = {
+                "description": " ".join(str(model.get("description") or "").split()),
+                "columns": columns,
+            }
+    return docs
+
+
 def export_marts(
     database: Path, out_dir: Path, fmt: str = "parquet", *, exclude_pii: bool = False
 ) -> Path:
@@ -122,7 +152,9 @@ def export_marts(
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         _remove_previous_export(out_dir)
-        files = _export_tables(connection, out_dir, fmt, pii_columns() if exclude_pii else None)
+        files = _export_tables(
+            connection, out_dir, fmt, pii_columns() if exclude_pii else None, model_docs()
+        )
         as_of_date = _as_of_date(connection)
     except duckdb.Error as exc:
         raise database_error(database, exc) from None
@@ -145,7 +177,11 @@ def export_marts(
 
 
 def _export_tables(
-    connection: Any, out_dir: Path, fmt: str, pii: dict[str, set[str]] | None = None
+    connection: Any,
+    out_dir: Path,
+    fmt: str,
+    pii: dict[str, set[str]] | None = None,
+    docs: dict[str, dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     relations = connection.execute(
         "select table_schema, table_name from information_schema.tables "
@@ -175,13 +211,23 @@ def _export_tables(
             f"{FORMATS[fmt]}"
         )
         (row_count,) = connection.execute(f"select count(*) from {relation}").fetchone()
+        doc = (docs or {}).get(name, {})
+        column_docs = doc.get("columns", {})
         files.append(
             {
                 "relation": f"{schema}.{name}",
                 "path": target.relative_to(out_dir).as_posix(),
                 "format": fmt,
                 "row_count": int(row_count),
-                "columns": [{"name": column, "type": dtype} for column, dtype in columns],
+                "description": doc.get("description", ""),
+                "columns": [
+                    {
+                        "name": column,
+                        "type": dtype,
+                        "description": column_docs.get(column.lower(), ""),
+                    }
+                    for column, dtype in columns
+                ],
                 **({"pii_excluded": excluded} if pii is not None else {}),
             }
         )
