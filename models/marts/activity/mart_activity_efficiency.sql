@@ -29,7 +29,8 @@ final as (
         opportunities_sourced,
         sourced_deals_won as deals_won,
         cast(dials as {{ crm_double_type() }}) / nullif(connects, 0) as dials_per_connect,
-        cast(dials as {{ crm_double_type() }}) / nullif(opportunities_sourced, 0) as dials_per_opportunity,
+        cast(dials as {{ crm_double_type() }})
+        / nullif(opportunities_sourced, 0) as dials_per_opportunity,
         cast(opportunities_sourced as {{ crm_double_type() }}) / nullif(sourced_deals_won, 0)
             as opportunities_per_deal,
         cast(dials as {{ crm_double_type() }}) / nullif(sourced_deals_won, 0) as dials_per_deal,

@@ -182,9 +182,11 @@ final as (
         cast(hours_logged as {{ crm_double_type() }})
         / nullif({{ var('standard_monthly_hours') }}, 0) as utilization,
         cast(won_deal_count as bigint) as won_deal_count,
-        cast(hours_logged as {{ crm_double_type() }}) / nullif(won_deal_count, 0) as hours_per_won_deal,
+        cast(hours_logged as {{ crm_double_type() }})
+        / nullif(won_deal_count, 0) as hours_per_won_deal,
         cast(won_amount as {{ crm_double_type() }}) / nullif(hours_logged, 0) as bookings_per_hour,
-        cast(won_product_count as {{ crm_double_type() }}) / nullif(won_deal_count, 0) as products_per_won_deal,
+        cast(won_product_count as {{ crm_double_type() }})
+        / nullif(won_deal_count, 0) as products_per_won_deal,
         {{ crm_money('won_amount') }} as won_amount
     from joined
 )

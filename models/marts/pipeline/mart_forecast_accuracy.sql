@@ -90,7 +90,8 @@ final as (
         {{ crm_money('actual_won_amount') }} as actual_won_amount,
         {{ crm_money('expected_bookings - actual_won_amount') }} as error,
         cast(
-            abs(expected_bookings - actual_won_amount) / nullif(actual_won_amount, 0) as {{ crm_double_type() }}
+            abs(expected_bookings - actual_won_amount) / nullif(actual_won_amount, 0)
+            as {{ crm_double_type() }}
         ) as absolute_percentage_error
     from joined
 )

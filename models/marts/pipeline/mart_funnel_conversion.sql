@@ -94,7 +94,8 @@ final as (
         cast(advanced_count as bigint) as advanced_count,
         cast(won_count as bigint) as won_count,
         cast(open_count as bigint) as open_count,
-        cast(advanced_count as {{ crm_double_type() }}) / nullif(reached_count, 0) as stage_conversion_rate,
+        cast(advanced_count as {{ crm_double_type() }})
+        / nullif(reached_count, 0) as stage_conversion_rate,
         cast(won_count as {{ crm_double_type() }}) / nullif(reached_count, 0) as win_rate_from_stage
     from stage_counts
 )

@@ -44,7 +44,8 @@ final as (
         cast(lost_count as bigint) as lost_count,
         {{ crm_money('lost_amount') }} as lost_amount,
         cast(lost_count as {{ crm_double_type() }}) / nullif(month_lost_count, 0) as share_of_lost,
-        cast(lost_amount as {{ crm_double_type() }}) / nullif(month_lost_amount, 0) as share_of_lost_amount
+        cast(lost_amount as {{ crm_double_type() }})
+        / nullif(month_lost_amount, 0) as share_of_lost_amount
     from with_month_totals
 )
 

@@ -83,7 +83,8 @@ final as (
         period_month,
         cast(reps_with_quota as bigint) as reps_with_quota,
         cast(reps_at_quota as bigint) as reps_at_quota,
-        cast(reps_at_quota as {{ crm_double_type() }}) / nullif(reps_with_quota, 0) as share_of_reps_at_quota,
+        cast(reps_at_quota as {{ crm_double_type() }})
+        / nullif(reps_with_quota, 0) as share_of_reps_at_quota,
         {{ crm_money('company_bookings_amount') }} as company_bookings_amount,
         {{ crm_money('company_quota') }} as company_quota,
         company_quota_source,

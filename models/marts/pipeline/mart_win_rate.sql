@@ -57,7 +57,8 @@ final as (
         cast(won_count as {{ crm_double_type() }}) / nullif(won_count + lost_count, 0) as win_rate,
         {{ crm_money('won_amount') }} as won_amount,
         {{ crm_money('lost_amount') }} as lost_amount,
-        cast(won_amount as {{ crm_double_type() }}) / nullif(won_amount + lost_amount, 0) as win_rate_amount
+        cast(won_amount as {{ crm_double_type() }})
+        / nullif(won_amount + lost_amount, 0) as win_rate_amount
     from aggregated
 )
 

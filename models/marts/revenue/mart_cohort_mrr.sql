@@ -89,7 +89,8 @@ final as (
         cast(active_customers as bigint) as active_customers,
         {{ crm_money('mrr') }} as mrr,
         {{ crm_money('month_zero_mrr') }} as month_zero_mrr,
-        cast(active_customers as {{ crm_double_type() }}) / nullif(cohort_customers, 0) as logo_retention,
+        cast(active_customers as {{ crm_double_type() }})
+        / nullif(cohort_customers, 0) as logo_retention,
         cast(mrr as {{ crm_double_type() }}) / nullif(month_zero_mrr, 0) as revenue_retention
     from with_month_zero
 )
