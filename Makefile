@@ -22,7 +22,7 @@ $(BIN)/python:
 
 # Reinstall only when pyproject.toml is newer than the stamp.
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,engines]'
 	touch $(STAMP)
 
 setup: $(STAMP)
