@@ -79,41 +79,79 @@ owner_months as (
     select
         owner_month_keys.owner_id,
         owner_month_keys.period_month,
-        cast({{ dbt.dateadd('month', 1, 'owner_month_keys.period_month') }} as date)
-            as next_period_month,
         case
             when owner_month_keys.period_month < as_of.as_of_month
                 then cast(owner_month_keys.period_month as timestamp)
             else as_of.end_of_as_of_date
-        end as coverage_measured_at,
-        owner_month_keys.period_month <= as_of.as_of_month as is_overdue_rolled_in
+        end as coverage_measured_at
     from owner_month_keys
     cross join as_of
-    group by 1, 2, 3, 4, 5
+    group by 1, 2, 3
+),
+
+measurement_instants as (
+    select
+        owner_months.coverage_measured_at,
+        owner_months.coverage_measured_at = as_of.end_of_as_of_date as is_now,
+        as_of.as_of_month
+    from owner_months
+    cross join as_of
+    group by 1, 2, 3
+),
+
+open_at_instants as (
+    {#-
+        Each open state row at each measurement instant inside its validity interval, so a
+        deal meets only the few instants of its open life (no owner-month x deal product).
+        The current row of a deal is valid up to the end of the as-of date, the last instant.
+    #}
+    select
+        measurement_instants.coverage_measured_at,
+        measurement_instants.is_now,
+        measurement_instants.as_of_month,
+        opportunities.owner_id,
+        opportunity_states.amount,
+        cast({{ dbt.date_trunc('month', 'opportunity_states.close_date') }} as date) as close_month
+    from measurement_instants
+    cross join as_of
+    inner join opportunity_states
+        on
+            measurement_instants.coverage_measured_at > opportunity_states.changed_at
+            and measurement_instants.coverage_measured_at
+            <= coalesce(opportunity_states.valid_to, as_of.end_of_as_of_date)
+    inner join opportunities
+        on opportunity_states.opportunity_id = opportunities.opportunity_id
+    where opportunity_states.close_date is not null
+),
+
+open_pipeline_by_month as (
+    {#-
+        The month each deal's amount counts in at the instant: now, its close month, overdue
+        deals rolled into the as-of month; at a past month's start, that month, for deals
+        closing in it or already overdue (deals closing later count in no month then).
+    #}
+    select
+        owner_id,
+        coverage_measured_at,
+        case
+            when is_now and close_month < as_of_month then as_of_month
+            when is_now then close_month
+            when close_month <= cast(coverage_measured_at as date)
+                then cast(coverage_measured_at as date)
+        end as period_month,
+        amount
+    from open_at_instants
 ),
 
 open_pipeline as (
     select
-        owner_months.owner_id,
-        owner_months.period_month,
-        sum(opportunity_states.amount) as open_pipeline_amount
-    from owner_months
-    inner join opportunities
-        on owner_months.owner_id = opportunities.owner_id
-    inner join opportunity_states
-        on
-            opportunities.opportunity_id = opportunity_states.opportunity_id
-            and owner_months.coverage_measured_at > opportunity_states.changed_at
-            and (
-                owner_months.coverage_measured_at <= opportunity_states.valid_to
-                or opportunity_states.valid_to is null
-            )
-            and owner_months.next_period_month > opportunity_states.close_date
-            and (
-                owner_months.period_month <= opportunity_states.close_date
-                or owner_months.is_overdue_rolled_in
-            )
-    group by 1, 2
+        owner_id,
+        coverage_measured_at,
+        period_month,
+        sum(amount) as open_pipeline_amount
+    from open_pipeline_by_month
+    where period_month is not null
+    group by 1, 2, 3
 ),
 
 joined as (
@@ -141,6 +179,7 @@ joined as (
     left join open_pipeline
         on
             owner_months.owner_id = open_pipeline.owner_id
+            and owner_months.coverage_measured_at = open_pipeline.coverage_measured_at
             and owner_months.period_month = open_pipeline.period_month
     left join dim_users
         on owner_months.owner_id = dim_users.user_id
