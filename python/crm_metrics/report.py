@@ -556,7 +556,8 @@ _PAGE = """<!DOCTYPE html>
 body {{ font-family: system-ui, sans-serif; margin: 0 auto; max-width: 1200px; padding: 1rem; }}
 h1 {{ margin-bottom: 0.2rem; }}
 .meta, .source, .note {{ color: #555; font-size: 0.9rem; margin: 0.2rem 0; }}
-.charts {{ display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 1rem; }}
+.charts {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(520px, 1fr));
+          gap: 1rem; }}
 .chart {{ border: 1px solid #ddd; border-radius: 6px; padding: 0.5rem 0.8rem; }}
 .chart h2 {{ font-size: 1.1rem; margin: 0.2rem 0; }}
 </style>
@@ -569,6 +570,15 @@ The data behind each chart is embedded as JSON (script elements with id data-&lt
 <div class="charts">
 {sections}
 </div>
+<script>
+// Each chart is drawn while the page is still being read, before the grid has all its cells:
+// redraw at the final sizes once the page is loaded.
+window.addEventListener("load", function () {{
+  document.querySelectorAll(".js-plotly-plot").forEach(function (plot) {{
+    Plotly.Plots.resize(plot);
+  }});
+}});
+</script>
 </body>
 </html>
 """
