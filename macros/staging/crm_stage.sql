@@ -78,20 +78,72 @@ row_checked as (
         {%- endfor %}
             cast(null as {{ dbt.type_string() }})
         ) as row_reject_reason,
-        {{ crm_row_hash(spec['columns'] | map(attribute='name') | list, prefix='raw_') }} as row_hash,
         {{ crm_key_string(key_cols) }} as dq_row_key
     from parsed
+),
+
+{#-
+    Duplicate-key checks. Speed: the window (min/max row hash and a row number per key) runs
+    only over the rows whose key occurs more than once, found by a narrow group by; a window
+    over every (wide) row was the costliest step of a build. Same results as a window over all
+    rows (null key parts compare equal, as in a window partition).
+-#}
+key_counts as (
+    select
+        {{ key_cols | join(', ') }},
+        count(*) as key_row_count
+    from parsed
+    group by {% for col in key_cols %}{{ loop.index }}{{ ", " if not loop.last }}{% endfor %}
+),
+
+counted as (
+    select
+        row_checked.*,
+        key_counts.key_row_count
+    from row_checked
+    inner join key_counts
+        on
+        {%- for col in key_cols %}
+            {{ "and " if not loop.first }}row_checked.{{ col }} is not distinct from key_counts.{{ col }}
+        {%- endfor %}
+),
+
+repeated_keys as (
+    select
+        *,
+        {{ crm_row_hash(spec['columns'] | map(attribute='name') | list, prefix='raw_') }} as row_hash
+    from counted
+    where key_row_count > 1
 ),
 
 key_checked as (
     select
         *,
+        cast(null as {{ dbt.type_string() }}) as key_min_hash,
+        cast(null as {{ dbt.type_string() }}) as key_max_hash,
+        1 as key_row_number
+    from counted
+    where key_row_count = 1
+    union all
+    select
+        {%- for col in spec['columns'] %}
+        raw_{{ col['name'] }},
+        {%- endfor %}
+        {%- for col in spec['columns'] %}
+        text_{{ col['name'] }},
+        {%- endfor %}
+        {%- for col in spec['columns'] %}
+        {{ col['name'] }},
+        {%- endfor %}
+        row_reject_reason,
+        dq_row_key,
+        key_row_count,
         min(row_hash) over (partition by {{ key_cols | join(', ') }}) as key_min_hash,
         max(row_hash) over (partition by {{ key_cols | join(', ') }}) as key_max_hash,
         row_number() over (
             partition by {{ key_cols | join(', ') }} order by row_hash
         ) as key_row_number
-    from row_checked
+    from repeated_keys
 ),
 
 final as (
