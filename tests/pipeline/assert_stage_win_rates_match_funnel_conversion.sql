@@ -5,14 +5,20 @@
 #}
 with
 
+as_of_snapshot as (
+    select max(snapshot_at) as snapshot_at
+    from {{ ref('int_pipeline_snapshot_instants') }}
+    where snapshot_kind = 'as_of'
+),
+
 stage_win_rates as (
-    select stage_name, reached_count, won_count
-    from {{ ref('int_stage_win_rates') }}
-    where snapshot_at = (
-        select max(snapshot_at)
-        from {{ ref('int_pipeline_snapshot_instants') }}
-        where snapshot_kind = 'as_of'
-    )
+    select
+        win_rates.stage_name,
+        win_rates.reached_count,
+        win_rates.won_count
+    from {{ ref('int_stage_win_rates') }} as win_rates
+    inner join as_of_snapshot
+        on win_rates.snapshot_at = as_of_snapshot.snapshot_at
 ),
 
 funnel as (
