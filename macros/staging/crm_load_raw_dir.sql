@@ -90,3 +90,50 @@
         ) }}
     {%- endif -%}
 {%- endmacro -%}
+
+
+{#-
+    Spark: the folder's files are listed with the binaryFile source (path and length only, the
+    contents are never read), then each contract table becomes an external table of schema
+    `raw_files` over its file (Parquet, or CSV with a header row, every column as text). The
+    tables live in the session's metastore, so every model of the run sees them.
+-#}
+{% macro spark__crm_load_raw_dir(raw_dir) %}
+    {%- set schema = 'raw_files' -%}
+    {%- set base = (raw_dir | string).rstrip('/') -%}
+    {%- do run_query('create schema if not exists ' ~ schema) -%}
+    {%- set listing = run_query(
+        'select path, length from binaryFile.`' ~ base.replace('`', '``') ~ '`'
+    ) -%}
+    {%- set sizes = {} -%}
+    {%- for row in listing.rows -%}
+        {%- do sizes.update({(row[0] | string).split('/')[-1]: row[1]}) -%}
+    {%- endfor -%}
+    {%- for table_name, spec in crm_raw_contract()['tables'].items() -%}
+        {%- set found = namespace(file=none, format=none) -%}
+        {%- for ext in ['parquet', 'csv'] -%}
+            {%- if found.file is none and sizes.get(table_name ~ '.' ~ ext, 0) > 0 -%}
+                {%- set found.file = table_name ~ '.' ~ ext -%}
+                {%- set found.format = ext -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- set target_table = schema ~ '.' ~ table_name -%}
+        {%- do run_query('drop table if exists ' ~ target_table) -%}
+        {%- if found.file is none -%}
+            {%- if spec['required'] -%}
+                {{ exceptions.raise_compiler_error(
+                    "Raw table '" ~ table_name ~ "' is required: no non-empty " ~ table_name
+                    ~ ".csv or " ~ table_name ~ ".parquet in " ~ base
+                    ~ ". See contract/raw_schema.yml for its columns."
+                ) }}
+            {%- endif -%}
+        {%- else -%}
+            {%- set options = " options (header 'true', quote '\"', escape '\"')" if found.format == 'csv' else '' -%}
+            {%- do run_query(
+                'create table ' ~ target_table ~ ' using ' ~ found.format ~ options
+                ~ ' location ' ~ crm_sql_string(base ~ '/' ~ found.file)
+            ) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return('') }}
+{% endmacro %}
