@@ -30,12 +30,6 @@ marketing_spend as (
     where reject_reason is null
 ),
 
-dim_dates as (
-    select period_month
-    from {{ ref('dim_dates') }}
-    where date_day = period_month
-),
-
 as_of as (
     select cast({{ dbt.date_trunc('month', 'as_of_date') }} as date) as as_of_month
     from {{ ref('int_as_of_date') }}
@@ -68,13 +62,19 @@ month_bounds as (
     cross join as_of
 ),
 
+{#
+    The months are generated here, not read from dim_dates: dim_dates starts at the first CRM
+    event (int_as_of_date.first_data_date), which does not look at marketing spend, so spend
+    months before the first deal, activity, lead or subscription would otherwise be dropped.
+#}
+days as (
+    {{ crm_date_series('month_bounds', 'first_month', 'as_of_month') }}
+),
+
 months as (
-    select dim_dates.period_month
-    from dim_dates
-    inner join month_bounds
-        on
-            dim_dates.period_month >= month_bounds.first_month
-            and dim_dates.period_month <= month_bounds.as_of_month
+    select date_day as period_month
+    from days
+    where extract(day from date_day) = 1
 ),
 
 {# Mean of the monthly logo churn rates of this month and the 11 before (nulls skipped). #}
