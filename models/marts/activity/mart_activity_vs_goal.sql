@@ -52,14 +52,14 @@ joined as (
         targets_to_date.period_month,
         targets_to_date.metric,
         case targets_to_date.metric
-            when 'bookings_amount' then
-                cast(user_months.owned_bookings_amount as {{ crm_double_type() }})
+            when 'bookings_amount'
+                then cast(user_months.owned_bookings_amount as {{ crm_double_type() }})
             when 'deals_won' then cast(user_months.owned_deals_won as {{ crm_double_type() }})
             when 'dials' then cast(user_months.dials as {{ crm_double_type() }})
             when 'connects' then cast(user_months.connects as {{ crm_double_type() }})
             when 'meetings' then cast(user_months.meetings as {{ crm_double_type() }})
-            when 'opportunities_sourced' then
-                cast(user_months.opportunities_sourced as {{ crm_double_type() }})
+            when 'opportunities_sourced'
+                then cast(user_months.opportunities_sourced as {{ crm_double_type() }})
         end as actual,
         cast(targets_to_date.target_value as {{ crm_double_type() }}) as target  -- noqa: RF04
     from targets_to_date

@@ -101,7 +101,7 @@ final as (
         cast(converted as {{ crm_double_type() }}) / nullif(sqls, 0) as sql_to_opportunity,
         cast(won as {{ crm_double_type() }}) / nullif(converted, 0) as opportunity_to_won,
         cast(avg_days_lead_to_opportunity as {{ crm_double_type() }})
-        as avg_days_lead_to_opportunity,
+            as avg_days_lead_to_opportunity,
         cast(converted as {{ crm_double_type() }}) / nullif(leads, 0) as lead_to_opportunity
     from funnel
 )
