@@ -1,6 +1,11 @@
 {{ config(
-    materialized='table',
-    post_hook="{{ crm_assert_rates(this, 'opportunity_history', 'opportunity_id', 'currency_code', 'changed_at', 'amount_local', 'rate_to_reporting') }}"
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='opportunity_id',
+    post_hook=[
+        "{{ crm_delete_tombstones('changed_at') }}",
+        "{{ crm_assert_rates(this, 'opportunity_history', 'opportunity_id', 'currency_code', 'changed_at', 'amount_local', 'rate_to_reporting') }}",
+    ]
 ) }}
 
 {#
@@ -15,6 +20,16 @@
     forward; amounts convert to the reporting currency at the rate of the changed_at date; rows
     after the as-of date are the future and are left out. A push is a row whose close_date is
     later than the previous row's while both rows are open; an amount change likewise (both open).
+
+    Incremental (delete+insert by opportunity_id): deal_fingerprint is, per deal, the count,
+    latest changed_at and a sum of row hashes of its accepted in-window rows (synthetic row
+    included), the opportunity attributes the rows use, and a fingerprint of the stages and
+    exchange rates. An incremental run recomputes only the deals whose fingerprint differs from
+    the stored one (new or late-arriving rows, edits, a moved as-of date that adds or drops
+    rows); a change of stages or rates changes every fingerprint, so every deal is recomputed.
+    A deal that disappeared (rejected, or no row in the window any more) gets a tombstone row
+    (changed_at null) that removes its stored rows; the post-hook then deletes the tombstone.
+    --full-refresh gives the same rows.
 #}
 with
 
@@ -68,11 +83,100 @@ all_history as (
     select *, true as is_synthetic from synthetic_history
 ),
 
-in_window as (
+in_window_rows as (
     select all_history.*
     from all_history
     cross join as_of
     where all_history.changed_at < {{ dbt.dateadd('day', 1, 'as_of.as_of_date') }}
+),
+
+{%- set string_type = dbt.type_string() %}
+{%- set reference_row_hash = crm_hash_int('reference_rows.row_text') %}
+{%- set history_row_hash = crm_hash_int(
+    crm_fingerprint_text(['changed_at', 'stage_name', 'amount', 'close_date', 'is_synthetic'])
+) %}
+
+reference_fingerprint as (
+    select
+        cast(count(*) as {{ string_type }}) || '|'
+        || cast(coalesce(sum({{ reference_row_hash }}), 0) as {{ string_type }})
+        || '|{{ var("reporting_currency") }}' as reference_part
+    from (
+        select
+            {{ crm_fingerprint_text(['stage_name', 'stage_order', 'is_closed', 'is_won']) }}
+                as row_text
+        from stages
+        union all
+        select
+            {{ crm_fingerprint_text(
+                ['currency_code', 'valid_from', 'valid_to', 'rate_to_reporting']
+            ) }} as row_text
+        from exchange_rates
+    ) as reference_rows
+),
+
+history_fingerprints as (
+    select
+        opportunity_id,
+        cast(count(*) as {{ string_type }}) || '|'
+        || cast(max(changed_at) as {{ string_type }}) || '|'
+        || cast(sum({{ history_row_hash }}) as {{ string_type }}) as history_part
+    from in_window_rows
+    group by 1
+),
+
+deal_fingerprints as (
+    select
+        history_fingerprints.opportunity_id,
+        history_fingerprints.history_part || '|'
+        || cast({{ crm_hash_int(crm_fingerprint_text([
+            'opportunities.created_at',
+            'opportunities.stage_name',
+            'opportunities.amount',
+            'opportunities.close_date',
+            'opportunities.currency_code',
+        ])) }} as {{ string_type }}) || '|'
+        || reference_fingerprint.reference_part as deal_fingerprint
+    from history_fingerprints
+    inner join opportunities
+        on history_fingerprints.opportunity_id = opportunities.opportunity_id
+    cross join reference_fingerprint
+),
+{%- if is_incremental() %}
+
+stored_fingerprints as (
+    select opportunity_id, deal_fingerprint
+    from {{ this }}
+    where history_sequence = 1
+),
+
+changed_deals as (
+    select deal_fingerprints.opportunity_id
+    from deal_fingerprints
+    left join stored_fingerprints
+        on
+            deal_fingerprints.opportunity_id = stored_fingerprints.opportunity_id
+            and deal_fingerprints.deal_fingerprint = stored_fingerprints.deal_fingerprint
+    where stored_fingerprints.opportunity_id is null
+),
+
+removed_deals as (
+    select stored_fingerprints.opportunity_id
+    from stored_fingerprints
+    left join deal_fingerprints
+        on stored_fingerprints.opportunity_id = deal_fingerprints.opportunity_id
+    where deal_fingerprints.opportunity_id is null
+),
+
+{%- endif %}
+
+in_window as (
+    select in_window_rows.*
+    from in_window_rows
+    {%- if is_incremental() %}
+    inner join changed_deals
+        on in_window_rows.opportunity_id = changed_deals.opportunity_id
+    {%- endif %}
 ),
 
 carry_groups as (
@@ -172,7 +276,7 @@ flagged as (
     from sequenced
 ),
 
-final as (
+computed as (
     select
         opportunity_id,
         history_sequence,
@@ -203,6 +307,57 @@ final as (
             rows between unbounded preceding and current row
         ) as bigint) as visit_number
     from flagged
+),
+
+fingerprinted as (
+    select
+        computed.*,
+        deal_fingerprints.deal_fingerprint
+    from computed
+    inner join deal_fingerprints
+        on computed.opportunity_id = deal_fingerprints.opportunity_id
+),
+{%- if is_incremental() %}
+
+tombstones as (
+    {#- one row per deal that disappeared: delete+insert removes its stored rows #}
+    select
+        removed_deals.opportunity_id,
+        cast(null as bigint) as history_sequence,
+        cast(null as timestamp) as changed_at,
+        cast(null as timestamp) as valid_to,
+        cast(null as boolean) as is_synthetic,
+        cast(null as {{ dbt.type_string() }}) as stage_name,
+        cast(null as integer) as stage_order,
+        cast(null as {{ dbt.type_string() }}) as state,
+        cast(null as boolean) as is_open,
+        cast(null as {{ crm_money_type() }}) as amount,
+        cast(null as {{ crm_double_type() }}) as amount_local,
+        cast(null as {{ dbt.type_string() }}) as currency_code,
+        cast(null as {{ crm_double_type() }}) as rate_to_reporting,
+        cast(null as date) as close_date,
+        cast(null as {{ dbt.type_string() }}) as previous_stage_name,
+        cast(null as {{ dbt.type_string() }}) as previous_state,
+        cast(null as {{ crm_money_type() }}) as previous_amount,
+        cast(null as date) as previous_close_date,
+        cast(null as boolean) as is_creation,
+        cast(null as boolean) as is_stage_entry,
+        cast(null as boolean) as is_push,
+        cast(null as boolean) as is_amount_change,
+        cast(null as boolean) as is_reopen,
+        cast(null as boolean) as is_close,
+        cast(null as bigint) as visit_number,
+        cast(null as {{ dbt.type_string() }}) as deal_fingerprint
+    from removed_deals
+),
+{%- endif %}
+
+final as (
+    select * from fingerprinted
+    {%- if is_incremental() %}
+    union all
+    select * from tombstones
+    {%- endif %}
 )
 
 select * from final

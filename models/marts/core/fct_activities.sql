@@ -1,4 +1,19 @@
-{#- One row per accepted activity. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='activity_id',
+    on_schema_change='fail',
+    post_hook=["{{ crm_delete_tombstones('activity_at') }}"]
+) }}
+
+{#-
+    One row per accepted activity.
+
+    Incremental (delete+insert by activity_id): an incremental run writes only the activities
+    that are new or whose columns changed (compared with the stored row, nulls equal), and a
+    tombstone row (activity_at null, deleted by the post-hook) for every stored activity that is
+    no longer accepted. --full-refresh gives the same rows.
+-#}
 with
 
 activities as (
@@ -17,7 +32,7 @@ activities as (
     where reject_reason is null
 ),
 
-final as (
+computed as (
     select
         activity_id,
         user_id,
@@ -31,6 +46,63 @@ final as (
         account_id,
         contact_id
     from activities
+),
+{%- if is_incremental() %}
+
+stored as (
+    select
+        activity_id,
+        user_id,
+        activity_type,
+        outcome,
+        activity_at,
+        activity_date,
+        duration_minutes,
+        opportunity_id,
+        lead_id,
+        account_id,
+        contact_id
+    from {{ this }}
+),
+
+changed as (
+    select computed.*
+    from computed
+    left join stored
+        on
+            computed.activity_id = stored.activity_id
+        {%- for column in ['user_id', 'activity_type', 'outcome', 'activity_at', 'duration_minutes', 'opportunity_id', 'lead_id', 'account_id', 'contact_id'] %}
+            and computed.{{ column }} is not distinct from stored.{{ column }}
+        {%- endfor %}
+    where stored.activity_id is null
+),
+
+removed as (
+    select
+        stored.activity_id,
+        cast(null as {{ dbt.type_string() }}) as user_id,
+        cast(null as {{ dbt.type_string() }}) as activity_type,
+        cast(null as {{ dbt.type_string() }}) as outcome,
+        cast(null as timestamp) as activity_at,
+        cast(null as date) as activity_date,
+        cast(null as {{ dbt.type_float() }}) as duration_minutes,
+        cast(null as {{ dbt.type_string() }}) as opportunity_id,
+        cast(null as {{ dbt.type_string() }}) as lead_id,
+        cast(null as {{ dbt.type_string() }}) as account_id,
+        cast(null as {{ dbt.type_string() }}) as contact_id
+    from stored
+    left join computed
+        on stored.activity_id = computed.activity_id
+    where computed.activity_id is null
+),
+{%- endif %}
+
+final as (
+    select * from {{ 'changed' if is_incremental() else 'computed' }}
+    {%- if is_incremental() %}
+    union all
+    select * from removed
+    {%- endif %}
 )
 
 select * from final
