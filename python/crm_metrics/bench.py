@@ -45,8 +45,19 @@ class Phase:
         return self.rows / self.wall_s if self.wall_s else 0.0
 
 
-def _run_child(name: str, args: list[str], rows: int, env: dict[str, str] | None = None) -> Phase:
-    """Run a child process, wait for it with wait4 to read its own peak RSS."""
+def _run_child(
+    name: str,
+    args: list[str],
+    rows: int,
+    env: dict[str, str] | None = None,
+    *,
+    allow_failure: bool = False,
+) -> Phase:
+    """Run a child process, wait for it with wait4 to read its own peak RSS.
+
+    allow_failure: a non-zero exit is accepted (a build whose data tests failed is still
+    timed; the caller reads dbt's run_results.json to tell failed tests from failed models).
+    """
     started = time.perf_counter()
     child = subprocess.Popen(
         args,
@@ -60,7 +71,7 @@ def _run_child(name: str, args: list[str], rows: int, env: dict[str, str] | None
     _, status, usage = os.wait4(child.pid, 0)
     child.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - started
-    if child.returncode != 0:
+    if child.returncode != 0 and not allow_failure:
         tail = "\n".join(output.strip().splitlines()[-15:])
         raise CrmMetricsError(f"bench phase {name} failed (exit {child.returncode}):\n{tail}")
     return Phase(
@@ -154,6 +165,43 @@ def _raw_rows(raw: Path) -> int:
         return total
     finally:
         con.close()
+
+
+def _node_profile(database: Path, top: int = 12) -> dict[str, object]:
+    """What dbt's run_results.json of the last build says: slowest nodes, time per node type,
+    and the nodes that did not succeed. Raises when a model failed (the build is not usable)."""
+    from crm_metrics.runner import work_dir
+
+    path = work_dir(database) / "target" / "run_results.json"
+    results = json.loads(path.read_text(encoding="utf-8"))["results"]
+    failed = [
+        {"node": r["unique_id"], "status": r["status"], "message": (r.get("message") or "")[:200]}
+        for r in results
+        if r["status"] in ("error", "fail", "runtime error", "skipped")
+    ]
+    broken = [f for f in failed if not f["node"].startswith("test.")]
+    if broken:
+        raise CrmMetricsError(f"bench: build left models unbuilt: {broken[:3]}")
+    by_type: dict[str, float] = {}
+    for r in results:
+        kind = r["unique_id"].split(".")[0]
+        by_type[kind] = round(by_type.get(kind, 0.0) + r["execution_time"], 2)
+    slowest = sorted(results, key=lambda r: -r["execution_time"])[:top]
+    return {
+        "seconds_by_node_type": by_type,
+        "slowest_nodes": [
+            {"node": r["unique_id"].split(".", 2)[-1], "seconds": round(r["execution_time"], 2)}
+            for r in slowest
+        ],
+        "failed_tests": failed,
+    }
+
+
+def _load_average() -> list[float] | None:
+    try:
+        return [round(value, 2) for value in os.getloadavg()]
+    except OSError:
+        return None
 
 
 def _git_commit() -> str | None:
@@ -258,8 +306,10 @@ def run_bench(
         "--exclude",
         "resource_type:unit_test",
     ]
-    full = _run_child("full_build", build_args, rows)
+    load_before = _load_average()
+    full = _run_child("full_build", build_args, rows, allow_failure=True)
     phases.append(full)
+    full_profile = _node_profile(database)
 
     pristine.mkdir(exist_ok=True)
     for name in ("opportunity_history.parquet", "activities.parquet"):
@@ -268,8 +318,10 @@ def run_bench(
     appended = _run_child(
         "append_1pct", [*_python(_APPEND_CODE), str(raw), str(append_fraction)], 0
     )
-    incremental = _run_child("incremental_build", build_args, _raw_rows(raw))
+    incremental = _run_child("incremental_build", build_args, _raw_rows(raw), allow_failure=True)
     phases.append(incremental)
+    incremental_profile = _node_profile(database)
+    load_after = _load_average()
     # restore the generated files so the next run measures the same data
     for path in pristine.glob("*.parquet"):
         path.replace(raw / path.name)
@@ -296,6 +348,9 @@ def run_bench(
         ),
         "commit": _git_commit(),
         "machine": _machine(),
+        # the machine may be shared: 1/5/15-minute load averages before the full build and
+        # after the incremental one (above the core count, timings are inflated)
+        "load_average": {"before": load_before, "after": load_after},
         "phases": [
             {
                 **{k: v for k, v in asdict(p).items() if k != "output"},
@@ -304,6 +359,7 @@ def run_bench(
             for p in phases
         ],
         "ratios": ratios,
+        "profile": {"full_build": full_profile, "incremental_build": incremental_profile},
         "targets": TARGETS,
         "targets_met": {key: ratios[key] <= limit for key, limit in TARGETS.items()},
     }
@@ -324,4 +380,14 @@ def format_table(result: dict[str, object]) -> str:
         if limit is not None:
             verdict = f" (target <= {limit:g}: {'met' if value <= limit else 'NOT met'})"
         lines.append(f"{key}: {value}{verdict}")
+    load = result.get("load_average") or {}
+    if load.get("before"):
+        lines.append(f"load average before/after: {load['before']} / {load.get('after')}")
+    for phase_name, profile in (result.get("profile") or {}).items():  # type: ignore[union-attr]
+        slowest = ", ".join(
+            f"{node['node']} {node['seconds']:.1f}s" for node in profile["slowest_nodes"][:5]
+        )
+        lines.append(f"slowest in {phase_name}: {slowest}")
+        if profile["failed_tests"]:
+            lines.append(f"  failed tests in {phase_name}: {len(profile['failed_tests'])}")
     return "\n".join(lines)
