@@ -3,8 +3,8 @@
 {#
     One row per deal (accepted, with at least one history row up to the as-of date): its
     current state from its last history row, and what its path adds up to. closed_at of a closed
-    deal is the changed_at of its last transition into a closed stage (from an open stage, or at
-    creation); null while open.
+    deal is the changed_at of its last transition into a closed stage (from an open stage, from
+    another closed stage such as won corrected to lost, or at creation); null while open.
 #}
 with
 

@@ -271,8 +271,8 @@ flagged as (
             false
         ) as is_amount_change,
         coalesce(previous_state in ('won', 'lost') and state = 'open', false) as is_reopen,
-        (previous_state is null or previous_state = 'open') and state in ('won', 'lost')
-            as is_close
+        state in ('won', 'lost')
+        and (previous_state is null or stage_name <> previous_stage_name) as is_close
     from sequenced
 ),
 
