@@ -73,6 +73,15 @@
     decimal(18, 2)
 {%- endmacro %}
 
+{#- PostgreSQL rounds numeric only (there is no round(double precision, integer)). -#}
 {% macro crm_money(expr) -%}
+    {{ return(adapter.dispatch('crm_money', 'crm_metrics')(expr)) }}
+{%- endmacro %}
+
+{% macro default__crm_money(expr) -%}
     cast(round({{ expr }}, 2) as {{ crm_metrics.crm_money_type() }})
+{%- endmacro %}
+
+{% macro postgres__crm_money(expr) -%}
+    cast(round(cast({{ expr }} as numeric), 2) as {{ crm_metrics.crm_money_type() }})
 {%- endmacro %}

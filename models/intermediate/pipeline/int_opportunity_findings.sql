@@ -102,7 +102,7 @@ findings as (
     where
         has_history
         and (
-            round(amount, 2) <> round(history_amount, 2)
+            {{ crm_money("amount") }} <> {{ crm_money("history_amount") }}
             or (amount is null and history_amount is not null)
             or (amount is not null and history_amount is null)
         )
