@@ -206,6 +206,8 @@ select * from final
         {%- if col['default'] -%} coalesce({{ value }}, '{{ col['default'] }}') {%- else -%} {{ value }} {%- endif -%}
     {%- elif t == 'boolean' -%}
         {{ crm_parse_boolean(expr) }}
+    {%- elif t == 'date' and col['month_start'] -%}
+        cast({{ dbt.date_trunc('month', crm_parse_date(expr)) }} as date)
     {%- elif t == 'date' -%}
         {{ crm_parse_date(expr) }}
     {%- elif t == 'timestamp' -%}

@@ -6,6 +6,7 @@
       negative_value       a negative value in a non-negative column (nulled)
       orphan_reference     an optional reference to a value absent from its table (nulled)
       parent_rejected      an optional reference to a rejected row (nulled)
+      not_month_start      a period_month that is not the first of its month (moved to it)
       <finding rule>       a rule of the contract's finding_rules (value kept)
 #}
 {% macro crm_findings(table_name) %}
@@ -27,6 +28,11 @@
             ~ negative ~ " end" -%}
     {%- endif -%}
     {%- if kind -%}
+        {%- do selects.append(crm_finding_select(table_name, relation, col['name'], kind)) -%}
+    {%- endif -%}
+    {%- if col['month_start'] -%}
+        {%- set kind = "case when " ~ col['name'] ~ " <> " ~ crm_parse_date(text)
+            ~ " then 'not_month_start' end" -%}
         {%- do selects.append(crm_finding_select(table_name, relation, col['name'], kind)) -%}
     {%- endif -%}
     {%- if col['references'] and col['orphan_outcome'] == 'null' -%}

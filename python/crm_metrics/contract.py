@@ -33,6 +33,7 @@ class Column:
     default: str | None = None
     non_negative: bool = False
     upper: bool = False
+    month_start: bool = False
     references: str | None = None
     on_orphan: str | None = None
     pii: bool = False
@@ -104,6 +105,7 @@ def _parse(raw: dict) -> Contract:
                     default=col.get("default"),
                     non_negative=bool(col.get("non_negative", False)),
                     upper=bool(col.get("upper", False)),
+                    month_start=bool(col.get("month_start", False)),
                     references=col.get("references"),
                     on_orphan=col.get("on_orphan"),
                     pii=bool(col.get("pii", False)),
@@ -153,6 +155,8 @@ def _column_doc(col: Column) -> str:
         parts.append(f"empty = {col.default}")
     if col.non_negative:
         parts.append("not negative")
+    if col.month_start:
+        parts.append("first day of a month")
     if col.references:
         parts.append(f"references {col.references}")
     if col.pii:
@@ -416,6 +420,7 @@ def contract_as_json(contract: Contract) -> dict:
                         "default": col.default,
                         "non_negative": col.non_negative,
                         "upper": col.upper,
+                        "month_start": col.month_start,
                         "references": col.references,
                         "orphan_outcome": col.orphan_outcome,
                         "pii": col.pii,

@@ -338,6 +338,20 @@ def corrupt(raw: Path) -> Corruption:
         "orphan:user_id",
         "usr_missing|2024-01-01|dials",
     )
+    # a target dated mid-month is kept, moved to the first of its month, with a finding
+    some_user = data.rows["users"][0]["user_id"]
+    data.add(
+        "targets",
+        {
+            "user_id": some_user,
+            "period_month": "2019-06-15",
+            "metric": "dials",
+            "target_value": "5",
+        },
+    )
+    data.expected_findings.add(
+        ("targets", f"{some_user}|2019-06-01|dials", "period_month", "not_month_start")
+    )
     data.add(
         "exchange_rates",
         {"currency_code": "zzz", "rate_date": "2024-01-01", "rate_to_reporting": "0"},
