@@ -1,5 +1,5 @@
 {{ config(
-    materialized='incremental',
+    materialized='table' if target.type == 'spark' else 'incremental',
     incremental_strategy='delete+insert',
     unique_key='opportunity_id',
     post_hook=[
@@ -29,7 +29,7 @@
     rows); a change of stages or rates changes every fingerprint, so every deal is recomputed.
     A deal that disappeared (rejected, or no row in the window any more) gets a tombstone row
     (changed_at null) that removes its stored rows; the post-hook then deletes the tombstone.
-    --full-refresh gives the same rows.
+    --full-refresh gives the same rows. On Spark (no delete+insert in dbt-spark) it is a table.
 #}
 with
 

@@ -1,5 +1,5 @@
 {{ config(
-    materialized='incremental',
+    materialized='table' if target.type == 'spark' else 'incremental',
     incremental_strategy='delete+insert',
     unique_key='activity_id',
     on_schema_change='fail',
@@ -12,7 +12,7 @@
     Incremental (delete+insert by activity_id): an incremental run writes only the activities
     that are new or whose columns changed (compared with the stored row, nulls equal), and a
     tombstone row (activity_at null, deleted by the post-hook) for every stored activity that is
-    no longer accepted. --full-refresh gives the same rows.
+    no longer accepted. --full-refresh gives the same rows. On Spark it is a table.
 -#}
 with
 
