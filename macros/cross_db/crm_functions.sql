@@ -15,9 +15,12 @@
     percentile({{ expr }}, {{ fraction }})
 {%- endmacro %}
 
-{#- Fractional days between two timestamps (seconds / 86400). -#}
+{#-
+    Fractional days between two timestamps (seconds / 86400), a double on every engine (Spark
+    would make `bigint / 86400.0` a decimal).
+-#}
 {% macro crm_days_between(start_expr, end_expr) -%}
-    ({{ dbt.datediff(start_expr, end_expr, 'second') }} / 86400.0)
+    ({{ dbt.datediff(start_expr, end_expr, 'second') }} / cast(86400 as {{ crm_metrics.crm_double_type() }}))
 {%- endmacro %}
 
 {#-
