@@ -30,6 +30,7 @@ from typing import Any
 
 import duckdb
 import pytest
+import yaml
 
 from crm_metrics.generate import generate
 from crm_metrics.runner import PROJECT_DIR, build
@@ -323,10 +324,29 @@ def test_spark_headline_marts_match_duckdb(
         reader.close()
 
 
+# Type names that one of the engines rejects: PostgreSQL has no `double`, Spark's `varchar`
+# needs a length. Contracts spell them per engine (see macros/cross_db/crm_types.sql).
+NON_PORTABLE_TYPES = {"double", "varchar", "string", "text", "float"}
+
+
+def test_contract_data_types_are_portable() -> None:
+    too_narrow = []
+    for path in sorted((PROJECT_DIR / "models").rglob("*.yml")):
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for model in document.get("models") or []:
+            for column in model.get("columns") or []:
+                data_type = str(column.get("data_type", "")).strip().lower()
+                if data_type in NON_PORTABLE_TYPES:
+                    too_narrow.append(f"{path.name}: {model['name']}.{column['name']} {data_type}")
+    assert not too_narrow, (
+        "data_type names PostgreSQL or Spark reject; write "
+        "\"{{ 'double precision' if target.type == 'postgres' else 'double' }}\" or "
+        "\"{{ 'string' if target.type == 'spark' else 'varchar' }}\":\n" + "\n".join(too_narrow)
+    )
+
+
 def test_unit_test_names_fit_postgres_identifiers() -> None:
     """dbt names a unit test's relation after the test: PostgreSQL cuts names at 63 bytes."""
-    import yaml
-
     too_long = []
     for path in sorted((PROJECT_DIR / "models").rglob("*.yml")):
         document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
