@@ -1,4 +1,5 @@
-# make run   build the demo data into crm_metrics.duckdb and export the marts to out/marts
+# make run   build the demo data into crm_metrics.duckdb, export the marts to out/marts and
+#            write the report to out/report.html
 # make test  lint (ruff, sqlfluff) and the whole pytest suite
 # make lint  ruff check + format check on python/, sqlfluff on models/
 # make contract  re-render the files generated from contract/raw_schema.yml
@@ -30,6 +31,7 @@ setup: $(STAMP)
 run: setup
 	$(BIN)/crm-metrics build --database $(DATABASE)
 	$(BIN)/crm-metrics export --database $(DATABASE) --out $(OUT)
+	$(BIN)/crm-metrics report --database $(DATABASE) --out out/report.html
 
 # sqlfluff's dbt templater compiles the models, and the staging models read the raw tables'
 # columns while compiling: lint against a throwaway database holding the demo seeds only, with
