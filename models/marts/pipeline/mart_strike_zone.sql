@@ -79,8 +79,8 @@ probabilities as (
     select
         *,
         case probability_source
-            when 'cell' then
-                cast(cell_won_count as {{ crm_double_type() }}) / nullif(cell_closed_count, 0)
+            when 'cell'
+                then cast(cell_won_count as {{ crm_double_type() }}) / nullif(cell_closed_count, 0)
             when 'amount_band'
                 then cast(band_won_count as {{ crm_double_type() }}) / nullif(band_closed_count, 0)
             else cast(all_won_count as {{ crm_double_type() }}) / nullif(all_closed_count, 0)
