@@ -65,8 +65,11 @@ final as (
         cast(win_rate as {{ crm_double_type() }}) as win_rate,
         {{ crm_money('avg_won_amount') }} as avg_won_amount,
         cast(avg_cycle_days as {{ crm_double_type() }}) as avg_cycle_days,
-        {{ crm_money('open_count * win_rate * avg_won_amount / nullif(avg_cycle_days, 0)') }}
-            as velocity_per_day
+        {#- from the published (cent-rounded) average, so the columns multiply to the result #}
+        {{ crm_money(
+            'open_count * win_rate * ' ~ crm_money('avg_won_amount')
+            ~ ' / nullif(avg_cycle_days, 0)'
+        ) }} as velocity_per_day
     from joined
 )
 
