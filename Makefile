@@ -46,9 +46,10 @@ lint: setup
 		>/dev/null && \
 	$(BIN)/sqlfluff lint models --processes 0
 
-# pytest exits 5 when it collects no tests: that is a failure here too.
+# pytest exits 5 when it collects no tests: that is a failure here too. Tests run on both cores
+# (pytest-xdist), a test file per worker so module fixtures (one dbt build each) are built once.
 test: lint
-	status=0; $(BIN)/pytest || status=$$?; \
+	status=0; $(BIN)/pytest -n 2 --dist loadfile --durations=15 || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; \
 	exit $$status
 
