@@ -25,8 +25,10 @@ from pathlib import Path
 
 from crm_metrics.errors import CrmMetricsError
 
+# The target "full build within 4x the floor plus dbt's fixed start-up" read strictly:
+# (full build - start-up) / floor <= 4. build_over_floor_plus_startup is the looser reading.
 TARGETS = {
-    "build_over_floor_plus_startup": 4.0,
+    "build_minus_startup_over_floor": 4.0,
     "incremental_over_full": 0.2,
     "peak_rss_gib": 8.0,
 }
@@ -330,6 +332,7 @@ def run_bench(
     floor = next(p for p in phases if p.name == "floor")
     peak = max(p.peak_rss_mb for p in phases if p.name in ("full_build", "incremental_build"))
     ratios = {
+        "build_minus_startup_over_floor": round((full.wall_s - startup.wall_s) / floor.wall_s, 2),
         "build_over_floor_plus_startup": round(full.wall_s / (floor.wall_s + startup.wall_s), 2),
         "build_over_floor": round(full.wall_s / floor.wall_s, 2),
         "incremental_over_full": round(incremental.wall_s / full.wall_s, 3),
