@@ -246,7 +246,23 @@ def _add_import_parser(commands: argparse._SubParsersAction) -> None:
     for parser, source in ((salesforce, "DIR"), (hubspot, "DIR"), (pipeline, "FILE")):
         parser.add_argument("--from", dest="source", type=Path, required=True, metavar=source)
         parser.add_argument("--out", type=Path, required=True, metavar="RAW_DIR")
+        parser.add_argument(
+            "--date-order",
+            choices=("MDY", "DMY"),
+            help="order of numeric dates no value decides (default MDY; 14/03/2024 decides)",
+        )
+        parser.add_argument(
+            "--timezone",
+            default="UTC",
+            metavar="TZ",
+            help="time zone of datetimes written without an offset (default UTC)",
+        )
         parser.set_defaults(func=_cmd_import)
+    salesforce.add_argument(
+        "--unknown-account",
+        metavar="NAME",
+        help="placeholder account for deals without one (default: leave empty, rejected)",
+    )
     hubspot.add_argument("--pipeline", metavar="ID", help="deal pipeline id (default: default)")
     pipeline.add_argument(
         "--mapping", type=Path, metavar="FILE", help="YAML mapping (columns, stages, ...)"
@@ -277,14 +293,19 @@ def _add_import_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
+    from crm_metrics.importers.dates import DateSettings
+
+    settings = DateSettings(date_order=args.date_order, timezone=args.timezone)
     if args.system == "salesforce":
         from crm_metrics.importers.salesforce import import_salesforce
 
-        result = import_salesforce(args.source, args.out)
+        result = import_salesforce(
+            args.source, args.out, settings=settings, unknown_account=args.unknown_account
+        )
     elif args.system == "hubspot":
         from crm_metrics.importers.hubspot import import_hubspot
 
-        result = import_hubspot(args.source, args.out, pipeline=args.pipeline)
+        result = import_hubspot(args.source, args.out, pipeline=args.pipeline, settings=settings)
     else:
         from crm_metrics.importers.pipeline_csv import import_pipeline_csv, load_mapping
 
@@ -303,6 +324,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
             products=args.products,
             snapshot_date=dt.date.fromisoformat(args.snapshot_date) if args.snapshot_date else None,
             unknown_account=args.unknown_account,
+            settings=settings,
         )
     print(result.summary())
     return 0

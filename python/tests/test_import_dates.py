@@ -29,7 +29,9 @@ def convert(
         con.execute("set TimeZone = 'UTC'")
         con.execute("create table t (i integer, v varchar)")
         con.executemany("insert into t values (?, ?)", list(enumerate(values)))
-        return [row[0] for row in con.execute(f"select {fmt.sql('v')} from t order by i").fetchall()]
+        return [
+            row[0] for row in con.execute(f"select {fmt.sql('v')} from t order by i").fetchall()
+        ]
 
 
 def test_iso_dates_datetimes_fractions_and_offsets_to_utc() -> None:
@@ -171,8 +173,8 @@ def test_unparseable_values_are_counted_and_passed_through() -> None:
 
 def test_describe_names_the_format() -> None:
     scan = scan_column("c", ["3/4/24 9:30 PM", "12/31/24 10:00 AM"])
-    assert ColumnFormat(scan, "MDY", "UTC", "timestamp").describe().startswith(
-        "MM/DD/YY hh:mm AM/PM"
+    assert (
+        ColumnFormat(scan, "MDY", "UTC", "timestamp").describe().startswith("MM/DD/YY hh:mm AM/PM")
     )
     assert ColumnFormat(scan_column("c", ["14.03.2024"]), "DMY", "UTC", "date").describe() == (
         "DD.MM.YYYY"

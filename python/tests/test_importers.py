@@ -171,12 +171,24 @@ def test_pipeline_csv_mapping_file_and_columns(tmp_path: Path) -> None:
     assert not (tmp_path / "raw" / "products.csv").exists()
 
 
-def test_missing_column_names_file_and_column(tmp_path: Path) -> None:
+def test_every_missing_piece_in_one_error(tmp_path: Path) -> None:
     export = tmp_path / "export"
     shutil.copytree(SALESFORCE, export)
-    text = (export / "Opportunity.csv").read_text().replace("StageName", "Stage")
-    (export / "Opportunity.csv").write_text(text)
-    with pytest.raises(CrmMetricsError, match=r"Opportunity\.csv: missing column 'StageName'"):
+    for name in ("Opportunity", "OpportunityHistory"):
+        rows = list(csv.reader((export / f"{name}.csv").read_text().splitlines()))
+        drop = [rows[0].index(c) for c in ("StageName", "CloseDate", "CreatedDate") if c in rows[0]]
+        kept = [[v for i, v in enumerate(row) if i not in drop] for row in rows]
+        (export / f"{name}.csv").write_text("\n".join(",".join(row) for row in kept) + "\n")
+    (export / "OpportunityHistory.csv").unlink()
+    with pytest.raises(CrmMetricsError) as raised:
+        import_salesforce(export, tmp_path / "out")
+    message = str(raised.value)
+    # StageName, CloseDate and the creation date (no history file either), all at once
+    assert "Opportunity.csv: missing column 'StageName' or 'Stage'" in message
+    assert "'CloseDate' or 'Close Date'" in message
+    assert "'CreatedDate' or 'Created Date' (or an OpportunityHistory file" in message
+    (export / "Opportunity.csv").unlink()
+    with pytest.raises(CrmMetricsError, match=r"Opportunity\.csv: not found"):
         import_salesforce(export, tmp_path / "out")
 
 

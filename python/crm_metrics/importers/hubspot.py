@@ -52,6 +52,7 @@ from crm_metrics.importers.common import (
     sql_string,
     timestamp_text,
 )
+from crm_metrics.importers.dates import DateSettings
 
 DEALS = (
     [
@@ -116,18 +117,37 @@ def _json_results(imp: Importer, name: str, path: Path, fields: dict[str, str]) 
         )
 
 
-def import_hubspot(source: Path, out_dir: Path, *, pipeline: str | None = None) -> ImportResult:
+def import_hubspot(
+    source: Path,
+    out_dir: Path,
+    *,
+    pipeline: str | None = None,
+    settings: DateSettings | None = None,
+) -> ImportResult:
     """Map the HubSpot export folder `source` into `<table>.csv` files of the raw contract."""
     if not source.is_dir():
         raise CrmMetricsError(f"hubspot import: {source} is not a folder")
-    with Importer("hubspot", out_dir) as imp:
-        imp.read("deals", source / "deals.csv", *DEALS)
-        imp.read("companies", source / "companies.csv", *COMPANIES)
-        has_history = imp.read_optional("history", source / "deal_stage_history.csv", *HISTORY)
-        has_engagements = imp.read_optional("engagements", source / "engagements.csv", *ENGAGEMENTS)
-        pipelines_path = source / "pipelines.json"
-        if not pipelines_path.is_file():
-            raise CrmMetricsError(f"hubspot import: file not found: {pipelines_path}")
+    with Importer("hubspot", out_dir, settings) as imp:
+        imp.read("deals", imp.find(source, "deals") or source / "deals.csv", *DEALS)
+        imp.read("companies", imp.find(source, "companies") or source / "companies.csv", *COMPANIES)
+        has_history = imp.read_optional("history", imp.find(source, "deal_stage_history"), *HISTORY)
+        has_engagements = imp.read_optional(
+            "engagements", imp.find(source, "engagements"), *ENGAGEMENTS
+        )
+        pipelines_path = imp.find(source, "pipelines", suffixes=(".json",))
+        owners_path = imp.find(source, "owners", suffixes=(".json",))
+        for name, path in (("pipelines", pipelines_path), ("owners", owners_path)):
+            if path is None:
+                imp.problems.append(f"{name}.json: not found in {source}")
+        imp.check()
+        imp.convert_dates(
+            {
+                "deals": {"createdate": "timestamp", "closedate": "date"},
+                "companies": {"createdate": "timestamp"},
+                "history": {"timestamp": "timestamp"},
+                "engagements": {"timestamp": "timestamp"},
+            }
+        )
         try:
             imp.connection.execute(
                 f"""
@@ -165,13 +185,13 @@ def import_hubspot(source: Path, out_dir: Path, *, pipeline: str | None = None) 
             raise CrmMetricsError(f"cannot read {pipelines_path}: {first}") from None
         if imp.count("select 1 from src_pipeline_rows where stage_id is not null") == 0:
             raise CrmMetricsError(
-                f"{source / 'pipelines.json'}: no stages (expected the pipelines API response: "
+                f"{pipelines_path}: no stages (expected the pipelines API response: "
                 "results[].stages[] with id, label, displayOrder, metadata)"
             )
         _json_results(
             imp,
             "owners",
-            source / "owners.json",
+            owners_path,
             {
                 "owner_id": "$.id",
                 "email": "$.email",

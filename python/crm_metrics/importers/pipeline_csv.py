@@ -59,6 +59,7 @@ from crm_metrics.importers.common import (
     sql_identifier,
     sql_string,
 )
+from crm_metrics.importers.dates import DateSettings
 
 DEFAULT_MAPPING: dict = {
     # contract field -> column of the pipeline file (product may be null: no products)
@@ -157,6 +158,7 @@ def import_pipeline_csv(
     products: Path | None = None,
     snapshot_date: dt.date | None = None,
     unknown_account: str | None = None,
+    settings: DateSettings | None = None,
 ) -> ImportResult:
     """Map the flat pipeline file `source` into `<table>.csv` files of the raw contract."""
     mapping = mapping or load_mapping()
@@ -164,7 +166,7 @@ def import_pipeline_csv(
     stages_cfg = mapping["stages"]
     fixes = mapping.get("value_fixes") or {}
     has_product = bool(cols.get("product"))
-    with Importer("pipeline-csv", out_dir) as imp:
+    with Importer("pipeline-csv", out_dir, settings) as imp:
         imp.read(
             "pipeline",
             source,
@@ -187,6 +189,8 @@ def import_pipeline_csv(
         has_products_file = imp.read_optional(
             "products", products, [prod["product"]], [prod["product_family"], prod["list_price"]]
         )
+        imp.check()
+        imp.convert_dates({"pipeline": {cols["created_date"]: "date", cols["close_date"]: "date"}})
         amount = f"nullif(trim({_col(cols['amount'])}), '')" if cols.get("amount") else "null"
         imp.connection.execute(
             f"""
