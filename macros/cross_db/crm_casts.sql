@@ -28,7 +28,22 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- A timestamp in UTC: values with an offset (`+02:00`, `Z`) are converted, others taken as UTC. -#}
+{#-
+    The raw contract's ISO 8601: `YYYY-MM-DD`, optionally a time `HH:MM[:SS[.fff]]` after a space
+    or `T`, optionally an offset `Z`, `+hh:mm`, `+hhmm` or `+hh`. Nothing else is read as a date
+    (a `02/03/24` is unparseable, never year 2): the importers convert exports' own formats.
+-#}
+{% macro crm_iso_pattern(with_offset=false) -%}
+    {%- set base = '[0-9]{4}-[0-9]{2}-[0-9]{2}' -%}
+    {%- set time = '[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?' -%}
+    {%- if with_offset -%}
+        {{ base ~ time ~ ' ?(Z|[+-][0-9]{2}(:?[0-9]{2})?)' }}
+    {%- else -%}
+        {{ base ~ '(' ~ time ~ ')?' }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- A timestamp in UTC: values with an offset (`+02:00`, `+0200`, `Z`) are converted, others taken as UTC. -#}
 {% macro crm_parse_timestamp(expr) -%}
     {{ return(adapter.dispatch('crm_parse_timestamp', 'crm_metrics')(expr)) }}
 {%- endmacro %}
@@ -39,17 +54,40 @@
 
 {% macro duckdb__crm_parse_timestamp(expr) -%}
     case
-        when regexp_matches({{ expr }}, '([+-][0-9]{2}:?[0-9]{2}|Z)$')
+        when regexp_full_match({{ expr }}, '{{ crm_iso_pattern(with_offset=true) }}')
             then cast(timezone('UTC', try_cast({{ expr }} as timestamptz)) as timestamp)
-        else try_cast({{ expr }} as timestamp)
+        when regexp_full_match({{ expr }}, '{{ crm_iso_pattern() }}')
+            then try_cast({{ expr }} as timestamp)
     end
 {%- endmacro %}
 
+{% macro postgres__crm_parse_timestamp(expr) -%}
+    case
+        when {{ expr }} ~ '^{{ crm_iso_pattern(with_offset=true) }}$'
+            then cast({{ expr }} as timestamptz) at time zone 'UTC'
+        when {{ expr }} ~ '^{{ crm_iso_pattern() }}$'
+            then cast({{ expr }} as timestamp)
+    end
+{%- endmacro %}
+
+{#- A date: an ISO date, or the date of an ISO timestamp (in UTC when it has an offset). -#}
 {% macro crm_parse_date(expr) -%}
+    {{ return(adapter.dispatch('crm_parse_date', 'crm_metrics')(expr)) }}
+{%- endmacro %}
+
+{% macro default__crm_parse_date(expr) -%}
     coalesce(
         {{ crm_metrics.crm_try_cast(expr, 'date') }},
         cast({{ crm_metrics.crm_parse_timestamp(expr) }} as date)
     )
+{%- endmacro %}
+
+{% macro duckdb__crm_parse_date(expr) -%}
+    case
+        when regexp_full_match({{ expr }}, '[0-9]{4}-[0-9]{2}-[0-9]{2}')
+            then try_cast({{ expr }} as date)
+        else cast({{ crm_metrics.crm_parse_timestamp(expr) }} as date)
+    end
 {%- endmacro %}
 
 {% macro crm_parse_boolean(expr) -%}

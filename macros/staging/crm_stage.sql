@@ -9,6 +9,9 @@
       - reject_reason: why the row cannot be used, from checks within this table only (missing
         or unparseable required value, negative required amount, a rule of the contract,
         duplicate key, exact duplicate, ambiguous history order); null when the row is usable.
+        Rows sharing a key are the same row (`exact_duplicate`, the first kept) when every
+        column has the same parsed value (crm_compare_value: the same instant written `Z` or
+        `+00:00`, an amount written `1000` or `1000.00`), else they conflict.
         Checks that need another table (orphans, unknown stages) happen in intermediate;
       - raw_<column>: the raw value as text, untouched, for the reject tables and findings.
 
@@ -111,7 +114,9 @@ counted as (
 repeated_keys as (
     select
         *,
-        {{ crm_row_hash(spec['columns'] | map(attribute='name') | list, prefix='raw_') }} as row_hash
+        {%- set compared = [] -%}
+        {%- for col in spec['columns'] -%}{%- do compared.append(crm_compare_value(col)) -%}{%- endfor %}
+        {{ crm_row_hash(compared) }} as row_hash
     from counted
     where key_row_count > 1
 ),
@@ -265,3 +270,25 @@ select * from final
     {%- endif -%}
     {{ return(names) }}
 {% endmacro %}
+
+
+{#-
+    The value two rows are compared on for exact duplicates: the parsed value where the raw
+    text parses, else the trimmed raw text (marked, so it never equals a parsed value). Enum
+    values compare by their listed spelling when they are listed, else by their text (two
+    different unknown values both normalised to `other` are not the same).
+-#}
+{% macro crm_compare_value(col) -%}
+    {%- set text = 'text_' ~ col['name'] -%}
+    {%- if col['type'] == 'text' and col['enum'] -%}
+        case
+            when {{ text }} is null then null
+            when lower({{ text }}) = lower({{ col['name'] }}) then {{ col['name'] }}
+            else 'raw:' || {{ text }}
+        end
+    {%- elif col['type'] == 'text' -%}
+        {{ 'upper(' ~ text ~ ')' if col['upper'] else text }}
+    {%- else -%}
+        coalesce(cast({{ col['name'] }} as {{ dbt.type_string() }}), 'raw:' || {{ text }})
+    {%- endif -%}
+{%- endmacro %}
