@@ -43,6 +43,23 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- True when the whole of `expr` matches the regular expression `pattern` (a SQL-safe literal). -#}
+{% macro crm_regex_full_match(expr, pattern) -%}
+    {{ return(adapter.dispatch('crm_regex_full_match', 'crm_metrics')(expr, pattern)) }}
+{%- endmacro %}
+
+{% macro default__crm_regex_full_match(expr, pattern) -%}
+    regexp_full_match({{ expr }}, '{{ pattern }}')
+{%- endmacro %}
+
+{% macro postgres__crm_regex_full_match(expr, pattern) -%}
+    ({{ expr }} ~ '^({{ pattern }})$')
+{%- endmacro %}
+
+{% macro spark__crm_regex_full_match(expr, pattern) -%}
+    ({{ expr }} rlike '^({{ pattern }})$')
+{%- endmacro %}
+
 {#- A timestamp in UTC: values with an offset (`+02:00`, `+0200`, `Z`) are converted, others taken as UTC. -#}
 {% macro crm_parse_timestamp(expr) -%}
     {{ return(adapter.dispatch('crm_parse_timestamp', 'crm_metrics')(expr)) }}

@@ -65,3 +65,24 @@
         {%- endfor %}
     )
 {%- endmacro %}
+
+{#-
+    Fail the query with `message_expr` (a text expression) as the error message, evaluated per
+    row: used by tests whose failure must explain itself.
+-#}
+{% macro crm_raise_error(message_expr) -%}
+    {{ return(adapter.dispatch('crm_raise_error', 'crm_metrics')(message_expr)) }}
+{%- endmacro %}
+
+{% macro default__crm_raise_error(message_expr) -%}
+    error({{ message_expr }})
+{%- endmacro %}
+
+{#- PostgreSQL has no error function in plain SQL: a failing cast carries the text. -#}
+{% macro postgres__crm_raise_error(message_expr) -%}
+    cast(({{ message_expr }}) as integer)
+{%- endmacro %}
+
+{% macro spark__crm_raise_error(message_expr) -%}
+    raise_error({{ message_expr }})
+{%- endmacro %}

@@ -329,9 +329,11 @@ def summarize(results: list[NodeResult]) -> str:
 
 
 def dq_report(database: Path) -> str:
-    """Rejected rows and findings per table and reason, from data_quality.dq_summary.
+    """Rejected rows and findings per table and reason, from data_quality.dq_summary, led by a
+    WARNING line per required table that lost more than half of its rows to one reason (or all
+    of them), from data_quality.dq_table_alerts.
 
-    Empty when the data is clean or the summary was not built (a --select without it).
+    Empty when the data is clean or neither was built (a --select without them).
     """
     import duckdb
 
@@ -339,20 +341,31 @@ def dq_report(database: Path) -> str:
         connection = duckdb.connect(str(database.expanduser().resolve()), read_only=True)
     except duckdb.Error:
         return ""
+
+    def fetch(sql: str) -> list[tuple]:
+        try:
+            return connection.execute(sql).fetchall()
+        except duckdb.Error:
+            return []
+
     try:
-        rows = connection.execute(
+        rows = fetch(
             "select table_name, outcome, reason, row_count, example_key"
             " from data_quality.dq_summary"
             " where outcome in ('rejected', 'finding') and row_count > 0"
             " order by table_name, outcome desc, reason"
-        ).fetchall()
-    except duckdb.Error:
-        return ""
+        )
+        alerts = fetch(
+            "select message from data_quality.dq_table_alerts"
+            " where is_majority_lost or is_all_rejected order by table_name"
+        )
     finally:
         connection.close()
-    if not rows:
-        return ""
-    lines = ["data quality (see schema data_quality: dq_<table>_rejects, dq_findings, dq_summary):"]
+    lines = [f"WARNING: {message}" for (message,) in alerts]
+    if rows:
+        lines.append(
+            "data quality (see schema data_quality: dq_<table>_rejects, dq_findings, dq_summary):"
+        )
     for table, outcome, reason, count, example in rows:
         lines.append(f"  {table}: {count} {outcome} {reason} (e.g. {example})")
     return "\n".join(lines)
