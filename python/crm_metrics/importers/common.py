@@ -284,10 +284,10 @@ class Importer:
         if encoding:
             self.note(f"{path.name}: not UTF-8, read as {encoding} (Excel's Windows encoding).")
         if footer:
-            shown = " / ".join(line.strip().strip('"') for line in footer if line.strip())[:160]
+            shown = " / ".join([line.strip().strip('"') for line in footer if line.strip()][:2])
             self.note(
                 f"{path.name}: {sum(1 for line in footer if line.strip())} footer line(s) after "
-                f"the data skipped (a report export's footer: {shown})."
+                f"the data skipped (a report export's footer: {shown} ...)."
             )
         copy = Path(self._scratch.name) / f"{len(list(Path(self._scratch.name).iterdir()))}.csv"
         copy.write_text(body, encoding="utf-8")

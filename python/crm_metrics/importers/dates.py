@@ -54,6 +54,7 @@ NUMERIC_PATTERN = rf"([0-9]{{1,2}})([/.-])([0-9]{{1,2}})\2([0-9]{{4}}|[0-9]{{2}}
 _ISO = re.compile(ISO_PATTERN)
 _EPOCH = re.compile(EPOCH_MS_PATTERN)
 _NUMERIC = re.compile(NUMERIC_PATTERN)
+_ISO_OFFSET = re.compile(ISO_OFFSET_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,7 @@ class ColumnScan:
     values: int = 0
     iso: int = 0
     iso_with_time: int = 0
+    iso_local_time: int = 0  # ISO datetimes without an offset
     epoch_ms: int = 0
     numeric: int = 0
     shapes: set[NumericShape] = field(default_factory=set)
@@ -133,6 +135,7 @@ def scan_column(name: str, values: Iterable[str | None]) -> ColumnScan:
         if _ISO.fullmatch(value):
             scan.iso += 1
             scan.iso_with_time += ":" in value
+            scan.iso_local_time += ":" in value and not _ISO_OFFSET.fullmatch(value)
             continue
         if _EPOCH.fullmatch(value):
             scan.epoch_ms += 1
@@ -263,7 +266,7 @@ class ColumnFormat:
     @property
     def local_clock(self) -> bool:
         """True when some value is a clock time without an offset."""
-        return bool(self.scan.iso_with_time or any(s.time for s in self.scan.shapes))
+        return bool(self.scan.iso_local_time or any(s.time for s in self.scan.shapes))
 
     def _local_to_utc(self, timestamp: str) -> str:
         if self.timezone == "UTC":

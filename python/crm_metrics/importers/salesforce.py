@@ -40,7 +40,8 @@ Rules:
   without those columns, Salesforce's standard names: "Closed Won" won, "Closed Lost" lost),
   a stage seen only in history is open. Salesforce's standard Closed Won and Closed Lost are
   added when the data shows no won or no lost stage (every org has them, an export may not
-  use them). Open stages are ordered by their mean history `Probability`; without
+  use them). Open stages are ordered by their mean `Probability` (opportunities currently in
+  the stage and history rows); without
   Probability values, by the median time at which deals first enter them (history, else the
   deal's created date for its current stage); then won, then lost.
 - History: OpportunityHistory rows (`CreatedDate` = changed_at, `StageName`, `Amount`,
@@ -688,7 +689,7 @@ def _inferred_stages(imp: Importer, has: dict[str, bool]) -> str:
         f"""
         create temp table inferred_stages as
         with named as (
-            select trim(StageName) as stage_name, null as probability,
+            select trim(StageName) as stage_name, try_cast(Probability as double) as probability,
                 {closed} as is_closed, {won} as is_won
             from deals
             union all
@@ -756,8 +757,7 @@ def _inferred_stages(imp: Importer, has: dict[str, bool]) -> str:
         f"{name} ({'won' if won else 'lost' if closed else 'open'})" for name, closed, won in rows
     )
     has_probability = imp.count(
-        f"select 1 from {_live('OpportunityHistory')} where try_cast(Probability as double) "
-        "is not null"
+        "select 1 from inferred_stages where default_probability is not null and not is_closed"
     )
     imp.note(
         "No OpportunityStage file: stages inferred from the StageName values; closed/won from "
@@ -769,7 +769,7 @@ def _inferred_stages(imp: Importer, has: dict[str, bool]) -> str:
         )
         + "; open stages ordered by "
         + (
-            "mean history Probability"
+            "mean Probability (opportunities and history)"
             if has_probability
             else "the median time deals first enter them (no Probability values)"
         )

@@ -1,0 +1,283 @@
+"""Real CRM exports, as they come: each kind of export imports and builds without hand edits.
+
+Fixtures (python/tests/fixtures/importers/, headers and their sources in README.md there):
+
+- salesforce_report/: a report export ("Export > Details Only > CSV"): field labels, M/D/YY
+  dates and h:mm AM/PM clock times (America/New_York), report footers, a UTF-8 BOM and CRLF on
+  `Opportunity_report.csv`, a Windows-1252 `account.csv` without Created Date, a Lead file
+  without Created Date, no OwnerId, no User file, no lost deal, no history.
+- salesforce_dataloader/: a Data Loader extract: lower-case file names, upper-case API field
+  names, deleted rows, no OpportunityStage file, no lost deal, a deal without an AccountId and
+  a history row written twice (`...Z` / `...+0000`, amount `1000` / `1000.00`).
+- hubspot_ui/: a deals and companies export from HubSpot's UI (labels, stage and pipeline
+  labels, "Date entered" columns, owner names), no pipelines file.
+
+Every expected number is worked out by hand from the fixture, in the comment beside it.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from conftest import query
+
+from crm_metrics.errors import CrmMetricsError
+from crm_metrics.importers.common import find_export_file, split_report_footer
+from crm_metrics.importers.dates import DateSettings
+from crm_metrics.importers.hubspot import import_hubspot
+from crm_metrics.importers.salesforce import import_salesforce
+from crm_metrics.runner import run_dbt
+
+FIXTURES = Path(__file__).parent / "fixtures" / "importers"
+REPORT = FIXTURES / "salesforce_report"
+DATALOADER = FIXTURES / "salesforce_dataloader"
+HUBSPOT_UI = FIXTURES / "hubspot_ui"
+NEW_YORK = DateSettings(timezone="America/New_York")
+
+
+def rows(folder: Path, table: str) -> list[dict[str, str]]:
+    with open(folder / f"{table}.csv", newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def notes(folder: Path) -> str:
+    return (folder / "import_notes.md").read_text(encoding="utf-8")
+
+
+def build(database: Path, raw_dir: Path) -> None:
+    run_dbt(
+        [
+            "build",
+            "--exclude",
+            "resource_type:seed",
+            "--select",
+            "+fct_opportunity_stage_spans",
+            "+dq_opportunities_rejects",
+            "+dq_opportunity_history_rejects",
+            "+dim_accounts",
+            "+mart_win_rate",
+            "+dq_table_alerts",
+            "--indirect-selection",
+            "cautious",
+        ],
+        database=database,
+        vars={"raw_dir": str(raw_dir)},
+        progress=False,
+    )
+
+
+# --- files as exports name and write them -----------------------------------------------------
+
+
+def test_file_names_any_case_and_an_unambiguous_prefix_or_suffix(tmp_path: Path) -> None:
+    for name in ("opportunity.csv", "Account_export.csv", "2024 user.csv", "lead.xlsx"):
+        (tmp_path / name).write_text("Id\n")
+    problems: list[str] = []
+    assert find_export_file(tmp_path, "Opportunity", problems=problems).name == "opportunity.csv"
+    assert find_export_file(tmp_path, "Account", problems=problems).name == "Account_export.csv"
+    assert find_export_file(tmp_path, "User", problems=problems).name == "2024 user.csv"
+    # OpportunityHistory does not match opportunity.csv (no separator), nor the reverse
+    assert find_export_file(tmp_path, "OpportunityHistory", problems=problems) is None
+    assert problems == []
+    assert find_export_file(tmp_path, "Lead", problems=problems) is None
+    assert problems == [
+        "lead.xlsx is an Excel workbook: open it and save it as CSV UTF-8 (File > Save As > "
+        "CSV UTF-8) as Lead.csv, then import again"
+    ]
+    (tmp_path / "Account_old.csv").write_text("Id\n")
+    problems.clear()
+    assert find_export_file(tmp_path, "Account", problems=problems) is None
+    assert "more than one file could be it (Account_export.csv, Account_old.csv)" in problems[0]
+
+
+def test_report_footer_is_split_off_and_data_without_one_is_untouched() -> None:
+    data = 'a,b\r\n1,2\r\n\r\n"Report"\r\n"Copyright (c) 2000-2024 salesforce.com"\r\n'
+    assert split_report_footer(data) == (
+        "a,b\r\n1,2\r\n",
+        ["\r\n", '"Report"\r\n', '"Copyright (c) 2000-2024 salesforce.com"\r\n'],
+    )
+    for clean in ("a,b\n1,2\n", "a,b\n1,2\n\n", 'a,b\n1,"x"\n'):
+        assert split_report_footer(clean) == (clean, [])
+
+
+def test_windows_1252_read_without_replacement_and_bom_stripped(tmp_path: Path) -> None:
+    out = tmp_path / "raw"
+    import_salesforce(REPORT, out, settings=NEW_YORK)
+    accounts = {row["account_id"]: row["account_name"] for row in rows(out, "accounts")}
+    deals = {row["opportunity_id"]: row["opportunity_name"] for row in rows(out, "opportunities")}
+    # cp1252 0xE9 / 0xFC are é / ü; the BOM is not part of the first header ("Opportunity Owner")
+    assert accounts == {"001R1": "Café Müller GmbH", "001R2": "Acme"}
+    assert deals["006R1"] == "Müller - Platform"
+    text = notes(out)
+    assert "account.csv: not UTF-8, read as Windows-1252" in text
+    assert "Opportunity_report.csv: 5 footer line(s) after the data skipped" in text
+    assert "\ufffd" not in (out / "accounts.csv").read_text(encoding="utf-8")
+
+
+def test_undecodable_file_is_an_error_naming_the_byte(tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    export.mkdir()
+    # 0x81 is undefined in Windows-1252, and invalid UTF-8
+    (export / "Opportunity.csv").write_bytes(b"Id,StageName,CloseDate,CreatedDate\n1,\x81,,\n")
+    with pytest.raises(CrmMetricsError, match=r"neither UTF-8 nor Windows-1252 \(byte 0x81"):
+        import_salesforce(export, tmp_path / "out")
+
+
+# --- Salesforce report export -----------------------------------------------------------------
+
+
+def test_salesforce_report_export_files(tmp_path: Path) -> None:
+    out = tmp_path / "raw"
+    import_salesforce(REPORT, out, settings=NEW_YORK)
+    deals = {row["opportunity_id"]: row for row in rows(out, "opportunities")}
+    # Created Date "1/5/24 9:15 AM" New York (EST, UTC-5) is 14:15 UTC; "2/20/24 11:45 PM" is
+    # 04:45 UTC the next day. Close Date "1/31/24" is month first (2/13/24 decides it).
+    assert {k: (v["created_at"], v["close_date"]) for k, v in deals.items()} == {
+        "006R1": ("2024-01-05 14:15:00", "2024-01-31"),
+        "006R2": ("2024-01-20 21:30:00", "2024-02-13"),
+        "006R3": ("2024-02-01 15:00:00", "2024-03-31"),
+        "006R4": ("2024-02-21 04:45:00", "2024-04-30"),
+    }
+    # no OwnerId: the Opportunity Owner's name is the owner; no User file: users from owners
+    assert {v["owner_id"] for v in deals.values()} == {"Ann Lee", "Bob Stone"}
+    assert [(u["user_id"], u["full_name"], u["role"]) for u in rows(out, "users")] == [
+        ("Ann Lee", "Ann Lee", "AE"),
+        ("Bob Stone", "Bob Stone", "AE"),
+    ]
+    # no Created Date on accounts: the earliest created date of their deals
+    assert {a["account_id"]: a["created_at"] for a in rows(out, "accounts")} == {
+        "001R1": "2024-01-05 14:15:00",  # 006R1, before 006R4
+        "001R2": "2024-01-20 21:30:00",  # 006R2, before 006R3
+    }
+    # no lost deal: Salesforce's standard Closed Lost added; open stages by median first entry
+    # (no history: the created dates, 006R3 Prospecting 02-01 before 006R4 Negotiation 02-21)
+    stages = [(s["stage_name"], s["is_closed"], s["is_won"]) for s in rows(out, "stages")]
+    assert stages == [
+        ("Prospecting", "false", "false"),
+        ("Negotiation/Review", "false", "false"),
+        ("Closed Won", "true", "true"),
+        ("Closed Lost", "true", "false"),
+    ]
+    assert rows(out, "leads") == []  # no Created Date: left out, counted
+    text = notes(out)
+    for expected in (
+        "leads without a CreatedDate (left out: leads are optional): 2",
+        "Numeric dates read month first (MM/DD/YYYY): Opportunity_report.csv CreatedDate has "
+        "'2/20/24 11:45 PM'",
+        "Dates of Opportunity_report.csv CreatedDate: MM/DD/YY hh:mm AM/PM",
+        "Dates of Opportunity_report.csv CloseDate: MM/DD/YY.",
+        "read as America/New_York clock times and converted to UTC",
+        "No OwnerId on Opportunity: the Opportunity Owner's name is the owner id.",
+        "Added Salesforce's standard Closed Lost stage(s)",
+        "median time deals first enter them",
+        "No User file: one user (role AE) per owner of the deals",
+        "2 accounts without a CreatedDate are created at their earliest deal's created date",
+    ):
+        assert expected in text, expected
+
+
+@pytest.mark.slow
+def test_salesforce_report_export_builds(tmp_path: Path) -> None:
+    out = tmp_path / "raw"
+    import_salesforce(REPORT, out, settings=NEW_YORK)
+    database = tmp_path / "report.duckdb"
+    build(database, out)
+    assert query(
+        database,
+        "select opportunity_id, outcome, amount, created_at from core.fct_opportunities order by 1",
+    ) == [
+        ("006R1", "won", 12000, dt.datetime(2024, 1, 5, 14, 15)),
+        ("006R2", "won", 3000, dt.datetime(2024, 1, 20, 21, 30)),
+        ("006R3", "open", 5000, dt.datetime(2024, 2, 1, 15, 0)),
+        ("006R4", "open", 2500, dt.datetime(2024, 2, 21, 4, 45)),
+    ]
+    assert query(database, "select count(*) from data_quality.dq_opportunities_rejects") == [(0,)]
+    assert query(
+        database, "select account_name from core.dim_accounts where account_id = '001R1'"
+    ) == [("Café Müller GmbH",)]
+    # won 12000 + 3000 (006R1, 006R2), nothing lost
+    assert query(
+        database,
+        "select sum(won_count), sum(lost_count), sum(won_amount) from marts.mart_win_rate",
+    ) == [(2, 0, 15000)]
+
+
+# --- Salesforce Data Loader export -----------------------------------------------------------
+
+
+def test_salesforce_dataloader_export_files(tmp_path: Path) -> None:
+    out = tmp_path / "raw"
+    import_salesforce(DATALOADER, out)
+    deals = {row["opportunity_id"]: row for row in rows(out, "opportunities")}
+    assert sorted(deals) == ["006D1", "006D2", "006D4"]  # 006D3 is deleted
+    assert deals["006D4"]["account_id"] == ""  # left for staging to reject
+    stages = [(s["stage_name"], s["is_closed"], s["is_won"]) for s in rows(out, "stages")]
+    # mean Probability: Prospecting 10, Proposal/Price Quote 75; Closed Lost added
+    assert stages == [
+        ("Prospecting", "false", "false"),
+        ("Proposal/Price Quote", "false", "false"),
+        ("Closed Won", "true", "true"),
+        ("Closed Lost", "true", "false"),
+    ]
+    history = rows(out, "opportunity_history")
+    assert len(history) == 7  # 008D8 is deleted
+    text = notes(out)
+    assert "1 deleted Opportunity rows (IsDeleted) left out." in text
+    assert "1 deleted OpportunityHistory rows (IsDeleted) left out." in text
+    assert "opportunities without an account (rejected by staging" in text
+    assert "Dates of opportunity.csv CreatedDate: ISO 8601 datetimes." in text
+    roles = {u["user_id"]: u["role"] for u in rows(out, "users")}
+    assert roles == {"005D1": "AE", "005D2": "MANAGER"}
+
+
+def test_salesforce_unknown_account_maps_deals_without_one(tmp_path: Path) -> None:
+    out = tmp_path / "raw"
+    import_salesforce(DATALOADER, out, unknown_account="(no account)")
+    deals = {row["opportunity_id"]: row["account_id"] for row in rows(out, "opportunities")}
+    assert deals["006D4"] == "(no account)"
+    accounts = {a["account_id"]: a["created_at"] for a in rows(out, "accounts")}
+    assert accounts == {"(no account)": "2024-02-10 10:00:00", "001D1": "2023-12-01 10:00:00"}
+
+
+@pytest.mark.slow
+def test_salesforce_dataloader_export_builds(tmp_path: Path) -> None:
+    out = tmp_path / "raw"
+    import_salesforce(DATALOADER, out)
+    # the same instant as staging reads the contract's ISO 8601: Z and +00:00 are one value
+    path = out / "opportunity_history.csv"
+    text = path.read_text(encoding="utf-8").splitlines()
+    text[2] = text[2].replace("2024-01-12 09:00:00", "2024-01-12T09:00:00Z")
+    text[3] = text[3].replace("2024-01-12 09:00:00", "2024-01-12T09:00:00.000+00:00")
+    path.write_text("\n".join(text) + "\n", encoding="utf-8")
+    database = tmp_path / "dl.duckdb"
+    build(database, out)
+    assert query(
+        database, "select opportunity_id, outcome, amount from core.fct_opportunities order by 1"
+    ) == [("006D1", "won", 1000), ("006D2", "open", 2000)]
+    assert query(
+        database, "select opportunity_id, reject_reason from data_quality.dq_opportunities_rejects"
+    ) == [("006D4", "missing_required:account_id")]
+    # 008D2 / 008D3 say the same thing (same instant, 1000 = 1000.00): one is an exact
+    # duplicate, not an ambiguous order; 006D4's history goes with its deal
+    assert query(
+        database,
+        "select dq_row_key, reject_reason from data_quality.dq_opportunity_history_rejects "
+        "order by 1",
+    ) == [
+        ("006D1|2024-01-12 09:00:00", "exact_duplicate"),
+        ("006D4|2024-02-10 10:00:00", "parent_rejected"),
+    ]
+    # 006D1: Prospecting 2024-01-02 09:00 -> Proposal/Price Quote 2024-01-12 09:00 = 10 days
+    assert query(
+        database,
+        "select days_in_stage from core.fct_opportunity_stage_spans "
+        "where opportunity_id = '006D1' and stage_name = 'Prospecting'",
+    ) == [(10.0,)]
+    assert query(
+        database,
+        "select sum(won_count), sum(lost_count), sum(won_amount) from marts.mart_win_rate",
+    ) == [(1, 0, 1000)]
