@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import json
 from pathlib import Path
 
 import pytest
@@ -281,3 +280,86 @@ def test_salesforce_dataloader_export_builds(tmp_path: Path) -> None:
         database,
         "select sum(won_count), sum(lost_count), sum(won_amount) from marts.mart_win_rate",
     ) == [(1, 0, 1000)]
+
+
+# --- HubSpot UI export --------------------------------------------------------------------------
+
+
+def test_hubspot_ui_export_files(tmp_path: Path) -> None:
+    out = tmp_path / "raw"
+    import_hubspot(HUBSPOT_UI, out)
+    deals = {
+        r["opportunity_id"]: (r["account_id"], r["owner_id"], r["stage_name"])
+        for r in rows(out, "opportunities")
+    }
+    # 604 is in the Renewals pipeline: left out; 602's first associated company is 9001
+    assert deals == {
+        "601": ("9001", "Ann Lee", "Closed Won"),
+        "602": ("9001", "Ann Lee", "Closed Lost"),
+        "603": ("9002", "Ben Ode", "Contract Sent"),
+    }
+    stages = [(s["stage_name"], s["is_closed"], s["is_won"]) for s in rows(out, "stages")]
+    # open by median first entry: Appointment Scheduled (01-15, 01-20, 02-01: 01-20),
+    # Qualified To Buy (01-25), Contract Sent (02-15); won / lost from Is Closed Won / lost
+    assert stages == [
+        ("Appointment Scheduled", "false", "false"),
+        ("Qualified To Buy", "false", "false"),
+        ("Contract Sent", "false", "false"),
+        ("Closed Won", "true", "true"),
+        ("Closed Lost", "true", "false"),
+    ]
+    history = [
+        (r["opportunity_id"], r["changed_at"], r["stage_name"])
+        for r in rows(out, "opportunity_history")
+    ]
+    assert history == [
+        ("601", "2024-01-15 10:00:00", "Appointment Scheduled"),
+        ("601", "2024-01-25 10:00:00", "Qualified To Buy"),
+        ("601", "2024-03-10 16:00:00", "Closed Won"),
+        ("602", "2024-01-20 10:00:00", "Appointment Scheduled"),
+        ("602", "2024-02-20 12:00:00", "Closed Lost"),
+        ("603", "2024-02-01 09:00:00", "Appointment Scheduled"),
+        ("603", "2024-02-15 09:00:00", "Contract Sent"),
+    ]
+    text = notes(out)
+    assert "deals of other pipelines (left out): 1" in text
+    assert "regressions and repeated visits are lost" in text
+    assert "ordered by the median time deals first enter them" in text
+
+
+def test_hubspot_ui_without_won_and_lost_information_is_a_clear_error(tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    export.mkdir()
+    with open(HUBSPOT_UI / "deals.csv", newline="", encoding="utf-8") as handle:
+        table = list(csv.reader(handle))
+    drop = {table[0].index("Is Closed Won"), table[0].index("Is closed lost")}
+    with open(export / "deals.csv", "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows(
+            [[v for i, v in enumerate(row) if i not in drop] for row in table]
+        )
+    with pytest.raises(CrmMetricsError, match="which stages are won and lost is unknown"):
+        import_hubspot(export, tmp_path / "out")
+
+
+@pytest.mark.slow
+def test_hubspot_ui_export_builds(tmp_path: Path) -> None:
+    out = tmp_path / "raw"
+    import_hubspot(HUBSPOT_UI, out)
+    database = tmp_path / "hsui.duckdb"
+    build(database, out)
+    assert query(
+        database,
+        "select opportunity_id, outcome, amount, loss_reason from core.fct_opportunities "
+        "order by 1",
+    ) == [("601", "won", 1500, None), ("602", "lost", 700, "Price"), ("603", "open", 3000, None)]
+    # 601: Appointment Scheduled 01-15 10:00 -> Qualified To Buy 01-25 10:00 = 10 days,
+    # then Closed Won 03-10 16:00: 44.25 days in Qualified To Buy
+    assert query(
+        database,
+        "select stage_name, days_in_stage from core.fct_opportunity_stage_spans "
+        "where opportunity_id = '601' and days_in_stage is not null order by visit_number",
+    ) == [("Appointment Scheduled", 10.0), ("Qualified To Buy", 44.25)]
+    assert query(
+        database,
+        "select sum(won_count), sum(lost_count), sum(won_amount) from marts.mart_win_rate",
+    ) == [(1, 1, 1500)]

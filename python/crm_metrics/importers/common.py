@@ -174,6 +174,7 @@ class Importer:
         self.present: dict[str, set[str]] = {}  # columns each src table has in its file
         self.files: dict[str, str] = {}  # src table -> the file name it was read from
         self._scratch = tempfile.TemporaryDirectory(prefix="crm-metrics-import-")
+        self._readable: dict[Path, Path] = {}
 
     def close(self) -> None:
         self.connection.close()
@@ -263,8 +264,27 @@ class Importer:
             f"select {', '.join(columns)} from src_{name}_file"
         )
 
+    def headers(self, path: Path) -> list[str]:
+        """The header row of the CSV file `path` (as read: encoding and footer handled)."""
+        readable = self._readable_csv(path)
+        try:
+            described = self.connection.execute(
+                f"describe select * from read_csv({sql_string(readable)}, header = true, "
+                "all_varchar = true, null_padding = true)"
+            ).fetchall()
+        except duckdb.Error as exc:
+            first = str(exc).strip().splitlines()[0]
+            raise CrmMetricsError(f"cannot read {path}: {first}") from None
+        return [row[0] for row in described]
+
     def _readable_csv(self, path: Path) -> Path:
         """`path`, or a UTF-8 copy without report footer lines when the file needs one."""
+        if path in self._readable:
+            return self._readable[path]
+        self._readable[path] = readable = self._make_readable(path)
+        return readable
+
+    def _make_readable(self, path: Path) -> Path:
         data = path.read_bytes()
         try:
             text = data.decode("utf-8-sig")
@@ -345,11 +365,13 @@ class Importer:
         if why:
             self.note(why)
         formats: dict[str, list[tuple[str, ColumnFormat]]] = {}
+        described: dict[tuple[str, str], list[str]] = {}  # (file, format) -> columns
         for (table, column), scan in scans.items():
             fmt = ColumnFormat(scan, order, self.settings.timezone, columns[table][column])
             formats.setdefault(table, []).append((column, fmt))
             if scan.values:
-                self.note(f"Dates of {scan.name}: {fmt.describe()}.")
+                key = (self.files.get(table, table), fmt.describe())
+                described.setdefault(key, []).append(column)
             quoted = sql_identifier(column)
             bad, example = self.connection.execute(
                 f"select count(*), min(trim({quoted})) from src_{table} "
@@ -360,6 +382,8 @@ class Importer:
                     f"{scan.name}: unparseable dates (left for the build to reject), "
                     f"e.g. {example!r}"
                 ] = int(bad)
+        for (file, text), names in described.items():
+            self.note(f"Dates of {file} {', '.join(names)}: {text}.")
         if any(fmt.local_clock for fmts in formats.values() for _, fmt in fmts):
             self.note(
                 f"Times without an offset are read as {self.settings.timezone} clock times and "

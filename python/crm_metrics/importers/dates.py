@@ -254,8 +254,8 @@ class ColumnFormat:
             parts.append("epoch milliseconds")
         parts += sorted(shape.describe(self.order) for shape in self.scan.shapes)
         text = ", ".join(parts) or "no values"
-        if self.kind == "timestamp" and self.local_clock:
-            text += f"; times without an offset read as {self.timezone}, converted to UTC"
+        if self.kind == "timestamp" and self.local_clock and self.timezone != "UTC":
+            text += f" (times without an offset are {self.timezone} clock times)"
         if self.scan.unfit:
             text += (
                 f"; {self.scan.unfit} distinct value(s) fit no format and are left for the build "

@@ -53,6 +53,7 @@ from crm_metrics.importers.common import (
     timestamp_text,
 )
 from crm_metrics.importers.dates import DateSettings
+from crm_metrics.importers.hubspot_ui import import_hubspot_ui
 
 DEALS = (
     [
@@ -117,6 +118,46 @@ def _json_results(imp: Importer, name: str, path: Path, fields: dict[str, str]) 
         )
 
 
+def _load_pipelines(imp: Importer, pipelines_path: Path) -> None:
+    """Table src_pipeline_rows: one row per stage of every pipeline of the API response."""
+    try:
+        imp.connection.execute(
+            f"""
+        create or replace temp table src_pipeline_rows as
+        with response as (
+            select cast(json as json) as body
+            from read_json_objects({sql_string(pipelines_path)})
+        ),
+        pipelines as (
+            select unnest(cast(json_extract(body, '$.results') as json[])) as pipeline
+            from response
+        ),
+        stages as (
+            select
+                pipeline,
+                unnest(cast(json_extract(pipeline, '$.stages') as json[])) as stage
+            from pipelines
+        )
+        select
+            json_extract_string(pipeline, '$.id') as pipeline_id,
+            json_extract_string(pipeline, '$.label') as pipeline_label,
+            try_cast(json_extract_string(pipeline, '$.displayOrder') as integer)
+                as pipeline_order,
+            json_extract_string(stage, '$.id') as stage_id,
+            json_extract_string(stage, '$.label') as label,
+            try_cast(json_extract_string(stage, '$.displayOrder') as integer)
+                as display_order,
+            lower(json_extract_string(stage, '$.metadata.isClosed')) = 'true' as is_closed,
+            try_cast(json_extract_string(stage, '$.metadata.probability') as double)
+                as probability
+        from stages
+        """
+        )
+    except duckdb.Error as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise CrmMetricsError(f"cannot read {pipelines_path}: {first}") from None
+
+
 def import_hubspot(
     source: Path,
     out_dir: Path,
@@ -128,7 +169,17 @@ def import_hubspot(
     if not source.is_dir():
         raise CrmMetricsError(f"hubspot import: {source} is not a folder")
     with Importer("hubspot", out_dir, settings) as imp:
-        imp.read("deals", imp.find(source, "deals") or source / "deals.csv", *DEALS)
+        deals_path = imp.find(source, "deals") or source / "deals.csv"
+        if deals_path.is_file() and "record id" in {
+            header.strip().lower() for header in imp.headers(deals_path)
+        }:
+            pipelines_path = imp.find(source, "pipelines", suffixes=(".json",))
+            if pipelines_path is not None:
+                _load_pipelines(imp, pipelines_path)
+            return import_hubspot_ui(
+                imp, source, deals_path, pipeline, pipelines_rows=pipelines_path is not None
+            )
+        imp.read("deals", deals_path, *DEALS)
         imp.read("companies", imp.find(source, "companies") or source / "companies.csv", *COMPANIES)
         has_history = imp.read_optional("history", imp.find(source, "deal_stage_history"), *HISTORY)
         has_engagements = imp.read_optional(
@@ -148,41 +199,7 @@ def import_hubspot(
                 "engagements": {"timestamp": "timestamp"},
             }
         )
-        try:
-            imp.connection.execute(
-                f"""
-            create or replace temp table src_pipeline_rows as
-            with response as (
-                select cast(json as json) as body
-                from read_json_objects({sql_string(pipelines_path)})
-            ),
-            pipelines as (
-                select unnest(cast(json_extract(body, '$.results') as json[])) as pipeline
-                from response
-            ),
-            stages as (
-                select
-                    pipeline,
-                    unnest(cast(json_extract(pipeline, '$.stages') as json[])) as stage
-                from pipelines
-            )
-            select
-                json_extract_string(pipeline, '$.id') as pipeline_id,
-                try_cast(json_extract_string(pipeline, '$.displayOrder') as integer)
-                    as pipeline_order,
-                json_extract_string(stage, '$.id') as stage_id,
-                json_extract_string(stage, '$.label') as label,
-                try_cast(json_extract_string(stage, '$.displayOrder') as integer)
-                    as display_order,
-                lower(json_extract_string(stage, '$.metadata.isClosed')) = 'true' as is_closed,
-                try_cast(json_extract_string(stage, '$.metadata.probability') as double)
-                    as probability
-            from stages
-            """
-            )
-        except duckdb.Error as exc:
-            first = str(exc).strip().splitlines()[0]
-            raise CrmMetricsError(f"cannot read {pipelines_path}: {first}") from None
+        _load_pipelines(imp, pipelines_path)
         if imp.count("select 1 from src_pipeline_rows where stage_id is not null") == 0:
             raise CrmMetricsError(
                 f"{pipelines_path}: no stages (expected the pipelines API response: "
