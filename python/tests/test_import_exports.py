@@ -21,11 +21,12 @@ import csv
 import datetime as dt
 from pathlib import Path
 
+import duckdb
 import pytest
 from conftest import query
 
 from crm_metrics.errors import CrmMetricsError
-from crm_metrics.importers.common import find_export_file, split_report_footer
+from crm_metrics.importers.common import bool_text, find_export_file, split_report_footer
 from crm_metrics.importers.dates import DateSettings
 from crm_metrics.importers.hubspot import import_hubspot
 from crm_metrics.importers.salesforce import import_salesforce
@@ -353,13 +354,35 @@ def test_hubspot_ui_export_builds(tmp_path: Path) -> None:
         "order by 1",
     ) == [("601", "won", 1500, None), ("602", "lost", 700, "Price"), ("603", "open", 3000, None)]
     # 601: Appointment Scheduled 01-15 10:00 -> Qualified To Buy 01-25 10:00 = 10 days,
-    # then Closed Won 03-10 16:00: 44.25 days in Qualified To Buy
+    # then Closed Won 03-10 16:00: 31 days to 02-25, 14 more to 03-10 (2024 is a leap year),
+    # plus 6 hours = 45.25 days in Qualified To Buy
     assert query(
         database,
         "select stage_name, days_in_stage from core.fct_opportunity_stage_spans "
         "where opportunity_id = '601' and days_in_stage is not null order by visit_number",
-    ) == [("Appointment Scheduled", 10.0), ("Qualified To Buy", 44.25)]
+    ) == [("Appointment Scheduled", 10.0), ("Qualified To Buy", 45.25)]
     assert query(
         database,
         "select sum(won_count), sum(lost_count), sum(won_amount) from marts.mart_win_rate",
     ) == [(1, 1, 1500)]
+
+
+def test_booleans_as_exports_write_them() -> None:
+    values = ["TRUE", "FALSE", "true", "false", "1", "0", "Yes", "No", " yes ", "maybe", ""]
+    with duckdb.connect() as con:
+        con.execute("create table t (i integer, v varchar)")
+        con.executemany("insert into t values (?, ?)", list(enumerate(values)))
+        got = [r[0] for r in con.execute(f"select {bool_text('v')} from t order by i").fetchall()]
+    assert got == [
+        "true",
+        "false",
+        "true",
+        "false",
+        "true",
+        "false",
+        "true",
+        "false",
+        "true",
+        None,
+        None,
+    ]

@@ -137,6 +137,15 @@ def _col(name: str) -> str:
     return sql_identifier(name)
 
 
+def _iso_date(expr: str) -> str:
+    """SQL: a date converted by the detector (`YYYY-MM-DD`) as a date; anything else (a value
+    the detector could not read) null, never a guess."""
+    return (
+        f"case when regexp_full_match(trim({expr}), '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') "
+        f"then try_cast(trim({expr}) as date) end"
+    )
+
+
 def _fixed(expr: str, fixes: dict | None) -> str:
     """SQL: `expr` with the mapping's value fixes (case-insensitive, trimmed) applied."""
     if not fixes:
@@ -201,9 +210,9 @@ def import_pipeline_csv(
                 nullif(trim({_col(cols["account"])}), '') as account_name,
                 nullif(trim({_col(cols["stage"])}), '') as stage_name,
                 nullif(trim({_col(cols["created_date"])}), '') as created_raw,
-                try_cast(trim({_col(cols["created_date"])}) as date) as created_date,
+                {_iso_date(_col(cols["created_date"]))} as created_date,
                 nullif(trim({_col(cols["close_date"])}), '') as close_raw,
-                try_cast(trim({_col(cols["close_date"])}) as date) as close_date,
+                {_iso_date(_col(cols["close_date"]))} as close_date,
                 {amount} as amount,
                 {f"nullif(trim({_col(cols['product'])}), '')" if has_product else "null"}
                     as product_name
