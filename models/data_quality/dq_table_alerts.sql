@@ -8,27 +8,30 @@
     none) on the smallest rejected key.
 #}
 {%- set tables = crm_raw_contract()['tables'] -%}
+{%- set reason_column = dbt.split_part('reject_reason', "':'", 2) -%}
+{%- set numeric_date = "[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{2,4}.*" -%}
+{%- set iso_shape = "[0-9]{4}-[0-9]{2}-[0-9]{2}.*" -%}
 with
 
 {% for table_name, spec in tables.items() if spec['required'] %}
-{{ table_name }}_reasons as (
-    select
-        '{{ table_name }}' as table_name,
-        reject_reason,
-        dq_row_key,
-        case {{ dbt.split_part('reject_reason', "':'", 2) }}
-        {%- for col in spec['columns'] %}
-            when '{{ col['name'] }}' then raw_{{ col['name'] }}
-        {%- endfor %}
-            else dq_row_key
-        end as example_value,
-        case
-        {%- for col in spec['columns'] %}
-            when {{ dbt.split_part('reject_reason', "':'", 2) }} = '{{ col['name'] }}' then '{{ col['type'] }}'
-        {%- endfor %}
-        end as column_type
-    from {{ ref('int_' ~ table_name ~ '_validated') }}
-),
+    {{ table_name }}_reasons as (
+        select
+            '{{ table_name }}' as table_name,
+            reject_reason,
+            dq_row_key,
+            case {{ reason_column }}
+                {%- for col in spec['columns'] %}
+                    when '{{ col['name'] }}' then raw_{{ col['name'] }}
+                {%- endfor %}
+                else dq_row_key
+            end as example_value,
+            case
+                {%- for col in spec['columns'] %}
+                    when {{ reason_column }} = '{{ col['name'] }}' then '{{ col['type'] }}'
+                {%- endfor %}
+            end as column_type
+        from {{ ref('int_' ~ table_name ~ '_validated') }}
+    ),
 
 {% endfor %}
 reasons as (
@@ -63,7 +66,7 @@ main_reasons as (
     select
         *,
         row_number() over (
-            partition by table_name order by reason_rows desc, reject_reason
+            partition by table_name order by reason_rows desc, reject_reason asc
         ) as reason_rank
     from reason_counts
 ),
@@ -92,40 +95,45 @@ hinted as (
             when
                 reject_reason like 'unparseable:%'
                 and column_type in ('date', 'timestamp')
-                and {{ crm_regex_full_match('trim(example_value)', "[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{2,4}.*") }}
-                then 'the value looks like a numeric month/day or day/month date; the raw files '
-                || 'take ISO 8601 (YYYY-MM-DD, YYYY-MM-DD HH:MM:SS): run crm-metrics import, '
-                || 'which detects the order, or convert the column'
+                and {{ crm_regex_full_match('trim(example_value)', numeric_date) }}
+                then
+                    'the value looks like a numeric month/day or day/month date; the raw files '
+                    || 'take ISO 8601 (YYYY-MM-DD, YYYY-MM-DD HH:MM:SS): run crm-metrics import, '
+                    || 'which detects the order, or convert the column'
             when
                 reject_reason like 'unparseable:%'
                 and column_type in ('date', 'timestamp')
                 and {{ crm_regex_full_match('trim(example_value)', "[0-9]{10,13}") }}
-                then 'the value looks like epoch seconds or milliseconds; the raw files take '
-                || 'ISO 8601 (YYYY-MM-DD HH:MM:SS)'
+                then
+                    'the value looks like epoch seconds or milliseconds; the raw files take '
+                    || 'ISO 8601 (YYYY-MM-DD HH:MM:SS)'
             when
                 reject_reason like 'unparseable:%'
                 and column_type in ('date', 'timestamp')
-                and {{ crm_regex_full_match('trim(example_value)', "[0-9]{4}-[0-9]{2}-[0-9]{2}.*") }}
+                and {{ crm_regex_full_match('trim(example_value)', iso_shape) }}
                 then 'the value is shaped like ISO 8601 but names no real day or time'
             when reject_reason like 'unparseable:%' and column_type in ('date', 'timestamp')
                 then 'the value is no ISO 8601 date (YYYY-MM-DD[ HH:MM:SS][offset])'
             when reject_reason like 'unparseable:%'
-                then 'the value is no plain number (write 1234.5: no thousands separators, '
-                || 'currency symbols or decimal commas)'
+                then
+                    'the value is no plain number (write 1234.5: no thousands separators, '
+                    || 'currency symbols or decimal commas)'
             when reject_reason like 'missing_required:%'
                 then 'the column is empty in these rows: map the export column that holds it'
             when reject_reason like 'negative_value:%'
                 then 'the column must not be negative'
             when reject_reason like 'orphan:%'
-                then 'no row of the referenced table has this key: check that both files come '
-                || 'from the same export and use the same ids'
+                then
+                    'no row of the referenced table has this key: check that both files come '
+                    || 'from the same export and use the same ids'
             when reject_reason = 'unknown_stage'
                 then 'the stage names differ from those of the stages table'
             when reject_reason = 'parent_rejected'
                 then 'the rows they depend on were rejected: see that table''s reasons first'
             when reject_reason in ('duplicate_key', 'ambiguous_order')
-                then 'the key repeats with different values: the export holds the same '
-                || 'record twice'
+                then
+                    'the key repeats with different values: the export holds the same '
+                    || 'record twice'
             when reject_reason = 'exact_duplicate'
                 then 'the same row appears more than once: the export was appended twice'
             else 'see the rows in data_quality.dq_' || table_name || '_rejects'
@@ -147,9 +155,11 @@ final as (
         'raw table ' || table_counts.table_name || ': '
         || case
             when table_counts.rows_accepted = 0
-                then 'all ' || cast(table_counts.rows_read as {{ dbt.type_string() }})
-                || ' rows rejected'
-            else cast(coalesce(hinted.reason_rows, 0) as {{ dbt.type_string() }}) || ' of '
+                then
+                    'all ' || cast(table_counts.rows_read as {{ dbt.type_string() }})
+                    || ' rows rejected'
+            else
+                cast(coalesce(hinted.reason_rows, 0) as {{ dbt.type_string() }}) || ' of '
                 || cast(table_counts.rows_read as {{ dbt.type_string() }})
                 || ' rows rejected for one reason'
         end
