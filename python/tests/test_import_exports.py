@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -92,6 +93,11 @@ def test_file_names_any_case_and_an_unambiguous_prefix_or_suffix(tmp_path: Path)
     problems.clear()
     assert find_export_file(tmp_path, "Account", problems=problems) is None
     assert "more than one file could be it (Account_export.csv, Account_old.csv)" in problems[0]
+    (tmp_path / "Task.csv").write_text("Id\n")
+    (tmp_path / "task.csv").write_text("Id\n")
+    problems.clear()
+    assert find_export_file(tmp_path, "Task", problems=problems) is None
+    assert problems == ["Task: files differing only in case (Task.csv, task.csv); keep one"]
 
 
 def test_report_footer_is_split_off_and_data_without_one_is_untouched() -> None:
@@ -232,6 +238,22 @@ def test_salesforce_dataloader_export_files(tmp_path: Path) -> None:
     assert "Dates of opportunity.csv CreatedDate: ISO 8601 datetimes." in text
     roles = {u["user_id"]: u["role"] for u in rows(out, "users")}
     assert roles == {"005D1": "AE", "005D2": "MANAGER"}
+
+
+def test_unparseable_dates_are_counted_with_an_example_and_passed_through(tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    shutil.copytree(DATALOADER, export)
+    path = export / "opportunity.csv"
+    path.write_text(path.read_text().replace('"2024-04-30"', '"end of April"'))
+    out = tmp_path / "raw"
+    import_salesforce(export, out)
+    deals = {row["opportunity_id"]: row["close_date"] for row in rows(out, "opportunities")}
+    assert deals["006D2"] == "end of April"  # never guessed: staging rejects the row
+    assert (
+        "- opportunity.csv CloseDate: unparseable dates (left for the build to reject), "
+        "e.g. 'end of April': 1"
+    ) in notes(out)
+    assert "1 distinct value(s) fit no format" in notes(out)
 
 
 def test_salesforce_unknown_account_maps_deals_without_one(tmp_path: Path) -> None:

@@ -93,8 +93,13 @@ def find_export_file(
         return path.suffix.lower() in suffixes
 
     exact = [p for p in files if readable(p) and p.stem.lower() == wanted]
-    if exact:
+    if len(exact) == 1:
         return exact[0]
+    if exact:
+        problems.append(
+            f"{name}: files differing only in case ({', '.join(p.name for p in exact)}); keep one"
+        )
+        return None
     pattern = re.compile(rf"(^{re.escape(wanted)}[\s_.-].*)|(.*[\s_.-]{re.escape(wanted)}$)")
     near = [p for p in files if readable(p) and pattern.fullmatch(p.stem.lower())]
     if len(near) == 1:
