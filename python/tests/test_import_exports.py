@@ -408,3 +408,28 @@ def test_booleans_as_exports_write_them() -> None:
         None,
         None,
     ]
+
+
+def test_hubspot_api_without_owners_and_companies_gets_documented_defaults(
+    tmp_path: Path,
+) -> None:
+    export = tmp_path / "export"
+    shutil.copytree(FIXTURES / "hubspot", export)
+    (export / "owners.json").unlink()
+    (export / "companies.csv").unlink()
+    out = tmp_path / "raw"
+    import_hubspot(export, out)
+    # deals 501-503 (default pipeline) are owned by 101, at companies 9001 and 9002
+    assert [(u["user_id"], u["full_name"], u["role"]) for u in rows(out, "users")] == [
+        ("101", "101", "AE")
+    ]
+    # 9001: deals created 2024-01-15 10:00 (501) and 01-20 (502); 9002: 503 on 02-01 09:00
+    assert [
+        (a["account_id"], a["account_name"], a["created_at"]) for a in rows(out, "accounts")
+    ] == [
+        ("9001", "(name unknown)", "2024-01-15 10:00:00"),
+        ("9002", "(name unknown)", "2024-02-01 09:00:00"),
+    ]
+    text = notes(out)
+    assert "No owners.json: one user (role AE) per hubspot_owner_id" in text
+    assert "No companies.csv: one account per associatedcompanyid" in text

@@ -1,5 +1,10 @@
 """Import a HubSpot export into the raw contract.
 
+Two layouts: a deals.csv with a "Record ID" column is an export from HubSpot's UI (property
+labels; hubspot_ui.py); otherwise the API layout below. File names are matched without regard
+to case, or by a unique prefix/suffix (common.py); dates go through the one detector
+(dates.py).
+
 Files read from the folder (HubSpot's internal property names, as the CRM API returns them):
 
 - pipelines.json (required): the deal pipelines API response (`GET /crm/v3/pipelines/deals`):
@@ -10,9 +15,11 @@ Files read from the folder (HubSpot's internal property names, as the CRM API re
   dealtype, closed_lost_reason, deal_currency_code.
 - deal_stage_history.csv (optional): the `dealstage` property history flattened, one row per
   version: hs_object_id (the deal), value (a stage id), timestamp; optional sourceType.
-- companies.csv (required): hs_object_id, name, createdate; optional industry,
-  numberofemployees, country, hubspot_owner_id.
-- owners.json (required): the owners API response (`GET /crm/v3/owners`): `results[]` with `id`,
+- companies.csv (optional): hs_object_id, name, createdate; optional industry,
+  numberofemployees, country, hubspot_owner_id. Without it, one account per
+  associatedcompanyid of the deals, named `(name unknown)`, created at its earliest deal's
+  createdate (also the created date of a company without one).
+- owners.json (optional): the owners API response (`GET /crm/v3/owners`): `results[]` with `id`,
   `email`, `firstName`, `lastName`, `archived`, `teams[]` (`name`, `primary`).
 - engagements.csv (optional): the engagements API flattened: id, type (CALL, EMAIL, MEETING,
   NOTE, TASK, ...), timestamp (epoch ms or ISO), ownerId; optional dealId, companyId,
@@ -31,7 +38,9 @@ Rules:
   an unknown stage). HubSpot keeps no amount or close date with that history, so every row
   carries the deal's current amount and close date: no amount changes or pushes are implied.
 - Users: one per owner (AE when the owner owns a deal, else OTHER: HubSpot has no sales
-  roles), team = the primary team, inactive when archived.
+  roles), team = the primary team, inactive when archived. A deal owner id missing from
+  owners.json (or no owners.json) becomes a user named by the id (role AE); a deal without an
+  owner goes to one placeholder owner `(unknown owner)`.
 - Activities: CALL -> call, EMAIL/INCOMING_EMAIL -> email, MEETING -> meeting, others -> other;
   status COMPLETED -> completed, NO_ANSWER/BUSY -> no_answer; duration from milliseconds.
 - dealtype newbusiness -> new_business, existingbusiness -> expansion, renewal -> renewal.
@@ -53,7 +62,7 @@ from crm_metrics.importers.common import (
     timestamp_text,
 )
 from crm_metrics.importers.dates import DateSettings
-from crm_metrics.importers.hubspot_ui import import_hubspot_ui
+from crm_metrics.importers.hubspot_ui import UNKNOWN_ACCOUNT_NAME, UNKNOWN_OWNER, import_hubspot_ui
 
 DEALS = (
     [
@@ -180,16 +189,18 @@ def import_hubspot(
                 imp, source, deals_path, pipeline, pipelines_rows=pipelines_path is not None
             )
         imp.read("deals", deals_path, *DEALS)
-        imp.read("companies", imp.find(source, "companies") or source / "companies.csv", *COMPANIES)
+        has_companies = imp.read_optional("companies", imp.find(source, "companies"), *COMPANIES)
         has_history = imp.read_optional("history", imp.find(source, "deal_stage_history"), *HISTORY)
         has_engagements = imp.read_optional(
             "engagements", imp.find(source, "engagements"), *ENGAGEMENTS
         )
         pipelines_path = imp.find(source, "pipelines", suffixes=(".json",))
         owners_path = imp.find(source, "owners", suffixes=(".json",))
-        for name, path in (("pipelines", pipelines_path), ("owners", owners_path)):
-            if path is None:
-                imp.problems.append(f"{name}.json: not found in {source}")
+        if pipelines_path is None:
+            imp.problems.append(
+                f"pipelines.json: not found in {source} (the pipelines API response: which "
+                "stages exist, their order, and which are won and lost)"
+            )
         imp.check()
         imp.convert_dates(
             {
@@ -205,19 +216,22 @@ def import_hubspot(
                 f"{pipelines_path}: no stages (expected the pipelines API response: "
                 "results[].stages[] with id, label, displayOrder, metadata)"
             )
-        _json_results(
-            imp,
-            "owners",
-            owners_path,
-            {
-                "owner_id": "$.id",
-                "email": "$.email",
-                "first_name": "$.firstName",
-                "last_name": "$.lastName",
-                "archived": "$.archived",
-                "teams": "$.teams",
-            },
-        )
+        owner_fields = {
+            "owner_id": "$.id",
+            "email": "$.email",
+            "first_name": "$.firstName",
+            "last_name": "$.lastName",
+            "archived": "$.archived",
+            "teams": "$.teams",
+        }
+        if owners_path is None:
+            imp.empty("owners", owner_fields)
+            imp.note(
+                "No owners.json: one user (role AE) per hubspot_owner_id of the deals, named by "
+                "the id."
+            )
+        else:
+            _json_results(imp, "owners", owners_path, owner_fields)
         if pipeline is None:
             pipeline = imp.scalar(
                 "select pipeline_id from src_pipeline_rows "
@@ -259,7 +273,11 @@ def import_hubspot(
         imp.connection.execute(
             f"""
             create temp table deals as
-            select src_deals.*, stage_definition.stage_name as stage_label
+            select
+                src_deals.*,
+                stage_definition.stage_name as stage_label,
+                coalesce(nullif(trim(src_deals.hubspot_owner_id), ''), {sql_string(UNKNOWN_OWNER)})
+                    as owner_key
             from src_deals
             left join stage_definition on trim(src_deals.dealstage) = stage_definition.stage_id
             where trim(src_deals.pipeline) = {chosen}
@@ -284,7 +302,7 @@ def import_hubspot(
             select
                 trim(hs_object_id) as opportunity_id,
                 nullif(trim(associatedcompanyid), '') as account_id,
-                nullif(trim(hubspot_owner_id), '') as owner_id,
+                owner_key as owner_id,
                 null as presales_owner_id,
                 dealname as opportunity_name,
                 case lower(trim(dealtype))
@@ -335,7 +353,7 @@ def import_hubspot(
                     nullif(trim(concat_ws(' ', first_name, last_name)), ''), email, owner_id
                 ) as full_name,
                 email,
-                case when owner_id in (select trim(hubspot_owner_id) from src_deals)
+                case when owner_id in (select owner_key from deals)
                     then 'AE' else 'OTHER' end as role,
                 null as manager_id,
                 coalesce(
@@ -350,21 +368,58 @@ def import_hubspot(
                 case {bool_text("archived")} when 'true' then 'false' when 'false' then 'true'
                 end as is_active
             from src_owners
+            union all
+            select distinct owner_key, owner_key, null, 'AE', null, null, null, null, null
+            from deals
+            where owner_key not in (select owner_id from src_owners where owner_id is not null)
             order by 1
         """
-        tables["accounts"] = f"""
-            select
-                trim(hs_object_id) as account_id,
-                name as account_name,
-                nullif(trim(industry), '') as industry,
-                nullif(trim(numberofemployees), '') as employee_count,
-                nullif(trim(country), '') as country,
-                null as segment,
-                nullif(trim(hubspot_owner_id), '') as owner_id,
-                {timestamp_text("createdate")} as created_at
-            from src_companies
-            order by 1
+        no_owner = imp.count(f"select 1 from deals where owner_key = {sql_string(UNKNOWN_OWNER)}")
+        if no_owner:
+            imp.note(f"{no_owner} deals without an owner go to {UNKNOWN_OWNER!r}.")
+        missing_owners = imp.count(
+            "select distinct owner_key from deals where owner_key <> "
+            f"{sql_string(UNKNOWN_OWNER)} and owner_key not in "
+            "(select owner_id from src_owners where owner_id is not null)"
+        )
+        if missing_owners and owners_path is not None:
+            imp.note(
+                f"{missing_owners} deal owner ids are not in owners.json: a user (role AE) "
+                "named by the id for each."
+            )
+        first_deal = f"""
+            select nullif(trim(associatedcompanyid), '') as account_id,
+                min({timestamp_text("createdate")}) as first_at
+            from deals where nullif(trim(associatedcompanyid), '') is not null group by 1
         """
+        if has_companies:
+            tables["accounts"] = f"""
+                with first_deal as ({first_deal})
+                select
+                    trim(hs_object_id) as account_id,
+                    name as account_name,
+                    nullif(trim(industry), '') as industry,
+                    nullif(trim(numberofemployees), '') as employee_count,
+                    nullif(trim(country), '') as country,
+                    null as segment,
+                    nullif(trim(hubspot_owner_id), '') as owner_id,
+                    coalesce({timestamp_text("createdate")}, first_deal.first_at) as created_at
+                from src_companies
+                left join first_deal on trim(src_companies.hs_object_id) = first_deal.account_id
+                order by 1
+            """
+        else:
+            tables["accounts"] = f"""
+                with first_deal as ({first_deal})
+                select account_id, {sql_string(UNKNOWN_ACCOUNT_NAME)} as account_name,
+                    null as industry, null as employee_count, null as country, null as segment,
+                    null as owner_id, first_at as created_at
+                from first_deal order by 1
+            """
+            imp.note(
+                "No companies.csv: one account per associatedcompanyid of the deals, name "
+                f"{UNKNOWN_ACCOUNT_NAME!r}, created at its earliest deal's createdate."
+            )
         if has_engagements:
             tables["activities"] = f"""
                 select
