@@ -92,17 +92,12 @@
     {{ return(adapter.dispatch('crm_parse_date', 'crm_metrics')(expr)) }}
 {%- endmacro %}
 
+{#- The same on every engine: only a full ISO date is cast as a date; an ISO timestamp gives its
+    (UTC) date. -#}
 {% macro default__crm_parse_date(expr) -%}
-    coalesce(
-        {{ crm_metrics.crm_try_cast(expr, 'date') }},
-        cast({{ crm_metrics.crm_parse_timestamp(expr) }} as date)
-    )
-{%- endmacro %}
-
-{% macro duckdb__crm_parse_date(expr) -%}
     case
-        when regexp_full_match({{ expr }}, '[0-9]{4}-[0-9]{2}-[0-9]{2}')
-            then try_cast({{ expr }} as date)
+        when {{ crm_metrics.crm_regex_full_match(expr, '[0-9]{4}-[0-9]{2}-[0-9]{2}') }}
+            then {{ crm_metrics.crm_try_cast(expr, 'date') }}
         else cast({{ crm_metrics.crm_parse_timestamp(expr) }} as date)
     end
 {%- endmacro %}

@@ -230,10 +230,7 @@ class Importer:
             reader = f"read_json_auto({sql_string(path)})"
         if reader is None:
             readable = self._readable_csv(path)
-            reader = (
-                f"read_csv({sql_string(readable)}, header = true, all_varchar = true, "
-                "null_padding = true)"
-            )
+            reader = f"read_csv({sql_string(readable)}, header = true, all_varchar = true)"
         try:
             self.connection.execute(
                 f"create or replace temp view src_{name}_file as select * from {reader}"
@@ -275,7 +272,7 @@ class Importer:
         try:
             described = self.connection.execute(
                 f"describe select * from read_csv({sql_string(readable)}, header = true, "
-                "all_varchar = true, null_padding = true)"
+                "all_varchar = true)"
             ).fetchall()
         except duckdb.Error as exc:
             first = str(exc).strip().splitlines()[0]
