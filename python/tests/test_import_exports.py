@@ -26,6 +26,7 @@ import duckdb
 import pytest
 from conftest import query
 
+from crm_metrics.cli import main
 from crm_metrics.errors import CrmMetricsError
 from crm_metrics.importers.common import bool_text, find_export_file, split_report_footer
 from crm_metrics.importers.dates import DateSettings
@@ -433,3 +434,62 @@ def test_hubspot_api_without_owners_and_companies_gets_documented_defaults(
     text = notes(out)
     assert "No owners.json: one user (role AE) per hubspot_owner_id" in text
     assert "No companies.csv: one account per associatedcompanyid" in text
+
+
+def test_cli_date_order_timezone_and_unknown_account(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "raw"
+    code = main(
+        [
+            "import",
+            "salesforce",
+            "--from",
+            str(REPORT),
+            "--out",
+            str(out),
+            "--timezone",
+            "America/New_York",
+            "--date-order",
+            "MDY",
+        ]
+    )
+    # stages 4 + opportunities 4 + users 2 + accounts 2; the 2 leads without a date left out
+    assert code == 0
+    assert capsys.readouterr().out.strip() == (
+        f"wrote 6 tables, 12 rows to {out}; 2 rows could not be mapped (see import_notes.md)"
+    )
+    # the values prove month first: --date-order DMY contradicts them
+    code = main(
+        ["import", "salesforce", "--from", str(REPORT), "--out", str(out), "--date-order", "DMY"]
+    )
+    err = capsys.readouterr().err
+    assert code == 1 and len(err.strip().splitlines()) == 1
+    assert "--date-order DMY contradicts Opportunity_report.csv" in err
+    code = main(
+        [
+            "import",
+            "salesforce",
+            "--from",
+            str(DATALOADER),
+            "--out",
+            str(out),
+            "--timezone",
+            "Mars/Olympus",
+        ]
+    )
+    assert code == 1 and "not a time zone name" in capsys.readouterr().err
+    code = main(
+        [
+            "import",
+            "salesforce",
+            "--from",
+            str(DATALOADER),
+            "--out",
+            str(out),
+            "--unknown-account",
+            "(no account)",
+        ]
+    )
+    assert code == 0
+    assert {r["account_id"] for r in rows(out, "opportunities")} == {"001D1", "(no account)"}
