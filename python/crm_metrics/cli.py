@@ -111,6 +111,11 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--target", default="duckdb", help="profiles.yml target (default: %(default)s)"
     )
+    build.add_argument(
+        "--verbose",
+        action="store_true",
+        help="one line per node instead of the progress bar, and every data-quality reason",
+    )
     build.set_defaults(func=_cmd_build)
 
     export = commands.add_parser(
@@ -309,9 +314,11 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from crm_metrics.runner import build, dq_report, summarize
+    from crm_metrics.progress import BuildProgress, choose_mode
+    from crm_metrics.runner import build, dq_report, dq_totals
 
     variables = parse_vars(args.vars)
+    progress = BuildProgress(sys.stdout, mode=choose_mode(sys.stdout, args.verbose))
     try:
         results = build(
             args.database,
@@ -322,15 +329,18 @@ def _cmd_build(args: argparse.Namespace) -> int:
             vars=variables,
             as_of_date=args.as_of_date,
             target=args.target,
+            progress=progress,
         )
     except DbtNodesFailedError as exc:
-        print(f"\n{summarize(exc.results)}", file=sys.stderr)
+        progress.close()
+        print(progress.summary(exc.results), file=sys.stderr)
         raise
-    print(f"\n{summarize(results)}")
-    report = dq_report(args.database)
-    if report:
-        print(report)
-    print(f"built {args.database.resolve()}")
+    finally:
+        progress.close()
+    quality = (dq_report if args.verbose else dq_totals)(args.database)
+    print(
+        progress.summary(results, data_quality=quality, written=f"built {args.database.resolve()}")
+    )
     return 0
 
 
