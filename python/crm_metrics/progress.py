@@ -16,6 +16,7 @@ findings of the data-quality checks, the slowest nodes and the file written.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -97,11 +98,14 @@ class BuildProgress:
         if self.mode == "bar":
             from tqdm import tqdm
 
+            # A terminal that reports no width (a bare pseudo-terminal) would get an empty bar.
+            width = _terminal_width(self.stream)
             self._bar = tqdm(
                 total=total,
                 file=self.stream,
                 unit="node",
-                dynamic_ncols=True,
+                dynamic_ncols=width is not None,
+                ncols=width or 100,
                 mininterval=0.2,
                 bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}]{postfix}",
                 desc="build",
@@ -216,6 +220,14 @@ class BuildProgress:
         if written:
             lines.append(written)
         return "\n".join(lines)
+
+
+def _terminal_width(stream: TextIO) -> int | None:
+    try:
+        columns = os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, OSError, ValueError):
+        return None
+    return columns or None
 
 
 def _shorten(text: str, width: int = 200) -> str:
