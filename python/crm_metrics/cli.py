@@ -202,9 +202,10 @@ def _add_report_parser(commands: argparse._SubParsersAction) -> None:
     report = commands.add_parser(
         "report",
         help="write a self-contained HTML report (charts of the marts, no network needed)",
-        description="One HTML page with the funnel, stage durations, pipeline flow and trend, "
-        "win rate, bookings vs quota, MRR movements, cohort retention, churn and NRR; the data "
-        "behind each chart is embedded as JSON.",
+        description="One HTML page for a sales leader: headline tiles for the as-of month, then "
+        "a section per area (pipeline, results, forecast, activity and leads, presales, SaaS "
+        "revenue) with filters for segment, team and period; the data behind each chart is "
+        "embedded as JSON and the page needs no network.",
     )
     report.add_argument(
         "--database",
@@ -220,6 +221,11 @@ def _add_report_parser(commands: argparse._SubParsersAction) -> None:
         metavar="FILE",
         help="HTML file to write (default: %(default)s)",
     )
+    report.add_argument(
+        "--open",
+        action="store_true",
+        help="open the report in the default browser when there is one",
+    )
     report.set_defaults(func=_cmd_report)
 
 
@@ -228,6 +234,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     path = build_report(args.database, args.out, progress=sys.stderr.isatty())
     print(f"wrote {path}")
+    if args.open:
+        import webbrowser
+
+        if webbrowser.open(path.as_uri()):
+            print(f"opened {path} in the default browser")
+        else:
+            print("no browser found to open the report; open the file above", file=sys.stderr)
     return 0
 
 

@@ -243,9 +243,13 @@
     window.reportReady = Promise.all(specs.map(draw));
     return window.reportReady;
   }
-  ["segment", "team", "from", "to"].forEach(function (name) {
-    document.getElementById("filter-" + name).addEventListener("change", function (event) {
-      state[name] = event.target.value;
+  // Any change reads all four filters (so several can be set before one change event).
+  var names = ["segment", "team", "from", "to"];
+  names.forEach(function (name) {
+    document.getElementById("filter-" + name).addEventListener("change", function () {
+      names.forEach(function (other) {
+        state[other] = document.getElementById("filter-" + other).value;
+      });
       drawAll();
     });
   });

@@ -49,7 +49,9 @@ class Browser:
         self._read_fd, from_browser_write = os.pipe()
 
         def wire() -> None:  # in the child: the protocol's descriptors 3 and 4, inheritable
-            ends = [fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in (to_browser_read, from_browser_write)]
+            ends = [
+                fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in (to_browser_read, from_browser_write)
+            ]
             os.dup2(ends[0], 3)
             os.dup2(ends[1], 4)
 
@@ -158,7 +160,9 @@ class Browser:
         for event in self.events:
             if event.get("method") == "Runtime.consoleAPICalled":
                 args = event["params"].get("args", [])
-                messages.append(" ".join(str(arg.get("value", arg.get("description"))) for arg in args))
+                messages.append(
+                    " ".join(str(arg.get("value", arg.get("description"))) for arg in args)
+                )
             elif event.get("method") == "Runtime.exceptionThrown":
                 messages.append(str(event["params"]["exceptionDetails"]))
         return messages
