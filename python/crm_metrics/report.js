@@ -213,7 +213,7 @@
         var td = tr.insertCell(), v = r[column[1]];
         if (typeof v === "number") {
           td.className = "num";
-          td.textContent = v.toLocaleString("en-US", {maximumFractionDigits: 1});
+          td.textContent = v.toLocaleString("en-US", {maximumFractionDigits: column[2] || 0});
         } else { td.textContent = v == null ? "" : v; }
       });
     });

@@ -267,7 +267,7 @@ CHARTS: tuple[Chart, ...] = (
                 ["amount", "amount"],
                 ["close date", "close_date"],
                 ["pushes", "pushes"],
-                ["days in stage", "days_in_stage"],
+                ["days in stage", "days_in_stage", 1],
                 ["risk flags", "flags"],
                 ["risk score", "risk_score"],
             ]
@@ -723,6 +723,14 @@ CHARTS: tuple[Chart, ...] = (
 )
 
 
+# Every model the report reads (the charts' marts, the tiles' sources, the names' dimension):
+# the exposure crm_metrics_report in models/exposures.yml declares the same list.
+READS = frozenset(
+    {chart.mart for chart in CHARTS}
+    | {"dim_users", "fct_opportunities", "int_as_of_date", "mart_quota_attainment_summary"}
+)
+
+
 # --- headline tiles ---------------------------------------------------------------------------
 
 # The as-of month to date and the same days of the previous month: [start, end] both inclusive.
@@ -851,7 +859,9 @@ def read_tiles(connection: Any) -> tuple[list[Tile], dict[str, str]]:
                 attainment["current"],
                 attainment["previous"],
                 "percent",
-                same_days + " (each against its month's company quota)",
+                same_days
+                + f" (quota {_format(quotas['current'], 'money')} this month, "
+                + f"{_format(quotas['previous'], 'money')} the previous)",
             )
         )
         rates = {
@@ -1138,10 +1148,11 @@ def _tiles_html(tiles: list[Tile]) -> str:
     cells = []
     for tile in tiles:
         direction = "up" if (tile.change or 0) > 0 else "down" if (tile.change or 0) < 0 else "flat"
+        shown = _format(tile.value, tile.format, tile.empty)
         cells.append(
             f'<div class="tile" id="tile-{tile.key}" title="{html.escape(tile.basis)}">'
             f'<div class="tile-label">{html.escape(tile.label)}</div>'
-            f'<div class="tile-value">{html.escape(_format(tile.value, tile.format, tile.empty))}</div>'
+            f'<div class="tile-value">{html.escape(shown)}</div>'
             f'<div class="tile-change {direction}">{html.escape(_format_change(tile))}</div>'
             f'<div class="tile-basis">{html.escape(tile.basis)}</div></div>'
         )

