@@ -6,7 +6,13 @@
   var specs = JSON.parse(document.getElementById("report-charts").textContent);
   var data = {};
   specs.forEach(function (c) {
-    data[c.key] = JSON.parse(document.getElementById("data-" + c.key).textContent);
+    var block = JSON.parse(document.getElementById("data-" + c.key).textContent);
+    block.rows = block.rows.map(function (values) {
+      var row = {};
+      block.columns.forEach(function (column, index) { row[column] = values[index]; });
+      return row;
+    });
+    data[c.key] = block;
   });
   var state = {segment: "", team: "", from: "", to: ""};
   var config = {displaylogo: false, responsive: true};
@@ -78,6 +84,7 @@
     var s = c.spec, groups = new Map(), xs = [], xRank = new Map(), series = [], sRank = new Map();
     var needed = new Set();
     s.measures.forEach(function (m) { columnsOf(m).forEach(function (col) { needed.add(col); }); });
+    if (s.x_sort) needed.add(s.x_sort.replace(/^-/, ""));
     rows.forEach(function (r) {
       var x = r[s.x], sv = s.series ? r[s.series] : "";
       if (!xRank.has(x)) { xRank.set(x, s.x_order ? r[s.x_order] : x); xs.push(x); }
@@ -103,6 +110,7 @@
       });
       xs.sort(function (a, b) { return totals.get(b) - totals.get(a) || (a < b ? -1 : a > b ? 1 : 0); });
     }
+    if (s.x_limit && xs.length > s.x_limit) xs = xs.slice(0, s.x_limit);
     var traces = [], hasY2 = false, yFormat = null, y2Format = null;
     s.measures.forEach(function (m) {
       if (m.y2) { hasY2 = true; y2Format = y2Format || m.format || null; }
@@ -121,6 +129,7 @@
           if (m.markers_only) trace.marker = {size: 9, symbol: "diamond"};
         }
         if (m.stack) trace.stackgroup = "stack";
+        if (s.colors && s.colors[sv]) trace.marker = Object.assign(trace.marker || {}, {color: s.colors[sv]});
         if (m.opacity) trace.opacity = m.opacity;
         traces.push(trace);
       });
