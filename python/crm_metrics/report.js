@@ -69,8 +69,8 @@
   }
   function layout(c, extra) {
     return Object.assign({
-      template: "plotly_white", margin: {l: 60, r: 60, t: 20, b: 60}, autosize: true,
-      legend: {orientation: "h", y: -0.2}, hovermode: "closest"
+      template: "plotly_white", margin: {l: 60, r: 60, t: 50, b: 50}, autosize: true,
+      legend: {orientation: "h", x: 0, y: 1.02, yanchor: "bottom"}, hovermode: "closest"
     }, extra || {});
   }
   function noData(c, div, reason) {
