@@ -67,10 +67,6 @@ class Chart:
     # built" otherwise, and left out of the exposure until it is a model of the project.
     optional: bool = False
 
-    @property
-    def title(self) -> str:
-        return self.question
-
 
 SECTIONS = (
     ("pipeline", "Pipeline"),
