@@ -308,7 +308,7 @@ def build(
     }
     start = getattr(progress, "start", None)
     if start is not None:
-        selection = command[1:]
+        selection = [arg for arg in command[1:] if arg != "--full-refresh"]  # dbt ls has none
         planned = planned_nodes(selection, seeds=raw_dir is None, **options)
         start(sum(planned.values()) if planned is not None else None, planned)
     seeded: list[NodeResult] = []

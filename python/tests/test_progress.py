@@ -225,7 +225,8 @@ def test_passing_build_under_a_terminal_shows_one_bar(tmp_path: Path) -> None:
 def test_passing_build_through_a_pipe_prints_plain_lines(tmp_path: Path) -> None:
     database = tmp_path / "plain.duckdb"
     run = subprocess.run(
-        [*CLI, "build", "--database", str(database), *SMALL],
+        # --full-refresh: a build option that `dbt ls` lacks must not lose the count
+        [*CLI, "build", "--database", str(database), *SMALL, "--full-refresh"],
         capture_output=True,
         text=True,
         cwd=tmp_path,
