@@ -15,7 +15,8 @@
     data[c.key] = block;
   });
   var state = {segment: "", team: "", from: "", to: ""};
-  var config = {displaylogo: false, responsive: true};
+  // No tool bar: drag to zoom and double-click to reset still work, and it covered the legend.
+  var config = {displaylogo: false, responsive: true, displayModeBar: false};
 
   function fill(select, values, selected) {
     values.forEach(function (value) {
