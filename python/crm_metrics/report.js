@@ -140,7 +140,7 @@
     if (/^\d{4}-\d{2}/.test(String(xs[0]))) extra.xaxis = {automargin: true};
     else if (xs.length > 8) extra.xaxis.tickangle = -40;
     if (hasY2) extra.yaxis2 = {overlaying: "y", side: "right", tickformat: y2Format || ",.3~s",
-                               rangemode: "tozero", showgrid: false};
+                               rangemode: "tozero", showgrid: false, tickmode: "auto"};
     if (s.reference !== undefined) {
       extra.shapes = [{type: "line", xref: "paper", x0: 0, x1: 1, y0: s.reference, y1: s.reference,
                        line: {dash: "dash", color: "#555"}}];
