@@ -1,6 +1,7 @@
 # make run   build the demo data into crm_metrics.duckdb, export the marts to out/marts and
-#            write the report to out/report.html
-# make test  lint (ruff, sqlfluff) and the whole pytest suite
+#            write the report to out/report.html (installs the package only: `make install`)
+# make test  lint (ruff, sqlfluff) and the whole pytest suite (adds the dev and engine extras:
+#            `make setup`)
 # make lint  ruff check + format check on python/, sqlfluff on models/
 # make contract  re-render the files generated from contract/raw_schema.yml
 # make clean     remove build outputs (keeps .venv)
@@ -11,24 +12,33 @@ SHELL := bash
 
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# One stamp per install: the package alone (`make run`), then the dev and engine extras on top.
+STAMP := $(VENV)/.installed-main
+DEV_STAMP := $(VENV)/.installed-dev
 DATABASE ?= crm_metrics.duckdb
 OUT ?= out/marts
 
-.PHONY: run test lint contract clean setup
+.PHONY: run test lint contract clean install setup
 
 $(BIN)/python:
 	if command -v python3.11 >/dev/null 2>&1; then python3.11 -m venv $(VENV); \
 	else python3 -m venv $(VENV); fi
 
-# Reinstall only when pyproject.toml is newer than the stamp.
+# Reinstall only when pyproject.toml is newer than the stamp. The main job needs the package and
+# its dependencies only; tests and lint add pytest, ruff, sqlfluff, and PostgreSQL and Spark.
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev,engines]'
+	$(BIN)/python -m pip install --quiet -e .
 	touch $(STAMP)
 
-setup: $(STAMP)
+$(DEV_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,engines]'
+	touch $(DEV_STAMP)
 
-run: setup
+install: $(STAMP)
+
+setup: $(DEV_STAMP)
+
+run: install
 	$(BIN)/crm-metrics build --database $(DATABASE)
 	$(BIN)/crm-metrics export --database $(DATABASE) --out $(OUT)
 	$(BIN)/crm-metrics report --database $(DATABASE) --out out/report.html
@@ -53,7 +63,7 @@ test: lint
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; \
 	exit $$status
 
-contract: setup
+contract: install
 	$(BIN)/crm-metrics contract render
 
 clean:

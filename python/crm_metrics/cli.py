@@ -111,6 +111,11 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--target", default="duckdb", help="profiles.yml target (default: %(default)s)"
     )
+    build.add_argument(
+        "--verbose",
+        action="store_true",
+        help="one line per node instead of the progress bar, and every data-quality reason",
+    )
     build.set_defaults(func=_cmd_build)
 
     export = commands.add_parser(
@@ -197,9 +202,10 @@ def _add_report_parser(commands: argparse._SubParsersAction) -> None:
     report = commands.add_parser(
         "report",
         help="write a self-contained HTML report (charts of the marts, no network needed)",
-        description="One HTML page with the funnel, stage durations, pipeline flow and trend, "
-        "win rate, bookings vs quota, MRR movements, cohort retention, churn and NRR; the data "
-        "behind each chart is embedded as JSON.",
+        description="One HTML page for a sales leader: headline tiles for the as-of month, then "
+        "a section per area (pipeline, results, forecast, activity and leads, presales, SaaS "
+        "revenue) with filters for segment, team and period; the data behind each chart is "
+        "embedded as JSON and the page needs no network.",
     )
     report.add_argument(
         "--database",
@@ -215,6 +221,11 @@ def _add_report_parser(commands: argparse._SubParsersAction) -> None:
         metavar="FILE",
         help="HTML file to write (default: %(default)s)",
     )
+    report.add_argument(
+        "--open",
+        action="store_true",
+        help="open the report in the default browser when there is one",
+    )
     report.set_defaults(func=_cmd_report)
 
 
@@ -223,6 +234,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     path = build_report(args.database, args.out, progress=sys.stderr.isatty())
     print(f"wrote {path}")
+    if args.open:
+        import webbrowser
+
+        if webbrowser.open(path.as_uri()):
+            print(f"opened {path} in the default browser")
+        else:
+            print("no browser found to open the report; open the file above", file=sys.stderr)
     return 0
 
 
@@ -331,9 +349,11 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from crm_metrics.runner import build, dq_report, summarize
+    from crm_metrics.progress import BuildProgress, choose_mode
+    from crm_metrics.runner import build, dq_report, dq_totals
 
     variables = parse_vars(args.vars)
+    progress = BuildProgress(sys.stdout, mode=choose_mode(sys.stdout, args.verbose))
     try:
         results = build(
             args.database,
@@ -344,15 +364,18 @@ def _cmd_build(args: argparse.Namespace) -> int:
             vars=variables,
             as_of_date=args.as_of_date,
             target=args.target,
+            progress=progress,
         )
     except DbtNodesFailedError as exc:
-        print(f"\n{summarize(exc.results)}", file=sys.stderr)
+        progress.close()
+        print(progress.summary(exc.results), file=sys.stderr)
         raise
-    print(f"\n{summarize(results)}")
-    report = dq_report(args.database)
-    if report:
-        print(report)
-    print(f"built {args.database.resolve()}")
+    finally:
+        progress.close()
+    quality = (dq_report if args.verbose else dq_totals)(args.database)
+    print(
+        progress.summary(results, data_quality=quality, written=f"built {args.database.resolve()}")
+    )
     return 0
 
 

@@ -1,7 +1,8 @@
 """Run dbt in-process: build the arguments, invoke dbtRunner, turn failures into CrmMetricsError.
 
-dbt's own console output is switched off (`--log-level none`); one progress line per finished
-node is printed from dbt's event callbacks instead, and dbt's full debug log is kept in a
+dbt's own console output is switched off (`--log-level none`); progress is shown from dbt's event
+callbacks instead (`crm_metrics.progress` for `crm-metrics build`, one line per finished node
+for a plain `run_dbt`), and dbt's full debug log is kept in a
 per-database work folder (see `work_dir`), next to its `target/` folder. Each database file gets
 its own work folder, so concurrent builds of different databases (parallel tests, several
 engineers on one machine) never share dbt's target/ or logs/.
@@ -16,6 +17,7 @@ import re
 import sys
 import tempfile
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,7 +31,7 @@ DATABASE_ENV_VAR = "CRM_METRICS_DUCKDB_PATH"
 
 # Statuses of dbt's RunResult that mean the node did not do its job.
 FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
-_STATUS_LABELS = {
+STATUS_LABELS = {
     "success": "OK",
     "pass": "PASS",
     "error": "ERROR",
@@ -93,7 +95,7 @@ class _Progress:
         elif name == "NodeFinished":
             node = event.data.node_info
             result = event.data.run_result
-            label = _STATUS_LABELS.get(result.status, result.status.upper())
+            label = STATUS_LABELS.get(result.status, result.status.upper())
             with self.lock:  # dbt's worker threads finish nodes concurrently
                 self.done += 1
                 stream = self.stream or sys.stdout
@@ -104,7 +106,7 @@ class _Progress:
                 stream.flush()
 
 
-def _one_line(text: str | None) -> str:
+def one_line(text: str | None) -> str:
     """dbt's message on one line, without the macro call chain (it is in the log)."""
     line = " ".join(part.strip() for part in (text or "").splitlines() if part.strip())
     return line.split(" > in macro ")[0]
@@ -195,9 +197,12 @@ def run_dbt(
     target: str = "duckdb",
     vars: dict | None = None,
     project_dir: Path = PROJECT_DIR,
-    progress: bool = True,
+    progress: bool | Callable[[Any], None] = True,
 ) -> list[NodeResult]:
     """Invoke `dbt <command>` against the DuckDB file `database`; return one result per node.
+
+    `progress`: True prints one line per finished node, False nothing, a callable receives
+    dbt's events (e.g. a `crm_metrics.progress.BuildProgress`).
 
     Raises CrmMetricsError naming the failing nodes with dbt's messages when a node fails, or
     with dbt's message when dbt itself fails (parse error, bad argument, locked database).
@@ -205,7 +210,9 @@ def run_dbt(
     from dbt.cli.main import dbtRunner  # slow import: only when dbt is really run
 
     database = database.expanduser().resolve()
-    callbacks: list[Callable[[Any], None]] = [_Progress()] if progress else []
+    callbacks: list[Callable[[Any], None]] = (
+        [progress] if callable(progress) else [_Progress()] if progress else []
+    )
     args = dbt_args(command, database=database, target=target, vars=vars, project_dir=project_dir)
     log_file = work_dir(database) / "logs" / "dbt.log"
     with _database_env(database):
@@ -221,7 +228,7 @@ def run_dbt(
         if unreadable is not None:
             raise CrmMetricsError(f"dbt {command[0]} failed: {unreadable}")
         raise CrmMetricsError(
-            f"dbt {command[0]} failed: {_one_line(str(outcome.exception))} (log: {log_file})"
+            f"dbt {command[0]} failed: {one_line(str(outcome.exception))} (log: {log_file})"
         )
 
     results = [
@@ -241,7 +248,7 @@ def run_dbt(
         lines = [
             f"dbt {command[0]} failed: {len(failed)} node(s) failed (log: {log_file})",
             *(
-                f"  {result.resource_type} {result.name}: {_one_line(result.message)}"
+                f"  {result.resource_type} {result.name}: {one_line(result.message)}"
                 for result in failed
             ),
         ]
@@ -259,13 +266,14 @@ def build(
     vars: dict | None = None,
     as_of_date: str | None = None,
     target: str = "duckdb",
-    progress: bool = True,
+    progress: bool | Callable[[Any], None] = True,
     project_dir: Path = PROJECT_DIR,
 ) -> list[NodeResult]:
     """Seeds, then models and tests in one `dbt build`.
 
     With `raw_dir` the raw tables are read from that folder's files (var `raw_dir`) and the
-    demo seeds are left out.
+    demo seeds are left out. A `progress` with a `start(total, planned)` method (BuildProgress)
+    is told the number of nodes of both invokes before the first one runs.
     """
     all_vars = dict(vars or {})
     command = ["build", "--exclude-resource-type", "seed"]
@@ -298,6 +306,11 @@ def build(
         "project_dir": project_dir,
         "progress": progress,
     }
+    start = getattr(progress, "start", None)
+    if start is not None:
+        selection = [arg for arg in command[1:] if arg != "--full-refresh"]  # dbt ls has none
+        planned = planned_nodes(selection, seeds=raw_dir is None, **options)
+        start(sum(planned.values()) if planned is not None else None, planned)
     seeded: list[NodeResult] = []
     if raw_dir is None:
         # The staging models read the raw tables through `source()` and look at their columns
@@ -309,6 +322,75 @@ def build(
     except DbtNodesFailedError as exc:
         exc.results = seeded + exc.results
         raise
+
+
+# Resource types whose nodes `dbt build` runs and reports (NodeFinished), as `dbt ls` names them.
+_RUN_TYPES = (
+    "seed",
+    "model",
+    "snapshot",
+    "test",
+    "unit_test",
+    "exposure",
+    "saved_query",
+    "function",
+)
+
+
+def _list_nodes(selection: list[str], **options: Any) -> list[dict] | None:
+    """`dbt ls` of `selection` as JSON rows (unique_id, resource_type, config), None on error."""
+    from dbt.cli.main import dbtRunner
+
+    args = dbt_args(
+        [
+            "ls",
+            *selection,
+            "--output",
+            "json",
+            "--output-keys",
+            "unique_id",
+            "resource_type",
+            "config",
+        ],
+        database=options["database"],
+        target=options["target"],
+        vars=options["vars"],
+        project_dir=options["project_dir"],
+    )
+    with _database_env(options["database"]):
+        try:
+            outcome = dbtRunner().invoke(args)
+        finally:
+            _close_duckdb()
+    if outcome.exception is not None or not outcome.success:
+        return None  # the build itself reports the error
+    return [json.loads(line) for line in outcome.result or []]
+
+
+def planned_nodes(selection: list[str], *, seeds: bool, **options: Any) -> dict[str, int] | None:
+    """Nodes a build of `selection` (plus every seed when `seeds`) will run, per resource type.
+
+    Counted from dbt's own selection (`dbt ls`, which parses like the build and leaves the
+    partial-parse file for it): ephemeral models are compiled into others and do not run.
+    None when dbt cannot list them (the build then fails with dbt's message).
+    """
+    plain_build = selection == ["--exclude-resource-type", "seed"]
+    rows = _list_nodes([] if seeds and plain_build else selection, **options)
+    if rows is None:
+        return None
+    if seeds and not plain_build:
+        seed_rows = _list_nodes(["--resource-type", "seed"], **options)
+        if seed_rows is None:
+            return None
+        rows += seed_rows
+    counts: Counter[str] = Counter(
+        row["resource_type"]
+        for row in rows
+        if row["resource_type"] in _RUN_TYPES
+        and (row.get("config") or {}).get("materialized") != "ephemeral"
+        and (seeds or row["resource_type"] != "seed")
+    )
+    return {kind: counts[kind] for kind in _RUN_TYPES if counts[kind]}
 
 
 def summarize(results: list[NodeResult]) -> str:
@@ -328,44 +410,72 @@ def summarize(results: list[NodeResult]) -> str:
     )
 
 
-def dq_report(database: Path) -> str:
-    """Rejected rows and findings per table and reason, from data_quality.dq_summary, led by a
-    WARNING line per required table that lost more than half of its rows to one reason (or all
-    of them), from data_quality.dq_table_alerts.
-
-    Empty when the data is clean or neither was built (a --select without them).
-    """
+def _dq_fetch(database: Path, sql: str) -> list[tuple]:
+    """Rows of one query on the database's data_quality schema; empty when it was not built."""
     import duckdb
 
     try:
         connection = duckdb.connect(str(database.expanduser().resolve()), read_only=True)
     except duckdb.Error:
-        return ""
-
-    def fetch(sql: str) -> list[tuple]:
-        try:
-            return connection.execute(sql).fetchall()
-        except duckdb.Error:
-            return []
-
+        return []
     try:
-        rows = fetch(
-            "select table_name, outcome, reason, row_count, example_key"
-            " from data_quality.dq_summary"
-            " where outcome in ('rejected', 'finding') and row_count > 0"
-            " order by table_name, outcome desc, reason"
-        )
-        alerts = fetch(
-            "select message from data_quality.dq_table_alerts"
-            " where is_majority_lost or is_all_rejected order by table_name"
-        )
+        return connection.execute(sql).fetchall()
+    except duckdb.Error:
+        return []
     finally:
         connection.close()
-    lines = [f"WARNING: {message}" for (message,) in alerts]
+
+
+def _dq_rows(database: Path) -> list[tuple]:
+    """(table, outcome, reason, row_count, example_key) of data_quality.dq_summary with rows."""
+    return _dq_fetch(
+        database,
+        "select table_name, outcome, reason, row_count, example_key"
+        " from data_quality.dq_summary"
+        " where outcome in ('rejected', 'finding') and row_count > 0"
+        " order by table_name, outcome desc, reason",
+    )
+
+
+def _dq_warnings(database: Path) -> list[str]:
+    """A WARNING line per required table that lost more than half of its rows to one reason (or
+    all of them), from data_quality.dq_table_alerts."""
+    alerts = _dq_fetch(
+        database,
+        "select message from data_quality.dq_table_alerts"
+        " where is_majority_lost or is_all_rejected order by table_name",
+    )
+    return [f"WARNING: {message}" for (message,) in alerts]
+
+
+def dq_report(database: Path) -> str:
+    """The WARNING lines, then rejected rows and findings per table and reason, from
+    data_quality.dq_summary.
+
+    Empty when the data is clean or neither was built (a --select without them).
+    """
+    lines = _dq_warnings(database)
+    rows = _dq_rows(database)
     if rows:
         lines.append(
             "data quality (see schema data_quality: dq_<table>_rejects, dq_findings, dq_summary):"
         )
     for table, outcome, reason, count, example in rows:
         lines.append(f"  {table}: {count} {outcome} {reason} (e.g. {example})")
+    return "\n".join(lines)
+
+
+def dq_totals(database: Path) -> str:
+    """The WARNING lines, then one line: rejected rows and findings in how many tables; empty
+    when there are none."""
+    lines = _dq_warnings(database)
+    rows = _dq_rows(database)
+    if rows:
+        rejected = sum(count for _, outcome, _, count, _ in rows if outcome == "rejected")
+        findings = sum(count for _, outcome, _, count, _ in rows if outcome == "finding")
+        tables = len({table for table, *_ in rows})
+        lines.append(
+            f"data quality: {rejected} rejected rows, {findings} findings in {tables} tables "
+            "(data_quality.dq_summary; --verbose lists them)"
+        )
     return "\n".join(lines)
