@@ -535,15 +535,10 @@ def build_report(database: Path, out: Path, *, progress: bool = True) -> Path:
 
 
 def _as_of_date(connection: Any) -> str | None:
-    (exists,) = connection.execute(
-        "select count(*) from information_schema.tables "
-        "where table_catalog = current_database() "
-        "and table_schema = 'intermediate' and table_name = 'int_as_of_date'"
-    ).fetchone()
-    if not exists:
-        return None
-    row = connection.execute("select max(as_of_date) from intermediate.int_as_of_date").fetchone()
-    return _jsonable(row[0]) if row and row[0] is not None else None
+    from crm_metrics.serving import as_of_date
+
+    value = as_of_date(connection)  # a serving snapshot's meta.snapshot, or int_as_of_date
+    return _jsonable(value) if value is not None else None
 
 
 _PAGE = """<!DOCTYPE html>
