@@ -7,9 +7,10 @@ Layout of `out_dir` (one sub-folder per schema, so equal names in two schemas ca
     out_dir/marts/<table>.parquet
 
 `manifest.json` holds the absolute DuckDB path (for SQL clients), the build's `as_of_date` (from
-the serving snapshot's `meta.snapshot`, or a working database's `intermediate.int_as_of_date`) and per file: relation, path (relative to
-out_dir), format, row_count and columns [{name, type}]. Files listed by a previous manifest in
-the same folder are removed first, so a dropped table does not linger.
+the serving snapshot's `meta.snapshot`, or a working database's `intermediate.int_as_of_date`)
+and per file: relation, path (relative to out_dir), format, row_count and columns [{name,
+type}]. Files listed by a previous manifest in the same folder are removed first, so a dropped
+table does not linger.
 
 Each file entry also carries the model's `description` and each column its `description`, from
 the model YAML (empty when the table has no model YAML), so a BI tool or a notebook can show
