@@ -453,7 +453,8 @@ def missing_snapshot_error(serving: Path, database: Path | None) -> CrmMetricsEr
             "to read it directly, but not while a build writes it)"
         )
     return CrmMetricsError(
-        f"no published snapshot {serving}{hint}; run a whole-project `crm-metrics build` first"
+        f"the serving database {serving} does not exist{hint}; run a whole-project "
+        "`crm-metrics build` first (it publishes the serving database)"
     )
 
 
@@ -534,5 +535,8 @@ def build_and_publish(
                 )
             published = publish(database, serving)
     except CrmMetricsError as exc:
+        # Without a serving file there is nothing to keep: the error stays one line.
+        if not serving.is_file():
+            raise
         raise _with_note(exc, kept_snapshot_note(serving)) from None
     return BuildOutcome(results, published, _describe(published), serving, database)
