@@ -314,3 +314,14 @@ def test_negative_lock_wait_is_a_usage_error(capsys: pytest.CaptureFixture[str])
         main(["build", "--lock-wait", "-1"])
     assert exit_info.value.code == 2
     assert "must be 0 or more" in capsys.readouterr().err
+
+
+def test_bench_times_publishing_as_its_own_phase(tmp_path: Path) -> None:
+    from crm_metrics.bench import _publish_phase
+
+    working = make_working(tmp_path / "w.duckdb", deals=3)
+    phase = _publish_phase(working, tmp_path / "bench.serving.duckdb")
+    assert phase.name == "publish" and phase.rows == 7 and phase.wall_s > 0
+    assert query(tmp_path / "bench.serving.duckdb", "select deal_count from marts.mart_total") == [
+        (3,)
+    ]
