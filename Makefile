@@ -1,5 +1,5 @@
-# make run   build the demo data into crm_metrics.duckdb, export the marts to out/marts and
-#            write the report to out/report.html
+# make run   build the demo data into crm_metrics.duckdb (publishing crm_metrics.serving.duckdb),
+#            export the marts to out/marts and write the report to out/report.html
 # make test  lint (ruff, sqlfluff) and the whole pytest suite
 # make lint  ruff check + format check on python/, sqlfluff on models/
 # make contract  re-render the files generated from contract/raw_schema.yml
@@ -58,4 +58,4 @@ contract: setup
 
 clean:
 	rm -rf target logs out dbt_packages .pytest_cache .ruff_cache
-	rm -f $(DATABASE) $(DATABASE).wal
+	rm -f $(DATABASE) $(DATABASE).wal $(DATABASE).lock $(basename $(DATABASE)).serving$(suffix $(DATABASE))
