@@ -217,13 +217,15 @@ def remove_stale_temp_files(serving: Path) -> list[Path]:
     """Remove temporary snapshots of `serving` left by publishes whose process is gone."""
     removed = []
     for candidate in serving.parent.glob(f".{serving.name}.publishing-*"):
-        found = _TEMP_PATTERN.search(candidate.name)
-        if found is None or candidate.name.endswith((".wal", ".tmp")):
+        # the snapshot itself, or a `.wal` / `.tmp` companion that outlived it
+        temp = candidate.with_name(candidate.name.removesuffix(".wal").removesuffix(".tmp"))
+        found = _TEMP_PATTERN.search(temp.name)
+        if found is None or temp in removed:
             continue
         pid = int(found.group("pid"))
         if pid != os.getpid() and not _pid_alive(pid):
-            _remove_temp(candidate)
-            removed.append(candidate)
+            _remove_temp(temp)
+            removed.append(temp)
     return removed
 
 
@@ -336,7 +338,8 @@ def _swap_into_place(temp: Path, serving: Path) -> None:
     # No writer: a .wal next to the serving file is left over from a crashed read-write client
     # and would be replayed onto the new snapshot.
     _remove_file(wal)
-    os.chmod(temp, 0o444)
+    with contextlib.suppress(OSError):  # a file system without modes still gets the snapshot
+        os.chmod(temp, 0o444)
     os.replace(temp, serving)
     directory = os.open(serving.parent, os.O_RDONLY)
     try:

@@ -185,6 +185,8 @@ def test_leftovers_of_dead_publishes_are_removed(tmp_path: Path) -> None:
     dead.write_bytes(b"half a snapshot")
     Path(f"{dead}.wal").write_bytes(b"wal")
     Path(f"{dead}.tmp").mkdir()
+    orphan_wal = tmp_path / f".w.serving.duckdb.publishing-{dead_pid()}-0badf00d.wal"
+    orphan_wal.write_bytes(b"wal without its snapshot")
     alive = tmp_path / f".w.serving.duckdb.publishing-{os.getppid()}-00c0ffee"
     alive.write_bytes(b"another process is still writing this one")
     serving.publish(working)
