@@ -227,7 +227,8 @@ def _add_serving_options(build: argparse.ArgumentParser) -> None:
 
 def _add_read_options(parser: argparse.ArgumentParser) -> None:
     """`export` / `report`: read the published snapshot of --database, or the --serving file."""
-    parser.add_argument(
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
         "--database",
         type=Path,
         default=DEFAULT_DATABASE,
@@ -235,7 +236,7 @@ def _add_read_options(parser: argparse.ArgumentParser) -> None:
         help="working database whose published snapshot is read "
         "(<name>.serving.duckdb next to it; default: %(default)s)",
     )
-    parser.add_argument(
+    source.add_argument(
         "--serving",
         type=Path,
         metavar="FILE",
