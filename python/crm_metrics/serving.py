@@ -283,6 +283,7 @@ def _write_snapshot(database: Path, temp: Path, snapshot_id: str, published_at: 
     try:
         memory_limit = os.environ.get(MEMORY_ENV_VAR, "6GB")
         connection.execute(f"set memory_limit = {_literal(memory_limit)}")
+        connection.execute("set enable_progress_bar = false")  # the CLI prints its own lines
         connection.execute(f"attach {_literal(str(database))} as working (read_only)")
         relations = connection.execute(
             "select table_schema, table_name from information_schema.tables "
