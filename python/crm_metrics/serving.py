@@ -122,7 +122,7 @@ def _holder(path: Path) -> str:
     if not isinstance(info, dict) or "pid" not in info:
         return "another build"
     where = "" if info.get("host") in (None, socket.gethostname()) else f" on {info['host']}"
-    started = f", started {info['started_at']}" if info.get("started_at") else ""
+    started = f" (started {info['started_at']})" if info.get("started_at") else ""
     return f"the build of process {info['pid']}{where}{started}"
 
 
@@ -166,8 +166,8 @@ def build_lock(
                     ) from None
                 if not waited and on_wait is not None:
                     on_wait(
-                        f"waiting for {holder} to finish with {database} (lock {path}, up to "
-                        f"{wait_s:g} s)"
+                        f"waiting up to {wait_s:g} s for {holder} to finish with the working "
+                        f"database {database} (lock {path})"
                     )
                 waited = True
                 time.sleep(poll_s)
