@@ -245,7 +245,9 @@ def _writer_holds(serving: Path) -> bool:
         return False
     try:
         # DuckDB takes an fcntl write lock for a read-write open and a read lock for a
-        # read-only one: a shared lock is refused only while a writer holds the file.
+        # read-only one: a shared lock is refused only while a writer holds the file. (fcntl
+        # locks are per process: closing this descriptor would also drop a lock that a DuckDB
+        # connection of this very process holds on the file; builds hold none.)
         fcntl.lockf(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
     except OSError:
         return True
