@@ -347,6 +347,11 @@ def test_failed_and_partial_builds_publish_nothing(
     assert f"readers keep the last good snapshot {serving_db}" in out
     assert current(serving_db) == before
 
+    argv = build_argv(raws["b"], working, "--select", "stg_crm__users", "--no-publish")
+    assert main(argv) == 0
+    assert "not published (--no-publish;" in capsys.readouterr().out
+    assert current(serving_db) == before
+
 
 def test_two_builds_at_once_wait_or_refuse(raws: dict[str, Path], tmp_path: Path) -> None:
     database = tmp_path / "two.duckdb"
