@@ -1,5 +1,6 @@
-# make run   build the demo data into crm_metrics.duckdb, export the marts to out/marts and
-#            write the report to out/report.html (installs the package only: `make install`)
+# make run   build the demo data into crm_metrics.duckdb (publishing crm_metrics.serving.duckdb),
+#            export the marts to out/marts and write the report to out/report.html (installs
+#            the package only: `make install`)
 # make test  lint (ruff, sqlfluff) and the whole pytest suite (adds the dev and engine extras:
 #            `make setup`)
 # make lint  ruff check + format check on python/, sqlfluff on models/
@@ -68,4 +69,4 @@ contract: install
 
 clean:
 	rm -rf target logs out dbt_packages .pytest_cache .ruff_cache
-	rm -f $(DATABASE) $(DATABASE).wal
+	rm -f $(DATABASE) $(DATABASE).wal $(DATABASE).lock $(basename $(DATABASE)).serving$(suffix $(DATABASE))

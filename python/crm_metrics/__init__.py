@@ -4,6 +4,9 @@ Library API (imported lazily, so `import crm_metrics` stays fast):
 
 - `build(database, *, raw_dir=None, select=None, exclude=None, full_refresh=False, vars=None,
   as_of_date=None, target="duckdb")` runs `dbt build`, returns the node results;
+- `build_and_publish(database, *, serving=None, publish_snapshot=True, lock_wait=600, ...)`
+  does what `crm-metrics build` does: `build` under the working database's lock, then (for a
+  whole-project build) `publish(database, serving=None)`, which writes the serving database;
 - `export_marts(database, out_dir, fmt="parquet")` writes the marts and a manifest.json;
 - `generate(out_dir, ...)` writes synthetic raw data;
 - `CrmMetricsError` is raised for every failure the user can act on.
@@ -14,10 +17,12 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-__all__ = ["CrmMetricsError", "build", "export_marts", "generate"]
+__all__ = ["CrmMetricsError", "build", "build_and_publish", "export_marts", "generate", "publish"]
 
 _LAZY = {
     "build": "crm_metrics.runner",
+    "build_and_publish": "crm_metrics.serving",
+    "publish": "crm_metrics.serving",
     "export_marts": "crm_metrics.export",
     "generate": "crm_metrics.generate",
     "CrmMetricsError": "crm_metrics.errors",

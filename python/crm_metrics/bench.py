@@ -6,7 +6,10 @@ One run:
    with the same settings the build uses;
 3. measures dbt's fixed start-up (a `dbt parse` without partial parsing);
 4. times a full build (all models and data tests; unit tests excluded) from an empty database;
-5. appends about 1% new history rows and activities to the raw files and times an
+5. times publishing that build's core, marts and data_quality as the serving database (the
+   step a whole-project `crm-metrics build` ends with; the bench's builds exclude the unit
+   tests, so they do not publish by themselves);
+6. appends about 1% new history rows and activities to the raw files and times an
    incremental build (no --full-refresh) of the same selection.
 Every timed phase runs in its own child process, so its peak memory (RSS) is its own. The
 figures go to `bench.json` and a short table on stdout, to compare between commits.
@@ -153,6 +156,21 @@ try:
 finally:
     con.close()
 """
+
+
+# Publishing in its own process: prints the rows published (the phase's rows).
+_PUBLISH_CODE = """
+import sys
+from pathlib import Path
+from crm_metrics.serving import publish
+print(publish(Path(sys.argv[1]), Path(sys.argv[2])).rows)
+"""
+
+
+def _publish_phase(database: Path, serving: Path) -> Phase:
+    phase = _run_child("publish", [*_python(_PUBLISH_CODE), str(database), str(serving)], 0)
+    phase.rows = int(phase.output.split()[-1])
+    return phase
 
 
 def _raw_rows(raw: Path) -> int:
@@ -312,6 +330,8 @@ def run_bench(
     full = _run_child("full_build", build_args, rows, allow_failure=True)
     phases.append(full)
     full_profile = _node_profile(database)
+    publish = _publish_phase(database, work / "bench.serving.duckdb")
+    phases.append(publish)
 
     pristine.mkdir(exist_ok=True)
     for name in ("opportunity_history.parquet", "activities.parquet"):
@@ -336,6 +356,7 @@ def run_bench(
         "build_over_floor_plus_startup": round(full.wall_s / (floor.wall_s + startup.wall_s), 2),
         "build_over_floor": round(full.wall_s / floor.wall_s, 2),
         "incremental_over_full": round(incremental.wall_s / full.wall_s, 3),
+        "publish_over_full": round(publish.wall_s / full.wall_s, 3),
         "peak_rss_gib": round(peak / 1024, 2),
     }
     result: dict[str, object] = {

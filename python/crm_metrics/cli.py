@@ -34,6 +34,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be 0 or more")
+    return value
+
+
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -90,8 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         default=DEFAULT_DATABASE,
         metavar="FILE",
-        help="DuckDB file to build into (default: %(default)s)",
+        help="working DuckDB file to build into (default: %(default)s)",
     )
+    _add_serving_options(build)
     build.add_argument("--select", nargs="+", metavar="SELECTOR", help="dbt node selection")
     build.add_argument("--exclude", nargs="+", metavar="SELECTOR", help="dbt nodes to leave out")
     build.add_argument(
@@ -124,13 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="One file per table of schemas core and marts (out/<schema>/<table>.<fmt>) "
         "and a manifest.json with row counts, columns and the as_of_date.",
     )
-    export.add_argument(
-        "--database",
-        type=Path,
-        default=DEFAULT_DATABASE,
-        metavar="FILE",
-        help="DuckDB file to read (default: %(default)s)",
-    )
+    _add_read_options(export)
     export.add_argument(
         "--out",
         type=Path,
@@ -198,6 +203,63 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_serving_options(build: argparse.ArgumentParser) -> None:
+    """`build`'s options for the serving database and the working database's lock."""
+    from crm_metrics.serving import DEFAULT_LOCK_WAIT_S
+
+    build.add_argument(
+        "--serving",
+        type=Path,
+        metavar="FILE",
+        help="serving DuckDB file that readers open, replaced atomically after a whole-project "
+        "build (default: <database name>.serving.duckdb next to --database)",
+    )
+    build.add_argument(
+        "--no-publish",
+        dest="publish",
+        action="store_false",
+        help="build the working database only; leave the serving database as it is",
+    )
+    build.add_argument(
+        "--lock-wait",
+        type=_non_negative_float,
+        default=DEFAULT_LOCK_WAIT_S,
+        metavar="SECONDS",
+        help="how long to wait for another build of the same working database to finish "
+        "(default: %(default)g; 0: refuse at once)",
+    )
+
+
+def _add_read_options(parser: argparse.ArgumentParser) -> None:
+    """`export` / `report`: read the published snapshot of --database, or the --serving file."""
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
+        "--database",
+        type=Path,
+        default=DEFAULT_DATABASE,
+        metavar="FILE",
+        help="working database whose published snapshot is read "
+        "(<name>.serving.duckdb next to it; default: %(default)s)",
+    )
+    source.add_argument(
+        "--serving",
+        type=Path,
+        metavar="FILE",
+        help="DuckDB file to read instead (another serving path, or a working database)",
+    )
+
+
+def _snapshot_to_read(args: argparse.Namespace) -> Path:
+    from crm_metrics.serving import default_serving_path, missing_snapshot_error
+
+    if args.serving is not None:
+        return args.serving
+    serving = default_serving_path(args.database.expanduser().resolve())
+    if not serving.is_file():
+        raise missing_snapshot_error(serving, args.database)
+    return serving
+
+
 def _add_report_parser(commands: argparse._SubParsersAction) -> None:
     report = commands.add_parser(
         "report",
@@ -207,13 +269,7 @@ def _add_report_parser(commands: argparse._SubParsersAction) -> None:
         "revenue) with filters for segment, team and period; the data behind each chart is "
         "embedded as JSON and the page needs no network.",
     )
-    report.add_argument(
-        "--database",
-        type=Path,
-        default=DEFAULT_DATABASE,
-        metavar="FILE",
-        help="DuckDB file to read (default: %(default)s)",
-    )
+    _add_read_options(report)
     report.add_argument(
         "--out",
         type=Path,
@@ -232,7 +288,7 @@ def _add_report_parser(commands: argparse._SubParsersAction) -> None:
 def _cmd_report(args: argparse.Namespace) -> int:
     from crm_metrics.report import build_report
 
-    path = build_report(args.database, args.out, progress=sys.stderr.isatty())
+    path = build_report(_snapshot_to_read(args), args.out, progress=sys.stderr.isatty())
     print(f"wrote {path}")
     if args.open:
         import webbrowser
@@ -350,13 +406,18 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 def _cmd_build(args: argparse.Namespace) -> int:
     from crm_metrics.progress import BuildProgress, choose_mode
-    from crm_metrics.runner import build, dq_report, dq_totals
+    from crm_metrics.runner import dq_report, dq_totals
+    from crm_metrics.serving import build_and_publish
 
     variables = parse_vars(args.vars)
     progress = BuildProgress(sys.stdout, mode=choose_mode(sys.stdout, args.verbose))
     try:
-        results = build(
+        outcome = build_and_publish(
             args.database,
+            serving=args.serving,
+            publish_snapshot=args.publish,
+            lock_wait=args.lock_wait,
+            on_wait=lambda message: print(message, file=sys.stderr, flush=True),
             raw_dir=args.raw_dir,
             select=args.select,
             exclude=args.exclude,
@@ -372,17 +433,21 @@ def _cmd_build(args: argparse.Namespace) -> int:
         raise
     finally:
         progress.close()
-    quality = (dq_report if args.verbose else dq_totals)(args.database)
-    print(
-        progress.summary(results, data_quality=quality, written=f"built {args.database.resolve()}")
-    )
+    # After a publish, read the snapshot: a build waiting for the lock may already be writing
+    # the working database.
+    read_from = outcome.published.path if outcome.published else args.database
+    quality = (dq_report if args.verbose else dq_totals)(read_from)
+    written = f"built {args.database.resolve()}\n{outcome.message}"
+    print(progress.summary(outcome.results, data_quality=quality, written=written))
     return 0
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from crm_metrics.export import export_marts
 
-    manifest = export_marts(args.database, args.out, fmt=args.format, exclude_pii=args.no_pii)
+    manifest = export_marts(
+        _snapshot_to_read(args), args.out, fmt=args.format, exclude_pii=args.no_pii
+    )
     print(f"wrote {manifest}")
     return 0
 

@@ -7,9 +7,10 @@ Layout of `out_dir` (one sub-folder per schema, so equal names in two schemas ca
     out_dir/marts/<table>.parquet
 
 `manifest.json` holds the absolute DuckDB path (for SQL clients), the build's `as_of_date` (from
-`intermediate.int_as_of_date` when it exists) and per file: relation, path (relative to
-out_dir), format, row_count and columns [{name, type}]. Files listed by a previous manifest in
-the same folder are removed first, so a dropped table does not linger.
+the serving snapshot's `meta.snapshot`, or a working database's `intermediate.int_as_of_date`)
+and per file: relation, path (relative to out_dir), format, row_count and columns [{name,
+type}]. Files listed by a previous manifest in the same folder are removed first, so a dropped
+table does not linger.
 
 Each file entry also carries the model's `description` and each column its `description`, from
 the model YAML (empty when the table has no model YAML), so a BI tool or a notebook can show
@@ -235,15 +236,9 @@ def _export_tables(
 
 
 def _as_of_date(connection: Any) -> str | None:
-    exists = connection.execute(
-        "select count(*) from information_schema.tables "
-        "where table_catalog = current_database() "
-        "and table_schema = 'intermediate' and table_name = 'int_as_of_date'"
-    ).fetchone()[0]
-    if not exists:
+    from crm_metrics.serving import as_of_date
+
+    value = as_of_date(connection)  # a serving snapshot's meta.snapshot, or int_as_of_date
+    if value is None:
         return None
-    row = connection.execute("select max(as_of_date) from intermediate.int_as_of_date").fetchone()
-    if row is None or row[0] is None:
-        return None
-    value = row[0]
     return value.isoformat() if hasattr(value, "isoformat") else str(value)

@@ -850,7 +850,7 @@ select
     (date_trunc('month', as_of_date) - interval 1 month)::date as previous_start,
     (as_of_date - interval 1 month)::date as previous_end,
     as_of_date = last_day(as_of_date) as month_complete
-from intermediate.int_as_of_date
+from (select ?::date as as_of_date)
 """
 
 CLOSED_SQL = """
@@ -913,9 +913,10 @@ def _exists(connection: Any, schema: str, name: str) -> bool:
 
 def read_tiles(connection: Any) -> tuple[list[Tile], dict[str, str]]:
     """The headline tiles and the windows they compare (ISO dates); empty without an as-of date."""
-    if not _exists(connection, "intermediate", "int_as_of_date"):
+    as_of = _as_of_date(connection)
+    if as_of is None:
         return [], {}
-    row = connection.execute(WINDOWS_SQL).fetchone()
+    row = connection.execute(WINDOWS_SQL, [as_of]).fetchone()
     if row is None or row[0] is None:
         return [], {}
     current_start, current_end, previous_start, previous_end, complete = row
@@ -1270,10 +1271,10 @@ def _tiles_html(tiles: list[Tile]) -> str:
 
 
 def _as_of_date(connection: Any) -> str | None:
-    if not _exists(connection, "intermediate", "int_as_of_date"):
-        return None
-    row = connection.execute("select max(as_of_date) from intermediate.int_as_of_date").fetchone()
-    return _jsonable(row[0]) if row and row[0] is not None else None
+    from crm_metrics.serving import as_of_date
+
+    value = as_of_date(connection)  # a serving snapshot's meta.snapshot, or int_as_of_date
+    return _jsonable(value) if value is not None else None
 
 
 _PAGE = """<!DOCTYPE html>

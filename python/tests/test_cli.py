@@ -119,7 +119,7 @@ def test_export_reports_a_locked_database(
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
         code, out, err = run_cli(
-            capsys, "export", "--database", str(database), "--out", str(tmp_path / "out")
+            capsys, "export", "--serving", str(database), "--out", str(tmp_path / "out")
         )
     finally:
         holder.kill()
@@ -204,7 +204,7 @@ def test_demo_db_is_not_locked(demo_db: Path) -> None:
 @pytest.mark.slow
 def test_export_demo_db(demo_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out_dir = tmp_path / "out"
-    code, _, err = run_cli(capsys, "export", "--database", str(demo_db), "--out", str(out_dir))
+    code, _, err = run_cli(capsys, "export", "--serving", str(demo_db), "--out", str(out_dir))
     assert code == 0, err
     manifest = json.loads((out_dir / "manifest.json").read_text())
     assert manifest["database"] == str(demo_db.resolve())

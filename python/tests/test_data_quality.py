@@ -733,7 +733,7 @@ def test_export_into_a_file_path_is_one_clean_line(
     blocker = tmp_path / "a_file"
     blocker.write_text("")
     code, out, err = run_cli(
-        capsys, "export", "--database", str(database), "--out", str(blocker / "sub")
+        capsys, "export", "--serving", str(database), "--out", str(blocker / "sub")
     )
     line = assert_one_clean_line(code, out, err)
     assert "check the path" in line

@@ -71,9 +71,7 @@ def test_manifest_lists_each_file_with_rows_types_and_docs(
     small_db: Path, tmp_path: Path, fmt: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out_dir = tmp_path / "out"
-    assert (
-        main(["export", "--database", str(small_db), "--out", str(out_dir), "--format", fmt]) == 0
-    )
+    assert main(["export", "--serving", str(small_db), "--out", str(out_dir), "--format", fmt]) == 0
     manifest = read_manifest(out_dir)
     files = {entry["relation"]: entry for entry in manifest["files"]}
     assert sorted(files) == sorted(TABLES)  # staging is not exported
@@ -117,7 +115,7 @@ def test_manifest_lists_each_file_with_rows_types_and_docs(
 
 def test_parquet_values_round_trip(small_db: Path, tmp_path: Path) -> None:
     out_dir = tmp_path / "out"
-    assert main(["export", "--database", str(small_db), "--out", str(out_dir)]) == 0
+    assert main(["export", "--serving", str(small_db), "--out", str(out_dir)]) == 0
     connection = duckdb.connect()
     try:
         rows = connection.execute(
@@ -136,9 +134,9 @@ def test_parquet_values_round_trip(small_db: Path, tmp_path: Path) -> None:
 
 def test_reexport_in_another_format_removes_the_old_files(small_db: Path, tmp_path: Path) -> None:
     out_dir = tmp_path / "out"
-    assert main(["export", "--database", str(small_db), "--out", str(out_dir)]) == 0
+    assert main(["export", "--serving", str(small_db), "--out", str(out_dir)]) == 0
     assert (
-        main(["export", "--database", str(small_db), "--out", str(out_dir), "--format", "csv"]) == 0
+        main(["export", "--serving", str(small_db), "--out", str(out_dir), "--format", "csv"]) == 0
     )
     assert not list(out_dir.rglob("*.parquet"))
     assert len(list(out_dir.rglob("*.csv"))) == len(read_manifest(out_dir)["files"])

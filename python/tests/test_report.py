@@ -978,7 +978,7 @@ def test_cli_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     database = tmp_path / "nothing.duckdb"
     duckdb.connect(str(database)).close()
     out = tmp_path / "sub" / "r.html"
-    assert main(["report", "--database", str(database), "--out", str(out)]) == 0
+    assert main(["report", "--serving", str(database), "--out", str(out)]) == 0
     assert out.is_file()
     assert str(out.resolve()) in capsys.readouterr().out
 
