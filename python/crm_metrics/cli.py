@@ -331,12 +331,12 @@ def _add_import_parser(commands: argparse._SubParsersAction) -> None:
             metavar="TZ",
             help="time zone of datetimes written without an offset (default UTC)",
         )
+        parser.add_argument(
+            "--unknown-account",
+            metavar="NAME",
+            help="placeholder account for deals without one (default: leave empty, rejected)",
+        )
         parser.set_defaults(func=_cmd_import)
-    salesforce.add_argument(
-        "--unknown-account",
-        metavar="NAME",
-        help="placeholder account for deals without one (default: leave empty, rejected)",
-    )
     hubspot.add_argument("--pipeline", metavar="ID", help="deal pipeline id (default: default)")
     pipeline.add_argument(
         "--mapping", type=Path, metavar="FILE", help="YAML mapping (columns, stages, ...)"
@@ -359,11 +359,6 @@ def _add_import_parser(commands: argparse._SubParsersAction) -> None:
         metavar="YYYY-MM-DD",
         help="export date (default: the latest date in the file)",
     )
-    pipeline.add_argument(
-        "--unknown-account",
-        metavar="NAME",
-        help="placeholder account for deals without one (default: leave empty, rejected)",
-    )
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
@@ -379,7 +374,13 @@ def _cmd_import(args: argparse.Namespace) -> int:
     elif args.system == "hubspot":
         from crm_metrics.importers.hubspot import import_hubspot
 
-        result = import_hubspot(args.source, args.out, pipeline=args.pipeline, settings=settings)
+        result = import_hubspot(
+            args.source,
+            args.out,
+            pipeline=args.pipeline,
+            settings=settings,
+            unknown_account=args.unknown_account,
+        )
     else:
         from crm_metrics.importers.pipeline_csv import import_pipeline_csv, load_mapping
 

@@ -7,12 +7,18 @@
 - `query(db_path, sql, params=None) -> list[tuple]`: module-level helper (`from conftest import
   query`), also available as the fixture `query_db`. Opens read-only and always closes, so
   the file is never left locked.
+- `shared_dataset(project_dir, *parts) -> Path`: a file or folder of the public sample datasets
+  (never copied into the repo): under `$CRM_METRICS_SHARED_DATASETS` when set, else under the
+  `shared/datasets` folder next to the project when that folder exists (CI has it there). A
+  missing dataset skips the test, or fails it when `CI` is set (CI must have the samples); a
+  `CRM_METRICS_SHARED_DATASETS` that is not a folder always fails (the setting is wrong).
 
 Tests that need `demo_db` (or run dbt otherwise) are marked `@pytest.mark.slow`.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +35,38 @@ def query(db_path: Path, sql: str, params: list[Any] | None = None) -> list[tupl
         return connection.execute(sql, params or []).fetchall()
     finally:
         connection.close()
+
+
+SHARED_DATASETS_VARIABLE = "CRM_METRICS_SHARED_DATASETS"
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def shared_dataset(project_dir: Path, *parts: str) -> Path:
+    """The path `parts` inside the public datasets folder (see the module docstring)."""
+    configured = os.environ.get(SHARED_DATASETS_VARIABLE, "").strip()
+    if configured:
+        root = Path(configured).expanduser()
+        if not root.is_dir():
+            pytest.fail(f"{SHARED_DATASETS_VARIABLE}={configured}: not a folder")
+        where = f"{SHARED_DATASETS_VARIABLE}={configured}"
+    else:
+        root = Path(project_dir).resolve().parent / "shared" / "datasets"
+        where = f"{root} (set {SHARED_DATASETS_VARIABLE} to the datasets folder)"
+        if not root.is_dir():
+            reason = f"no public datasets folder: {where}"
+            if _in_ci():
+                pytest.fail(f"{reason}; CI is set, so the datasets must be provided")
+            pytest.skip(reason)
+    path = root.joinpath(*parts)
+    if not path.exists():
+        reason = f"{'/'.join(parts)} is not in the public datasets folder {where}"
+        if _in_ci():
+            pytest.fail(f"{reason}; CI is set, so the dataset must be provided")
+        pytest.skip(reason)
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -493,3 +493,158 @@ def test_cli_date_order_timezone_and_unknown_account(
     )
     assert code == 0
     assert {r["account_id"] for r in rows(out, "opportunities")} == {"001D1", "(no account)"}
+
+
+# --- HubSpot deals without a company: --unknown-account ---------------------------------------
+
+
+def _blank(source: Path, export: Path, deal_ids: set[str], columns: list[str]) -> None:
+    """A copy of the fixture `source` whose deals.csv has `columns` emptied for `deal_ids`."""
+    shutil.copytree(source, export)
+    with open(source / "deals.csv", newline="", encoding="utf-8") as handle:
+        table = list(csv.reader(handle))
+    blank = {table[0].index(column) for column in columns}
+    with open(export / "deals.csv", "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(
+            [table[0]]
+            + [
+                [("" if row[0] in deal_ids and i in blank else v) for i, v in enumerate(row)]
+                for row in table[1:]
+            ]
+        )
+
+
+def test_hubspot_api_unknown_account_maps_deals_without_a_company(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    export = tmp_path / "export"
+    # 503 (default pipeline, created 2024-02-01 09:00Z) and 504 (pipeline 12345) lose their
+    # company; only 503 is in the imported pipeline
+    _blank(FIXTURES / "hubspot", export, {"503", "504"}, ["associatedcompanyid"])
+
+    out = tmp_path / "rejected"
+    import_hubspot(export, out)
+    assert {r["opportunity_id"]: r["account_id"] for r in rows(out, "opportunities")} == {
+        "501": "9001",
+        "502": "9001",
+        "503": "",
+    }
+    assert (
+        "deals without an account (rejected by staging: missing_required:account_id; "
+        "--unknown-account NAME maps them): 1"
+    ) in notes(out)
+
+    out = tmp_path / "mapped"
+    code = main(
+        [
+            "import",
+            "hubspot",
+            "--from",
+            str(export),
+            "--out",
+            str(out),
+            "--unknown-account",
+            "(no company)",
+        ]
+    )
+    # unmapped: 504 of another pipeline (left out) and 503 at the placeholder
+    assert code == 0
+    assert "; 2 rows could not be mapped (see import_notes.md)" in capsys.readouterr().out
+    assert {r["opportunity_id"]: r["account_id"] for r in rows(out, "opportunities")} == {
+        "501": "9001",
+        "502": "9001",
+        "503": "(no company)",
+    }
+    # the companies file's two, and the placeholder named by itself, created with 503
+    assert [
+        (a["account_id"], a["account_name"], a["created_at"]) for a in rows(out, "accounts")
+    ] == [
+        ("(no company)", "(no company)", "2024-02-01 09:00:00"),
+        ("9001", "Initech", "2023-12-01 08:00:00"),
+        ("9002", "Umbrella", "2023-12-05 08:00:00"),
+    ]
+    assert "deals without an account (mapped to placeholder '(no company)'): 1" in notes(out)
+
+    # no companies.csv: 9001 from its deals (501 at 01-15 10:00), 9002 had only 503 and 504
+    (export / "companies.csv").unlink()
+    out = tmp_path / "derived"
+    import_hubspot(export, out, unknown_account="(no company)")
+    assert [
+        (a["account_id"], a["account_name"], a["created_at"]) for a in rows(out, "accounts")
+    ] == [
+        ("(no company)", "(no company)", "2024-02-01 09:00:00"),
+        ("9001", "(name unknown)", "2024-01-15 10:00:00"),
+    ]
+
+    # a placeholder that is a company of the export adds no second account of that id
+    out = tmp_path / "existing"
+    import_hubspot(export, out, unknown_account="9001")
+    assert {r["opportunity_id"]: r["account_id"] for r in rows(out, "opportunities")} == {
+        "501": "9001",
+        "502": "9001",
+        "503": "9001",
+    }
+    assert [(a["account_id"], a["created_at"]) for a in rows(out, "accounts")] == [
+        ("9001", "2024-01-15 10:00:00")
+    ]
+
+
+def test_hubspot_ui_unknown_account_maps_deals_without_a_company(tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    # 603 (Sales Pipeline, created 2024-02-01 09:00) loses its company
+    _blank(HUBSPOT_UI, export, {"603"}, ["Associated Company IDs", "Associated Company"])
+
+    out = tmp_path / "rejected"
+    import_hubspot(export, out)
+    assert {r["opportunity_id"]: r["account_id"] for r in rows(out, "opportunities")}["603"] == ""
+    assert (
+        "deals without an account (rejected by staging: missing_required:account_id; "
+        "--unknown-account NAME maps them): 1"
+    ) in notes(out)
+
+    out = tmp_path / "mapped"
+    import_hubspot(export, out, unknown_account="(no company)")
+    assert {r["opportunity_id"]: r["account_id"] for r in rows(out, "opportunities")} == {
+        "601": "9001",
+        "602": "9001",
+        "603": "(no company)",
+    }
+    assert [
+        (a["account_id"], a["account_name"], a["created_at"]) for a in rows(out, "accounts")
+    ] == [
+        ("(no company)", "(no company)", "2024-02-01 09:00:00"),
+        ("9001", "Initech", "2023-12-01 08:00:00"),
+        ("9002", "Umbrella", "2023-12-05 08:00:00"),
+    ]
+    assert "deals without an account (mapped to placeholder '(no company)'): 1" in notes(out)
+
+    # no companies file: 9001 named by Associated Company, created with 601 (01-15 10:00);
+    # 602's first company is 9001 and 604 is in another pipeline, so no 9002
+    (export / "companies.csv").unlink()
+    out = tmp_path / "derived"
+    import_hubspot(export, out, unknown_account="(no company)")
+    assert [
+        (a["account_id"], a["account_name"], a["created_at"]) for a in rows(out, "accounts")
+    ] == [
+        ("(no company)", "(no company)", "2024-02-01 09:00:00"),
+        ("9001", "Initech", "2024-01-15 10:00:00"),
+    ]
+
+
+@pytest.mark.slow
+def test_hubspot_ui_unknown_account_builds(tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    _blank(HUBSPOT_UI, export, {"603"}, ["Associated Company IDs", "Associated Company"])
+    out = tmp_path / "raw"
+    import_hubspot(export, out, unknown_account="(no company)")
+    database = tmp_path / "hsui.duckdb"
+    build(database, out)
+    # the three Sales Pipeline deals all build: 603 at the placeholder, nothing rejected
+    assert query(
+        database,
+        "select opportunity_id, account_id, outcome from core.fct_opportunities order by 1",
+    ) == [("601", "9001", "won"), ("602", "9001", "lost"), ("603", "(no company)", "open")]
+    assert query(database, "select count(*) from data_quality.dq_opportunities_rejects") == [(0,)]
+    assert query(
+        database, "select account_name from core.dim_accounts where account_id = '(no company)'"
+    ) == [("(no company)",)]

@@ -134,7 +134,10 @@ def test_pipeline_csv_implied_history(tmp_path: Path) -> None:
     assert users["Ann Lee"]["role"] == "AE" and users["Ann Lee"]["manager_id"] == "Dustin Brinkmann"
     assert users["Dustin Brinkmann"]["role"] == "MANAGER"
     notes = (tmp_path / "import_notes.md").read_text()
-    assert "deals without an account (left empty: rejected by staging): 1" in notes
+    assert (
+        "deals without an account (rejected by staging: missing_required:account_id; "
+        "--unknown-account NAME maps them): 1"
+    ) in notes
 
 
 def test_pipeline_csv_placeholder_account_and_snapshot(tmp_path: Path) -> None:

@@ -1,22 +1,22 @@
 """The public Maven "CRM + Sales Opportunities" sample, end to end (the foundation's check).
 
-/work/shared/datasets/maven-crm (next to the project, never copied into it) is mapped with the
+The sample's maven-crm folder (in the public datasets folder: conftest.shared_dataset; never
+copied into the repo) is mapped with the
 pipeline-csv importer, built, and every one of its deals must come out either accepted
 (core.fct_opportunities) or rejected with a reason (data_quality.dq_opportunities_rejects).
 Expected numbers are counted from the source file with plain Python.
 
-Skipped when the folder is absent, unless CI=true (then it fails: CI must have the sample).
+Skipped when the folder is absent, unless CI is set (then it fails: CI must have the sample).
 """
 
 from __future__ import annotations
 
 import csv
-import os
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import query
+from conftest import query, shared_dataset
 
 from crm_metrics.importers.pipeline_csv import import_pipeline_csv
 from crm_metrics.runner import run_dbt
@@ -26,12 +26,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def maven_dir(project_dir: Path) -> Path:
-    folder = Path(project_dir).parent / "shared" / "datasets" / "maven-crm"
-    if not (folder / "sales_pipeline.csv").is_file():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"the Maven sample is missing from {folder} (required in CI)")
-        pytest.skip(f"the Maven sample is not at {folder}")
-    return folder
+    return shared_dataset(project_dir, "maven-crm", "sales_pipeline.csv").parent
 
 
 def test_every_maven_deal_is_accepted_or_rejected(maven_dir: Path, tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
 """The public dbt mrr-playbook subscriptions through the bring-your-own-data path.
 
 The playbook's `subscription_periods.csv` (customer_id, start_date, end_date, monthly_amount)
-is read from the shared datasets folder next to the project (never copied into the repo),
+is read from the public datasets folder (conftest.shared_dataset; never copied into the repo),
 mapped to a raw folder with one account per customer and built with dbt, selecting only the
 revenue subgraph. The monthly movements are compared with a plain-Python recomputation of the
 playbook's rules (month by month, every month of every customer: a different method from the
@@ -11,7 +11,6 @@ event-based SQL), and customer 1 with its hand-worked history.
 from __future__ import annotations
 
 import csv
-import os
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -19,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import query
+from conftest import query, shared_dataset
 
 from crm_metrics.contract import load_contract
 from crm_metrics.runner import build
@@ -43,19 +42,7 @@ class Subscription:
 
 def playbook_file(project_dir: Path) -> Path:
     """The dataset's path; skip outside CI when it is absent, fail in CI."""
-    path = (
-        Path(project_dir).parent
-        / "shared"
-        / "datasets"
-        / "mrr-playbook"
-        / "subscription_periods.csv"
-    )
-    if not path.is_file():
-        reason = f"mrr-playbook dataset not found at {path}"
-        if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
-            pytest.fail(f"{reason}; CI is set, so the dataset must be provided")
-        pytest.skip(f"{reason} (outside CI: provide it to run this test)")
-    return path
+    return shared_dataset(project_dir, "mrr-playbook", "subscription_periods.csv")
 
 
 def read_playbook(path: Path) -> list[Subscription]:

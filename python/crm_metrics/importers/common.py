@@ -73,6 +73,38 @@ def bool_text(expr: str) -> str:
     )
 
 
+def account_or_placeholder(expr: str, unknown_account: str | None) -> str:
+    """SQL: a deal's account id `expr`, or the `--unknown-account` placeholder where it has
+    none (without the option the id stays empty: staging rejects the deal as
+    `missing_required:account_id`)."""
+    if unknown_account is None:
+        return expr
+    return f"coalesce({expr}, {sql_string(unknown_account)})"
+
+
+def placeholder_account(
+    unknown_account: str | None, accountless_created_sql: str, known_ids_sql: str
+) -> str:
+    """SQL to `union all` after an accounts select (account_id, account_name, industry,
+    employee_count, country, segment, owner_id, created_at): the `--unknown-account`
+    placeholder account, named by itself, created at the earliest created date of the deals
+    mapped to it (`accountless_created_sql`: one `created_at` per deal without an account),
+    when some deal is mapped to it and the export's accounts (`known_ids_sql`) do not already
+    hold an account of that id. No option, no row."""
+    if unknown_account is None:
+        return "select null, null, null, null, null, null, null, null where false"
+    name = sql_string(unknown_account)
+    return f"""
+        select {name}, {name}, null, null, null, null, null, min(created_at)
+        from ({accountless_created_sql}) as accountless
+        having count(*) > 0
+            and {name} not in (
+                select account_id from ({known_ids_sql}) as known(account_id)
+                where account_id is not null
+            )
+    """
+
+
 def _column_key(name: str) -> str:
     """A column name compared ignoring case, spacing, a byte order mark and quotes."""
     return re.sub(r"\s+", " ", name.replace("\ufeff", "").strip().strip('"')).lower()
@@ -416,6 +448,17 @@ class Importer:
         rows = self.count(sql)
         if rows:
             self.result.unmapped[what] = self.result.unmapped.get(what, 0) + rows
+
+    def accountless(self, what: str, sql: str, unknown_account: str | None) -> None:
+        """Count the deals of `sql` that have no account: rejected by staging, or mapped to
+        the `--unknown-account` placeholder (the notes say which)."""
+        self.unmapped(
+            f"{what} without an account (rejected by staging: missing_required:account_id;"
+            " --unknown-account NAME maps them)"
+            if unknown_account is None
+            else f"{what} without an account (mapped to placeholder {unknown_account!r})",
+            sql,
+        )
 
     # --- writing -------------------------------------------------------------------------
 

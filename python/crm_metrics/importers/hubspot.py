@@ -18,7 +18,10 @@ Files read from the folder (HubSpot's internal property names, as the CRM API re
 - companies.csv (optional): hs_object_id, name, createdate; optional industry,
   numberofemployees, country, hubspot_owner_id. Without it, one account per
   associatedcompanyid of the deals, named `(name unknown)`, created at its earliest deal's
-  createdate (also the created date of a company without one).
+  createdate (also the created date of a company without one). A deal without an
+  associatedcompanyid is rejected by staging (`missing_required:account_id`) unless
+  `--unknown-account NAME` maps it to one placeholder account (named NAME, created at the
+  earliest createdate of those deals; none added when the export has a company of that id).
 - owners.json (optional): the owners API response (`GET /crm/v3/owners`): `results[]` with `id`,
   `email`, `firstName`, `lastName`, `archived`, `teams[]` (`name`, `primary`).
 - engagements.csv (optional): the engagements API flattened: id, type (CALL, EMAIL, MEETING,
@@ -56,8 +59,10 @@ from crm_metrics.errors import CrmMetricsError
 from crm_metrics.importers.common import (
     Importer,
     ImportResult,
+    account_or_placeholder,
     bool_text,
     date_text,
+    placeholder_account,
     sql_string,
     timestamp_text,
 )
@@ -173,6 +178,7 @@ def import_hubspot(
     *,
     pipeline: str | None = None,
     settings: DateSettings | None = None,
+    unknown_account: str | None = None,
 ) -> ImportResult:
     """Map the HubSpot export folder `source` into `<table>.csv` files of the raw contract."""
     if not source.is_dir():
@@ -186,7 +192,12 @@ def import_hubspot(
             if pipelines_path is not None:
                 _load_pipelines(imp, pipelines_path)
             return import_hubspot_ui(
-                imp, source, deals_path, pipeline, pipelines_rows=pipelines_path is not None
+                imp,
+                source,
+                deals_path,
+                pipeline,
+                pipelines_rows=pipelines_path is not None,
+                unknown_account=unknown_account,
             )
         imp.read("deals", deals_path, *DEALS)
         has_companies = imp.read_optional("companies", imp.find(source, "companies"), *COMPANIES)
@@ -287,10 +298,8 @@ def import_hubspot(
             "deals whose dealstage is no stage of the pipeline (rejected by staging)",
             "select 1 from deals where stage_label is null",
         )
-        imp.unmapped(
-            "deals without a company (rejected by staging)",
-            "select 1 from deals where nullif(trim(associatedcompanyid), '') is null",
-        )
+        company = "nullif(trim(associatedcompanyid), '')"
+        imp.accountless("deals", f"select 1 from deals where {company} is null", unknown_account)
 
         tables: dict[str, str] = {}
         tables["stages"] = """
@@ -301,7 +310,7 @@ def import_hubspot(
         tables["opportunities"] = f"""
             select
                 trim(hs_object_id) as opportunity_id,
-                nullif(trim(associatedcompanyid), '') as account_id,
+                {account_or_placeholder(company, unknown_account)} as account_id,
                 owner_key as owner_id,
                 null as presales_owner_id,
                 dealname as opportunity_name,
@@ -388,10 +397,17 @@ def import_hubspot(
                 "named by the id for each."
             )
         first_deal = f"""
-            select nullif(trim(associatedcompanyid), '') as account_id,
-                min({timestamp_text("createdate")}) as first_at
-            from deals where nullif(trim(associatedcompanyid), '') is not null group by 1
+            select {company} as account_id, min({timestamp_text("createdate")}) as first_at
+            from deals where {company} is not null group by 1
         """
+        placeholder = placeholder_account(
+            unknown_account,
+            f"select {timestamp_text('createdate')} as created_at from deals "
+            f"where {company} is null",
+            "select trim(hs_object_id) from src_companies"
+            if has_companies
+            else f"select {company} from deals",
+        )
         if has_companies:
             tables["accounts"] = f"""
                 with first_deal as ({first_deal})
@@ -406,6 +422,8 @@ def import_hubspot(
                     coalesce({timestamp_text("createdate")}, first_deal.first_at) as created_at
                 from src_companies
                 left join first_deal on trim(src_companies.hs_object_id) = first_deal.account_id
+                union all
+                {placeholder}
                 order by 1
             """
         else:
@@ -414,7 +432,10 @@ def import_hubspot(
                 select account_id, {sql_string(UNKNOWN_ACCOUNT_NAME)} as account_name,
                     null as industry, null as employee_count, null as country, null as segment,
                     null as owner_id, first_at as created_at
-                from first_deal order by 1
+                from first_deal
+                union all
+                {placeholder}
+                order by 1
             """
             imp.note(
                 "No companies.csv: one account per associatedcompanyid of the deals, name "

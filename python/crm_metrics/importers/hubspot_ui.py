@@ -12,7 +12,9 @@ Files read from the folder:
 - companies.csv (optional): "Record ID", "Company name", "Create Date"; optional "Industry",
   "Number of Employees", "Country/Region". Without it, one account per associated company of
   the deals, named by "Associated Company" (else `(name unknown)`), created at its earliest
-  deal's create date.
+  deal's create date. A deal without an associated company is rejected by staging
+  (`missing_required:account_id`) unless `--unknown-account NAME` maps it to one placeholder
+  account, as in the API layout (hubspot.py).
 - pipelines.json (optional): the pipelines API response, matched by pipeline and stage label.
 
 Rules:
@@ -43,8 +45,10 @@ from crm_metrics.errors import CrmMetricsError
 from crm_metrics.importers.common import (
     Importer,
     ImportResult,
+    account_or_placeholder,
     bool_text,
     date_text,
+    placeholder_account,
     sql_identifier,
     sql_string,
     timestamp_text,
@@ -86,10 +90,15 @@ def _first(expr: str) -> str:
 
 
 def import_hubspot_ui(
-    imp: Importer, source: Path, deals_path: Path, pipeline: str | None, pipelines_rows: bool
+    imp: Importer,
+    source: Path,
+    deals_path: Path,
+    pipeline: str | None,
+    pipelines_rows: bool,
+    unknown_account: str | None = None,
 ) -> ImportResult:
     """The UI layout (see the module docstring); `pipelines_rows`: src_pipeline_rows holds a
-    pipelines.json."""
+    pipelines.json; `unknown_account`: the placeholder account of deals without a company."""
     headers = imp.headers(deals_path)
     entered = {}  # header -> (stage label, pipeline label)
     for header in headers:
@@ -255,7 +264,7 @@ def import_hubspot_ui(
         "opportunities": f"""
             select
                 trim("Record ID") as opportunity_id,
-                {account_id} as account_id,
+                {account_or_placeholder(account_id, unknown_account)} as account_id,
                 coalesce({owner}, {sql_string(UNKNOWN_OWNER)}) as owner_id,
                 null as presales_owner_id,
                 "Deal Name" as opportunity_name,
@@ -311,15 +320,22 @@ def import_hubspot_ui(
     no_owner = imp.count(f"select 1 from pipeline_deals where {owner} is null")
     if no_owner:
         imp.note(f"{no_owner} deals without a Deal owner go to {UNKNOWN_OWNER!r}.")
-    imp.unmapped(
-        "deals without an associated company (rejected by staging: missing_required:account_id)",
-        f"select 1 from pipeline_deals where {account_id} is null",
+    imp.accountless(
+        "deals", f"select 1 from pipeline_deals where {account_id} is null", unknown_account
     )
     first_deal = f"""
         select {account_id} as account_id, min({timestamp_text('"Create Date"')}) as first_at,
             min({_first('"Associated Company"')}) as deal_name
         from pipeline_deals where {account_id} is not null group by 1
     """
+    created = timestamp_text('"Create Date"')
+    placeholder = placeholder_account(
+        unknown_account,
+        f"select {created} as created_at from pipeline_deals where {account_id} is null",
+        'select trim("Record ID") from src_companies'
+        if has_companies
+        else f"select {account_id} from pipeline_deals",
+    )
     if has_companies:
         tables["accounts"] = f"""
             with first_deal as ({first_deal})
@@ -336,6 +352,8 @@ def import_hubspot_ui(
                     as created_at
             from src_companies as companies
             left join first_deal on trim(companies."Record ID") = first_deal.account_id
+            union all
+            {placeholder}
             order by 1
         """
     else:
@@ -344,7 +362,10 @@ def import_hubspot_ui(
             select account_id, coalesce(deal_name, {sql_string(UNKNOWN_ACCOUNT_NAME)})
                 as account_name, null as industry, null as employee_count, null as country,
                 null as segment, null as owner_id, first_at as created_at
-            from first_deal order by 1
+            from first_deal
+            union all
+            {placeholder}
+            order by 1
         """
         imp.note(
             "No companies file: one account per associated company of the deals, named by "

@@ -55,6 +55,7 @@ from crm_metrics.errors import CrmMetricsError
 from crm_metrics.importers.common import (
     Importer,
     ImportResult,
+    account_or_placeholder,
     date_text,
     sql_identifier,
     sql_string,
@@ -323,12 +324,7 @@ def import_pipeline_csv(
             )
             if zero_lost:
                 imp.note(f"{zero_lost} lost deals with value 0: amount left empty (unknown).")
-        imp.unmapped(
-            "deals without an account (left empty: rejected by staging)"
-            if unknown_account is None
-            else f"deals without an account (mapped to placeholder {unknown_account!r})",
-            "select 1 from deals where account_name is null",
-        )
+        imp.accountless("deals", "select 1 from deals where account_name is null", unknown_account)
         imp.unmapped(
             "deals without an id, owner or stage (rejected by staging)",
             "select 1 from deals where opportunity_id is null or owner_name is null "
@@ -343,11 +339,7 @@ def import_pipeline_csv(
             "select 1 from deals where (created_raw is not null and created_date is null)"
             " or (close_raw is not null and close_date is null)",
         )
-        account_id = (
-            f"coalesce(account_name, {sql_string(unknown_account)})"
-            if unknown_account is not None
-            else "account_name"
-        )
+        account_id = account_or_placeholder("account_name", unknown_account)
 
         tables: dict[str, str] = {}
         tables["stages"] = """

@@ -70,8 +70,10 @@ from crm_metrics.errors import CrmMetricsError
 from crm_metrics.importers.common import (
     Importer,
     ImportResult,
+    account_or_placeholder,
     bool_text,
     date_text,
+    placeholder_account,
     sql_string,
     timestamp_text,
 )
@@ -313,8 +315,7 @@ def import_salesforce(
         else:
             account_id = "cast(null as varchar)"
         raw_account_id = account_id
-        if unknown_account is not None:
-            account_id = f"coalesce({account_id}, {sql_string(unknown_account)})"
+        account_id = account_or_placeholder(account_id, unknown_account)
         if has["OwnerId"]:
             owner_id = "nullif(trim(OwnerId), '')"
         elif has["OwnerName"]:
@@ -351,12 +352,10 @@ def import_salesforce(
             imp.note(
                 "No CreatedDate on Opportunity: each deal is created at its first history row."
             )
-        imp.unmapped(
-            "opportunities without an account (rejected by staging: missing_required:account_id;"
-            " --unknown-account NAME maps them)"
-            if unknown_account is None
-            else f"opportunities without an account (mapped to placeholder {unknown_account!r})",
+        imp.accountless(
+            "opportunities",
             f"select 1 from deals where ({raw_account_id}) is null",
+            unknown_account,
         )
 
         # Stages --------------------------------------------------------------------------
@@ -487,8 +486,15 @@ def import_salesforce(
         account_name = "nullif(trim(AccountName), '')" if has["AccountName"] else "null"
         first_deal = f"""
             select account_key, min(created_text) as first_at, min({account_name}) as deal_name
-            from deals where account_key is not null group by account_key
+            from deals where ({raw_account_id}) is not null group by account_key
         """
+        placeholder = placeholder_account(
+            unknown_account,
+            f"select created_text as created_at from deals where ({raw_account_id}) is null",
+            f"select trim(Id) from {_live('Account')}"
+            if present["Account"]
+            else f"select account_key from deals where ({raw_account_id}) is not null",
+        )
         if present["Account"]:
             tables["accounts"] = f"""
                 with first_deal as ({first_deal})
@@ -506,14 +512,7 @@ def import_salesforce(
                 from {_live("Account")} as accounts
                 left join first_deal on trim(accounts.Id) = first_deal.account_key
                 union all
-                select
-                    first_deal.account_key, first_deal.account_key, null, null, null, null,
-                    null, first_deal.first_at
-                from first_deal
-                where {sql_string(unknown_account or "")} <> ''
-                    and first_deal.account_key = {sql_string(unknown_account or "")}
-                    and first_deal.account_key not in (select trim(Id) from src_Account
-                        where Id is not null)
+                {placeholder}
                 order by 1
             """
             undated = imp.count(
@@ -537,6 +536,8 @@ def import_salesforce(
                     null as owner_id,
                     first_at as created_at
                 from first_deal
+                union all
+                {placeholder}
                 order by 1
             """
             imp.note(
