@@ -54,7 +54,7 @@ deal_hours as (
     inner join activities
         on
             closed_deals.opportunity_id = activities.opportunity_id
-            and activities.activity_at <= closed_deals.closed_at
+            and closed_deals.closed_at >= activities.activity_at
     group by 1
 ),
 
@@ -84,8 +84,10 @@ final as (
             when outcome = 'won' then amount
             else coalesce(last_open_amount, amount)
         end as amount,
-        cast(demo_hours + poc_hours + rfp_hours + meeting_hours + other_hours
-            as {{ crm_double_type() }}) as se_hours,
+        cast(
+            demo_hours + poc_hours + rfp_hours + meeting_hours + other_hours
+            as {{ crm_double_type() }}
+        ) as se_hours,
         cast(demo_hours as {{ crm_double_type() }}) as demo_hours,
         cast(poc_hours as {{ crm_double_type() }}) as poc_hours,
         cast(rfp_hours as {{ crm_double_type() }}) as rfp_hours,

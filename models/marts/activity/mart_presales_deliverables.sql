@@ -59,7 +59,7 @@ placed as (
     inner join states
         on
             deal_activities.opportunity_id = states.opportunity_id
-            and states.changed_at <= deal_activities.activity_at
+            and deal_activities.activity_at >= states.changed_at
             and (deal_activities.activity_at < states.valid_to or states.valid_to is null)
     where states.is_open
 ),

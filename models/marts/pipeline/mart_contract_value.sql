@@ -50,9 +50,9 @@ trailing_window as (
         on
             cell_months.segment = window_months.segment
             and cell_months.opportunity_type = window_months.opportunity_type
-            and window_months.period_month <= cell_months.period_month
-            and window_months.period_month
-            > {{ dbt.dateadd('month', -12, 'cell_months.period_month') }}
+            and cell_months.period_month >= window_months.period_month
+            and {{ dbt.dateadd('month', -12, 'cell_months.period_month') }}
+            < window_months.period_month
     group by 1, 2, 3
 ),
 

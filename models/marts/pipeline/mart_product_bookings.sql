@@ -49,7 +49,9 @@ product_months as (
 shared as (
     select
         product_months.*,
-        sum(bookings_amount) over (partition by period_month) as month_bookings_amount
+        sum(product_months.bookings_amount) over (
+            partition by product_months.period_month
+        ) as month_bookings_amount
     from product_months
 ),
 
