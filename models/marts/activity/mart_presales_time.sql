@@ -1,33 +1,19 @@
 {#
     One row per SE × period_month × activity_type with at least one activity of the SE (sparse):
     "opportunity time", how much of the SEs' logged time is spent on deals. The SEs are those
-    of mart_presales (users with role SE and anyone named presales owner of a deal), so that the
+    of mart_presales (int_presales_users: role SE or named presales owner of a deal), so that the
     hours summed over types equal mart_presales.hours_logged (a data test). See
     _activity__presales_effort__models.yml.
 #}
 with
 
-users as (
-    select user_id, role from {{ ref('dim_users') }}
-),
-
-opportunities as (
-    select presales_owner_id
-    from {{ ref('fct_opportunities') }}
-    where presales_owner_id is not null
+presales_users as (
+    select se_user_id from {{ ref('int_presales_users') }}
 ),
 
 activities as (
     select user_id, activity_type, activity_at, opportunity_id, hours
     from {{ ref('int_activities_enriched') }}
-),
-
-presales_users as (
-    select user_id as se_user_id
-    from users
-    where role = 'SE'
-    union
-    select presales_owner_id as se_user_id from opportunities
 ),
 
 aggregated as (
