@@ -42,8 +42,9 @@ from test_pipeline_recompute import (
 )
 
 from crm_metrics.contract import load_contract
+from crm_metrics.errors import CrmMetricsError
 from crm_metrics.generate import generate
-from crm_metrics.runner import PROJECT_DIR, run_dbt
+from crm_metrics.runner import PROJECT_DIR, build, run_dbt
 
 pytestmark = pytest.mark.slow
 
@@ -774,6 +775,77 @@ def test_v4_marts_are_empty_on_empty_input(tmp_path: Path) -> None:
     assert set(V4_MARTS) <= built
     for mart in V4_MARTS:
         assert query(database, f"select count(*) from marts.{mart}")[0][0] == 0, mart
+
+
+def test_line_item_without_a_rate_at_deal_creation_fails_naming_it(tmp_path: Path) -> None:
+    """A EUR deal created on 2024-01-05 whose history starts on 2024-01-10, with EUR rates from
+    2024-01-08: its history converts, its line item (at the created_at rate) cannot, and the
+    build fails naming the table, the currency, the date and the line item."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    write_table(raw, "users", [{"user_id": "u1", "full_name": "Ann Lee", "role": "AE"}])
+    write_table(
+        raw, "accounts", [{"account_id": "a1", "account_name": "Acme", "created_at": "2024-01-01"}]
+    )
+    write_table(raw, "stages", STAGES)
+    write_table(
+        raw,
+        "opportunities",
+        [
+            {
+                "opportunity_id": "o1",
+                "account_id": "a1",
+                "owner_id": "u1",
+                "created_at": "2024-01-05 09:00:00",
+                "close_date": "2024-01-10",
+                "amount": "100",
+                "currency_code": "EUR",
+                "stage_name": "Won",
+            }
+        ],
+    )
+    write_table(
+        raw,
+        "opportunity_history",
+        [
+            {
+                "opportunity_id": "o1",
+                "changed_at": "2024-01-10 09:00:00",
+                "stage_name": "Won",
+                "amount": "100",
+                "close_date": "2024-01-10",
+            }
+        ],
+    )
+    write_table(raw, "products", [{"product_id": "p1", "product_name": "Core"}])
+    write_table(
+        raw,
+        "opportunity_line_items",
+        [
+            {
+                "line_item_id": "li1",
+                "opportunity_id": "o1",
+                "product_id": "p1",
+                "quantity": "2",
+                "unit_price": "10",
+            }
+        ],
+    )
+    write_table(
+        raw,
+        "exchange_rates",
+        [{"currency_code": "EUR", "rate_date": "2024-01-08", "rate_to_reporting": "1.1"}],
+    )
+    with pytest.raises(CrmMetricsError) as failure:
+        build(
+            tmp_path / "db.duckdb",
+            raw_dir=raw,
+            progress=False,
+            select=["+int_opportunity_line_items_converted"],
+        )
+    message = str(failure.value)
+    assert "No exchange rate for currency EUR on or before 2024-01-05" in message
+    assert "table opportunity_line_items" in message and "li1" in message
 
 
 # --------------------------------------------------------------------------- the story
