@@ -746,6 +746,11 @@ def _activity_chunks(
                     # some deal work is logged on the deal only, without the account
                     account = np.where(rng.random(n_rows) < 0.1, -1, d["acc"][rep])
                     lead, opp = np.full(n_rows, -1), rep
+                    if kind == "presales":
+                        # and some SE time is not on a deal (enablement, internal prep)
+                        internal = rng.random(n_rows) < 0.15
+                        account = np.where(internal, -1, account)
+                        opp = np.where(internal, -1, opp)
             role = u["role"][user]
             atype = np.full(n_rows, 1)
             probs = {
