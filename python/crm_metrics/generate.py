@@ -507,6 +507,11 @@ def _deals(seed: int, n: int, u: dict) -> dict:
     h_deal, h_t, h_stage, h_amt, h_close = (
         h_deal[keep], h_t[keep], h_stage[keep], h_amt[keep], h_close[keep]
     )  # fmt: skip
+    # each deal's history instants, sorted by deal then time: presales work logged at the very
+    # instant of a history row (a stage change) lands on stage boundaries
+    by_deal = np.lexsort((h_t, h_deal))
+    hist_count = np.bincount(h_deal, minlength=n)
+    hist_start = np.cumsum(hist_count) - hist_count
     # changed_by: the owner, sometimes the owner's manager
     by = owner[h_deal]
     mgr_edit = rng.random(h_deal.size) < 0.07
@@ -533,6 +538,9 @@ def _deals(seed: int, n: int, u: dict) -> dict:
         "closed_at": np.where(is_closed, last_close_t, -1),
         "loss": loss,
         "history": (h_deal, h_t, h_stage, h_amt, h_close, by),
+        "hist_t_by_deal": h_t[by_deal],
+        "hist_start": hist_start,
+        "hist_count": hist_count,
         "shuffle": rng.permutation(h_deal.size),
     }
 
@@ -571,10 +579,15 @@ def _accounts(seed: int, d: dict, u: dict, converted_at_by_deal: np.ndarray) -> 
     name_c = pa.array(NAME_C).take(pa.array(rng.integers(0, len(NAME_C), n_acc)))
     names = pc.binary_join_element_wise(name_a, name_b, " ")
     names = pc.binary_join_element_wise(names, name_c, " ")
+    industry = rng.integers(0, len(INDUSTRIES), n_acc)
+    # a few accounts without an industry or a headcount (the profile marts show `unknown`)
+    industry = np.where(rng.random(n_acc) < 0.03, -1, industry)
+    no_headcount = rng.random(n_acc) < 0.03
     return {
         "names": names,
-        "industry": rng.integers(0, len(INDUSTRIES), n_acc),
+        "industry": industry,
         "employees": employees,
+        "no_headcount": no_headcount,
         "owner": owner,
         "created": created,
     }
@@ -720,13 +733,30 @@ def _activity_chunks(
                 else:
                     user = d["owner"][rep] if kind == "deal" else d["presales"][rep]
                     at = _uniform_between(rng, d["created"][rep], end_deal[rep])
-                    lead, account, opp = np.full(n_rows, -1), d["acc"][rep], rep
+                    if kind == "presales" and d["hist_t_by_deal"].size:
+                        # about one in eight logged at the instant of one of the deal's history
+                        # rows (creation, a stage change, the close)
+                        k_hist = d["hist_count"][rep]
+                        at_row = (rng.random(n_rows) < 0.12) & (k_hist > 0)
+                        pick = d["hist_start"][rep] + (
+                            rng.random(n_rows) * np.maximum(k_hist, 1)
+                        ).astype(np.int64)
+                        pick = np.minimum(pick, d["hist_t_by_deal"].size - 1)  # k_hist 0: unused
+                        at = np.where(at_row, d["hist_t_by_deal"][pick], at)
+                    # some deal work is logged on the deal only, without the account
+                    account = np.where(rng.random(n_rows) < 0.1, -1, d["acc"][rep])
+                    lead, opp = np.full(n_rows, -1), rep
+                    if kind == "presales":
+                        # and some SE time is not on a deal (enablement, internal prep)
+                        internal = rng.random(n_rows) < 0.15
+                        account = np.where(internal, -1, account)
+                        opp = np.where(internal, -1, opp)
             role = u["role"][user]
             atype = np.full(n_rows, 1)
             probs = {
                 "SDR": [0.78, 0.2, 0.02, 0, 0, 0, 0],
                 "AE": [0.28, 0.4, 0.2, 0.1, 0, 0, 0.02],
-                "SE": [0, 0.1, 0.25, 0.35, 0.18, 0.12, 0],
+                "SE": [0.05, 0.1, 0.22, 0.3, 0.15, 0.1, 0.08],
                 "MANAGER": [0, 0.4, 0.55, 0, 0, 0, 0.05],
                 "OTHER": [0, 1.0, 0, 0, 0, 0, 0],
             }
@@ -919,7 +949,7 @@ def generate(
             "account_id": acc_ids,
             "account_name": a["names"],
             "industry": _take(INDUSTRIES, a["industry"]),
-            "employee_count": pa.array(a["employees"], pa.int64()),
+            "employee_count": pa.array(a["employees"], pa.int64(), mask=a["no_headcount"]),
             "country": _take(COUNTRIES, d["acc_country"]),
             "segment": _take(SEGMENTS, d["acc_segment"]),
             "owner_id": _take(user_ids, a["owner"]),

@@ -161,3 +161,86 @@ def test_mf_mrr_by_month_equals_the_movements_mart(
             nrr = (starting + expansion + contraction + churned) / starting
             assert float(row["net_revenue_retention"]) == pytest.approx(float(nrr), abs=1e-9)
     assert checked > 0
+
+
+def test_mf_v4_metrics_by_month_equal_the_marts(
+    mf_project: tuple[Path, Path], demo_db: Path, tmp_path: Path
+) -> None:
+    """presales_win_rate, hours_per_won_deal and average_contract_value by month are ratios of
+    sums over the v4 marts' deals (never averages of per-row rates)."""
+    out = tmp_path / "v4.csv"
+    metrics = "presales_win_rate,hours_per_won_deal,average_contract_value,bookings_by_product"
+    result = run_mf(
+        mf_project,
+        "query",
+        "--metrics",
+        metrics,
+        "--group-by",
+        "metric_time__month",
+        "--csv",
+        str(out),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    answered = {row["metric_time__month"][:10]: row for row in read_csv(out)}
+    effort = query(
+        demo_db,
+        "select date_trunc('month', closed_at)::date, count(*),"
+        " count(*) filter (where outcome = 'won'),"
+        " sum(se_hours) filter (where outcome = 'won')"
+        " from marts.mart_presales_deal_effort group by 1",
+    )
+    assert effort
+    for month, closed, won, won_hours in effort:
+        row = answered[month.isoformat()]
+        assert float(row["presales_win_rate"]) == pytest.approx(won / closed, abs=1e-9)
+        if won:
+            assert float(row["hours_per_won_deal"]) == pytest.approx(won_hours / won, abs=1e-6)
+    contract = query(
+        demo_db,
+        "select period_month, sum(avg_contract_value * won_count), sum(won_count)"
+        " from marts.mart_contract_value group by 1",
+    )
+    for month, weighted, won in contract:  # the demo's won deals all have an amount
+        row = answered[month.isoformat()]
+        assert float(row["average_contract_value"]) == pytest.approx(
+            float(weighted) / won, abs=0.01
+        )
+    products = query(
+        demo_db,
+        "select period_month, sum(bookings_amount) from marts.mart_product_bookings group by 1",
+    )
+    for month, amount in products:
+        assert float(answered[month.isoformat()]["bookings_by_product"]) == pytest.approx(
+            float(amount), abs=0.01
+        )
+
+
+def test_mf_bookings_by_product_family_equal_the_mart(
+    mf_project: tuple[Path, Path], demo_db: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "products.csv"
+    result = run_mf(
+        mf_project,
+        "query",
+        "--metrics",
+        "bookings_by_product",
+        "--group-by",
+        "product_booking_month__product_family",
+        "--csv",
+        str(out),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    answered = {
+        row["product_booking_month__product_family"]: float(row["bookings_by_product"])
+        for row in read_csv(out)
+    }
+    expected = dict(
+        query(
+            demo_db,
+            "select product_family, sum(bookings_amount) from marts.mart_product_bookings"
+            " group by 1",
+        )
+    )
+    assert answered.keys() == expected.keys() and len(expected) == 3
+    for family, amount in expected.items():
+        assert answered[family] == pytest.approx(float(amount), abs=0.01)

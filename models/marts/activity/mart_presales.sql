@@ -1,7 +1,7 @@
 {#
     One row per SE × period_month (sparse) in which the SE logged activity, supported an open
     deal or had a deal won. SEs are users with role SE and anyone named presales owner on a
-    deal. Deal states at an instant come from int_opportunity_states: a state row holds on
+    deal (int_presales_users). Deal states at an instant come from int_opportunity_states: a state row holds on
     [changed_at, valid_to). Deal × month pairs are only formed for open spans of deals with a
     presales owner, never deal × day. See _activity__models.yml.
 #}
@@ -15,8 +15,8 @@ dates as (
     select period_month from {{ ref('dim_dates') }}
 ),
 
-users as (
-    select user_id, role from {{ ref('dim_users') }}
+presales_users as (
+    select se_user_id from {{ ref('int_presales_users') }}
 ),
 
 opportunities as (
@@ -48,14 +48,6 @@ months as (
     from dates
     cross join as_of
     where dates.period_month <= as_of.as_of_date
-),
-
-presales_users as (
-    select user_id as se_user_id
-    from users
-    where role = 'SE'
-    union
-    select presales_owner_id as se_user_id from opportunities
 ),
 
 open_spans as (

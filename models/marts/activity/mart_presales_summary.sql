@@ -1,7 +1,8 @@
 {#
     One row per period_month, dense from the first month with data to the as-of month: how
     much of the closed business had presales support, how many AEs each SE serves, and how
-    busy the SEs were. See _activity__models.yml for the rules chosen.
+    busy the SEs were. "Active" is the rule of int_user_tenure. See _activity__models.yml for
+    the rules chosen.
 #}
 with
 
@@ -13,18 +14,16 @@ dates as (
     select period_month from {{ ref('dim_dates') }}
 ),
 
-users as (
-    select user_id, role, hired_on, is_active from {{ ref('dim_users') }}
+user_tenure as (
+    select user_id, role, first_active_month, last_active_date
+    from {{ ref('int_user_tenure') }}
+    where role in ('AE', 'SE')
 ),
 
 opportunities as (
     select presales_owner_id, outcome, closed_at
     from {{ ref('fct_opportunities') }}
     where outcome in ('won', 'lost')
-),
-
-activities as (
-    select user_id, activity_at from {{ ref('fct_activities') }}
 ),
 
 presales as (
@@ -36,38 +35,6 @@ months as (
     from dates
     cross join as_of
     where dates.period_month <= as_of.as_of_date
-),
-
-last_activity as (
-    select
-        activities.user_id,
-        cast({{ dbt.date_trunc('month', 'max(activities.activity_at)') }} as date)
-            as last_activity_month
-    from activities
-    cross join as_of
-    where activities.activity_at < {{ dbt.dateadd('day', 1, 'as_of.as_of_date') }}
-    group by 1
-),
-
-user_tenure as (
-    {#-
-        No leaving date exists in the raw data: a user is active from the month of hired_on
-        (always, when empty) through the as-of month when is_active is true or empty, and
-        through the month of their last activity when is_active is false.
-    -#}
-    select
-        users.user_id,
-        users.role,
-        cast({{ dbt.date_trunc('month', 'users.hired_on') }} as date) as first_active_month,
-        case
-            when users.is_active is null or users.is_active then as_of.as_of_date
-            else last_activity.last_activity_month
-        end as last_active_date
-    from users
-    cross join as_of
-    left join last_activity
-        on users.user_id = last_activity.user_id
-    where users.role in ('AE', 'SE')
 ),
 
 headcount as (

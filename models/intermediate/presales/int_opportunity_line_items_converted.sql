@@ -1,0 +1,71 @@
+{{ config(
+    post_hook=[
+        "{{ crm_assert_rates(this, 'opportunity_line_items', 'line_item_id', 'currency_code', 'deal_created_at', 'line_amount_local', 'rate_to_reporting') }}",
+    ]
+) }}
+
+{#
+    One row per accepted line item, its amount (quantity × unit_price, in the deal's
+    currency_code, empty = the reporting currency) converted at the latest rate on or before the
+    date of the deal's created_at (raw contract, "Money"). A line with a null quantity or
+    unit_price has a null amount. A currency without a rate on that date fails the build
+    (post-hook), naming the currency, the date and an example line item.
+#}
+with
+
+line_items as (
+    select line_item_id, opportunity_id, product_id, quantity, unit_price
+    from {{ ref('int_opportunity_line_items_validated') }}
+    where reject_reason is null
+),
+
+opportunities as (
+    select opportunity_id, created_at, currency_code
+    from {{ ref('int_opportunities_validated') }}
+    where reject_reason is null
+),
+
+exchange_rates as (
+    select currency_code, valid_from, valid_to, rate_to_reporting
+    from {{ ref('int_exchange_rates') }}
+),
+
+priced as (
+    select
+        line_items.line_item_id,
+        line_items.opportunity_id,
+        line_items.product_id,
+        line_items.quantity,
+        line_items.unit_price,
+        opportunities.created_at as deal_created_at,
+        coalesce(opportunities.currency_code, '{{ var("reporting_currency") }}') as currency_code,
+        line_items.quantity * line_items.unit_price as line_amount_local
+    from line_items
+    inner join opportunities
+        on line_items.opportunity_id = opportunities.opportunity_id
+),
+
+final as (
+    select
+        priced.line_item_id,
+        priced.opportunity_id,
+        priced.product_id,
+        priced.quantity,
+        priced.unit_price,
+        priced.deal_created_at,
+        priced.currency_code,
+        priced.line_amount_local,
+        exchange_rates.rate_to_reporting,
+        priced.line_amount_local * exchange_rates.rate_to_reporting as line_amount
+    from priced
+    left join exchange_rates
+        on
+            priced.currency_code = exchange_rates.currency_code
+            and cast(priced.deal_created_at as date) >= exchange_rates.valid_from
+            and (
+                cast(priced.deal_created_at as date) < exchange_rates.valid_to
+                or exchange_rates.valid_to is null
+            )
+)
+
+select * from final
