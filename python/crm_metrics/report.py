@@ -63,9 +63,6 @@ class Chart:
     spec: dict[str, Any] = field(default_factory=dict)
     filters: tuple[str, ...] = ()
     note: str = ""
-    # A mart of spec v4 that this branch does not build yet: charted when it exists, "not
-    # built" otherwise, and left out of the exposure until it is a model of the project.
-    optional: bool = False
 
 
 SECTIONS = (
@@ -772,7 +769,6 @@ CHARTS: tuple[Chart, ...] = (
         },
         ("period",),
         "Quantity x unit price of the won deals' line items, by closing month.",
-        optional=True,
     ),
     Chart(
         "contract_value",
@@ -784,7 +780,8 @@ CHARTS: tuple[Chart, ...] = (
             strftime(period_month, '%Y-%m') as month,
             segment,
             sum(won_count) as won_count,
-            sum(avg_contract_value * won_count) as won_amount
+            sum(valued_won_count) as valued_won_count,
+            sum(won_amount) as won_amount
         from marts.mart_contract_value
         group by all
         order by month, segment
@@ -793,13 +790,14 @@ CHARTS: tuple[Chart, ...] = (
         {
             "x": "month",
             "measures": [
-                _ratio("average contract value", ["won_amount"], ["won_count"], format=",.3~s"),
+                _ratio(
+                    "average contract value", ["won_amount"], ["valued_won_count"], format=",.3~s"
+                ),
                 _bar("won deals", "won_count", y2=True, opacity=0.3),
             ],
         },
         ("segment", "period"),
         "Average won amount by closing month, recomputed from the won deals shown.",
-        optional=True,
     ),
     Chart(
         "presales_outcomes",
@@ -825,7 +823,6 @@ CHARTS: tuple[Chart, ...] = (
         },
         ("period",),
         "Win rate = won / (won + lost + qualified out), by closing month.",
-        optional=True,
     ),
 )
 
@@ -833,7 +830,7 @@ CHARTS: tuple[Chart, ...] = (
 # Every model the report reads (the charts' marts, the tiles' sources, the names' dimension):
 # the exposure crm_metrics_report in models/exposures.yml declares the same list.
 READS = frozenset(
-    {chart.mart for chart in CHARTS if not chart.optional}
+    {chart.mart for chart in CHARTS}
     | {"dim_users", "fct_opportunities", "int_as_of_date", "mart_quota_attainment_summary"}
 )
 

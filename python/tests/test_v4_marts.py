@@ -529,6 +529,7 @@ def expected_contract_value(data: RawData) -> dict[tuple, tuple]:
             sum(window_valued) / len(window_valued) if window_valued else None,
             sum(valued),
             len(window),
+            len(valued),
         )
     return expected
 
@@ -676,10 +677,10 @@ def test_contract_value_matches_recomputation(demo: RawData, demo_db: Path) -> N
     rows = query(
         demo_db,
         "select period_month, segment, opportunity_type, won_count, avg_contract_value,"
-        " median_contract_value, acv_trailing_12m, won_amount, won_count_trailing_12m"
-        " from marts.mart_contract_value",
+        " median_contract_value, acv_trailing_12m, won_amount, won_count_trailing_12m,"
+        " valued_won_count from marts.mart_contract_value",
     )
-    assert_same_rows(rows, expected_contract_value(demo), 3, [0, MONEY, MONEY, MONEY, MONEY, 0])
+    assert_same_rows(rows, expected_contract_value(demo), 3, [0, MONEY, MONEY, MONEY, MONEY, 0, 0])
 
 
 # --------------------------------------------------------------------------- deliverables, shuffled

@@ -69,7 +69,8 @@ final as (
             ~ ' / nullif(trailing_window.trailing_valued_count, 0)'
         ) }} as acv_trailing_12m,
         {{ crm_money('coalesce(cell_months.won_amount, 0)') }} as won_amount,
-        cast(trailing_window.trailing_won_count as bigint) as won_count_trailing_12m
+        cast(trailing_window.trailing_won_count as bigint) as won_count_trailing_12m,
+        cast(cell_months.valued_count as bigint) as valued_won_count
     from cell_months
     inner join trailing_window
         on
