@@ -303,7 +303,8 @@ def render_rejects_models(contract: Contract) -> str:
                 "description": (
                     "Why the row was rejected: missing_required:<col>, unparseable:<col>, "
                     "negative_value:<col>, duplicate_key, exact_duplicate, ambiguous_order, "
-                    "orphan:<col>, unknown_stage, parent_rejected, or a contract rule."
+                    "orphan:<col>, unknown_stage, parent_rejected, deleted_in_source (a source "
+                    "adapter's deleted record), or a contract rule."
                 ),
                 "data_tests": ["not_null"],
             },
@@ -352,6 +353,8 @@ def render_validated_models(contract: Contract) -> str:
                                     "ambiguous_order",
                                     "unknown_stage",
                                     "parent_rejected",
+                                    # a source adapter's deleted record (models/adapters)
+                                    "deleted_in_source",
                                     *[r["reason"] for r in table.reject_rules],
                                 ]
                             },
