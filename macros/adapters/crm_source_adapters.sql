@@ -209,8 +209,17 @@
             "var crm_default_role must be one of " ~ (roles | join(', ')) ~ ", got " ~ (default_role | tojson) ~ "."
         ) }}
     {%- endif -%}
+    {%- set applicable = [] -%}
+    {%- for rule in rules -%}
+        {%- if rule.get('user_ids') or (rule.get('name_like') and name_exprs) or not (rule.get('user_ids') or rule.get('name_like')) -%}
+            {%- do applicable.append(rule) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if not applicable -%}
+        {{ return("'" ~ default_role ~ "'") }}
+    {%- endif %}
     case
-    {%- for rule in rules %}
+    {%- for rule in applicable %}
         {%- if rule.get('role') not in roles -%}
             {{ exceptions.raise_compiler_error(
                 "var crm_role_mapping: rule " ~ loop.index ~ " needs role one of "

@@ -304,7 +304,8 @@ def render_rejects_models(contract: Contract) -> str:
                     "Why the row was rejected: missing_required:<col>, unparseable:<col>, "
                     "negative_value:<col>, duplicate_key, exact_duplicate, ambiguous_order, "
                     "orphan:<col>, unknown_stage, parent_rejected, deleted_in_source (a source "
-                    "adapter's deleted record), or a contract rule."
+                    "adapter's deleted record), other_pipeline (a HubSpot deal of another "
+                    "pipeline), or a contract rule."
                 ),
                 "data_tests": ["not_null"],
             },
@@ -353,8 +354,10 @@ def render_validated_models(contract: Contract) -> str:
                                     "ambiguous_order",
                                     "unknown_stage",
                                     "parent_rejected",
-                                    # a source adapter's deleted record (models/adapters)
+                                    # a source adapter's deleted record, a HubSpot deal
+                                    # of another pipeline (models/adapters)
                                     "deleted_in_source",
+                                    "other_pipeline",
                                     *[r["reason"] for r in table.reject_rules],
                                 ]
                             },
