@@ -211,7 +211,15 @@
     {%- endif -%}
     {%- set applicable = [] -%}
     {%- for rule in rules -%}
-        {%- if rule.get('user_ids') or (rule.get('name_like') and name_exprs) or not (rule.get('user_ids') or rule.get('name_like')) -%}
+        {%- if rule is not mapping or rule.get('role') not in roles
+            or not (rule.get('user_ids') or rule.get('name_like')) -%}
+            {{ exceptions.raise_compiler_error(
+                "var crm_role_mapping: rule " ~ loop.index ~ " needs role (one of "
+                ~ (roles | join(', ')) ~ ") and user_ids or name_like, got " ~ (rule | tojson) ~ "."
+            ) }}
+        {%- endif -%}
+        {#- name_like rules apply only where there are names (Salesforce roles / profiles) #}
+        {%- if rule.get('user_ids') or name_exprs -%}
             {%- do applicable.append(rule) -%}
         {%- endif -%}
     {%- endfor -%}
@@ -220,27 +228,16 @@
     {%- endif %}
     case
     {%- for rule in applicable %}
-        {%- if rule.get('role') not in roles -%}
-            {{ exceptions.raise_compiler_error(
-                "var crm_role_mapping: rule " ~ loop.index ~ " needs role one of "
-                ~ (roles | join(', ')) ~ ", got " ~ (rule | tojson) ~ "."
-            ) }}
-        {%- endif -%}
         {%- if rule.get('user_ids') %}
         when {{ user_id_expr }} in (
             {%- for user_id in rule['user_ids'] -%}
                 {{ crm_metrics.crm_sql_string(user_id) }}{{ ", " if not loop.last }}
             {%- endfor -%}
         ) then '{{ rule['role'] }}'
-        {%- elif rule.get('name_like') %}
+        {%- else %}
             {%- for name_expr in name_exprs %}
         when lower({{ name_expr }}) like {{ crm_metrics.crm_sql_string(rule['name_like'] | lower) }} then '{{ rule['role'] }}'
             {%- endfor %}
-        {%- else -%}
-            {{ exceptions.raise_compiler_error(
-                "var crm_role_mapping: rule " ~ loop.index ~ " needs user_ids or name_like, got "
-                ~ (rule | tojson) ~ "."
-            ) }}
         {%- endif %}
     {%- endfor %}
         else '{{ default_role }}'
