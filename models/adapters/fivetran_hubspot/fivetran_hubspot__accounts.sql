@@ -1,3 +1,5 @@
+{{ config(enabled=var('source_system', 'contract') == 'fivetran_hubspot') }}
+
 {%- set company = crm_adapter_columns(
     source('fivetran_hubspot', 'company'),
     required=['id', 'property_name'],

@@ -1,3 +1,5 @@
+{{ config(enabled=var('source_system', 'contract') == 'fivetran_hubspot') }}
+
 {#-
     Activities: HubSpot engagements of type CALL, MEETING and EMAIL (INCOMING_EMAIL too);
     notes and tasks are not sales activities and are not read. activity_at: the engagement's

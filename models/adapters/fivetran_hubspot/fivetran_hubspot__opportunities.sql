@@ -1,3 +1,5 @@
+{{ config(enabled=var('source_system', 'contract') == 'fivetran_hubspot') }}
+
 {#-
     Deals. account_id: the deal's primary company (deal_company type_id 5), else its lowest
     company id; stage_name: the label of deal_pipeline_stage_id; is_closed / is_won come from

@@ -1,3 +1,5 @@
+{{ config(enabled=var('source_system', 'contract') == 'fivetran_hubspot') }}
+
 {#-
     Stage history from deal_stage: one row per stage a deal entered (changed_at: date_entered,
     else _fivetran_start). HubSpot's stage history carries no amount or close date: every row

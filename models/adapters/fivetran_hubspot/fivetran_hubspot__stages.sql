@@ -1,3 +1,5 @@
+{{ config(enabled=var('source_system', 'contract') == 'fivetran_hubspot') }}
+
 {#-
     The stages of the pipeline var hubspot_pipeline_id (default `default`, HubSpot's sales
     pipeline): stage_name the stage label, stage_order its rank by display_order, probability

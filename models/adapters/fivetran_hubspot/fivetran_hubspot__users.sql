@@ -1,3 +1,5 @@
+{{ config(enabled=var('source_system', 'contract') == 'fivetran_hubspot') }}
+
 {%- set owner = crm_adapter_columns(
     source('fivetran_hubspot', 'owner'),
     required=['owner_id'],

@@ -1,3 +1,5 @@
+{{ config(enabled=var('source_system', 'contract') == 'fivetran_salesforce') }}
+
 {%- set account = crm_adapter_columns(
     source('fivetran_salesforce', 'account'),
     required=['id', 'name'],

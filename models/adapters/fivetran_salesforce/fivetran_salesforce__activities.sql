@@ -1,3 +1,5 @@
+{{ config(enabled=var('source_system', 'contract') == 'fivetran_salesforce') }}
+
 {#-
     Activities: Salesforce tasks and events (either may be missing). who_id and what_id are
     polymorphic: Salesforce id prefixes tell a lead (00Q) from a contact (003), an opportunity

@@ -1,3 +1,5 @@
+{{ config(enabled=var('source_system', 'contract') == 'fivetran_salesforce') }}
+
 {%- set lead = crm_adapter_columns(
     source('fivetran_salesforce', 'lead'),
     required=['id', 'created_date'],

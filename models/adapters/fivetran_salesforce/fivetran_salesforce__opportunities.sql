@@ -1,3 +1,5 @@
+{{ config(enabled=var('source_system', 'contract') == 'fivetran_salesforce') }}
+
 {%- set loss_reason_column = var('salesforce_loss_reason_column', none) -%}
 {%- set presales_column = var('salesforce_presales_owner_column', none) -%}
 {%- set opportunity = crm_adapter_columns(

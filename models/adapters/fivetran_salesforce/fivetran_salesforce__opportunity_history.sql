@@ -1,3 +1,5 @@
+{{ config(enabled=var('source_system', 'contract') == 'fivetran_salesforce') }}
+
 {#-
     Stage history, from what var salesforce_stage_history names:
       - opportunity_history: Salesforce's OpportunityHistory object (one row per change);

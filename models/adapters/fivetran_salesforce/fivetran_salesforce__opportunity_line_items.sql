@@ -1,3 +1,5 @@
+{{ config(enabled=var('source_system', 'contract') == 'fivetran_salesforce') }}
+
 {%- set line_item = crm_adapter_columns(
     source('fivetran_salesforce', 'opportunity_line_item'),
     required=['id', 'opportunity_id', 'product_2_id'],

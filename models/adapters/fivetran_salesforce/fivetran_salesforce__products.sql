@@ -1,3 +1,5 @@
+{{ config(enabled=var('source_system', 'contract') == 'fivetran_salesforce') }}
+
 {%- set product = crm_adapter_columns(
     source('fivetran_salesforce', 'product_2'),
     required=['id', 'name'],

@@ -1,3 +1,5 @@
+{{ config(enabled=var('source_system', 'contract') == 'fivetran_salesforce') }}
+
 {#-
     Stages from opportunity_stage when synced (stage_name: api_name, else master_label; order:
     sort_order; probability: default_probability / 100). When the table is not synced, the
