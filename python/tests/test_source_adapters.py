@@ -432,6 +432,20 @@ def test_hubspot_role_mapping_and_other_pipelines(tmp_path: Path) -> None:
     ]
 
 
+def test_hubspot_unknown_pipeline_fails_listing_the_pipelines(tmp_path: Path) -> None:
+    database = tmp_path / "pipeline.duckdb"
+    load_tables(database, "hubspot", HUBSPOT)
+    with pytest.raises(CrmMetricsError) as failure:
+        build(
+            database,
+            vars={**HUBSPOT_VARS, "hubspot_pipeline_id": "sales"},
+            select=["fivetran_hubspot__stages"],
+            progress=False,
+        )
+    assert 'hubspot_pipeline_id "sales"' in str(failure.value)
+    assert "default (Sales Pipeline)" in str(failure.value)
+
+
 # ---------------------------------------------------------------------------------------------
 # Installed as a dbt package by another root project
 
@@ -497,6 +511,7 @@ def test_installed_as_a_package_builds_the_same_marts(salesforce_db: Path, tmp_p
             "where table_schema <> 'salesforce'",
         )
     )
+    assert {"analytics_marts", "analytics_core", "analytics_staging"} <= set(located.values())
     expected = _tables(salesforce_db, ("core", "marts"))
     assert set(expected) <= set(located), sorted(set(expected) - set(located))
     # the demo seeds (tables users, opportunities, ...) were not built into this warehouse

@@ -25,6 +25,7 @@
     source('fivetran_hubspot', 'deal_pipeline_stage'),
     required=['stage_id', 'pipeline_id', 'label'],
 ) -%}
+{%- set pipeline_id = crm_sql_string(var('hubspot_pipeline_id', 'default')) -%}
 
 with
 
@@ -75,7 +76,7 @@ stage_labels as (
     from {{ source('fivetran_hubspot', 'deal_pipeline_stage') }}
     where
         {{ crm_adapter_text(stage.pipeline_id.sql) }}
-        = {{ crm_sql_string(var('hubspot_pipeline_id', 'default')) }}
+        = {{ pipeline_id }}
 ),
 
 stages as (
@@ -111,7 +112,8 @@ final as (
             case
                 when
                     deals.pipeline_id is null
-                    or deals.pipeline_id <> {{ crm_sql_string(var('hubspot_pipeline_id', 'default')) }}
+                    or deals.pipeline_id
+                    <> {{ pipeline_id }}
                     then 'other_pipeline'
             end
         ) as source_reject_reason

@@ -12,6 +12,31 @@
     required=['stage_id', 'pipeline_id', 'label', 'closed_won'],
     optional=['display_order', 'probability', 'is_closed', '_fivetran_deleted'],
 ) -%}
+{#- the pipeline must exist: a misspelt id would reject every deal as other_pipeline #}
+{%- set pipeline = crm_adapter_columns(
+    source('fivetran_hubspot', 'deal_pipeline'),
+    required=['pipeline_id'],
+    optional=['label'],
+    table_optional=true,
+) -%}
+{%- if execute and pipeline is not none -%}
+    {%- set pipelines = run_query(
+        'select ' ~ crm_adapter_text(pipeline.pipeline_id.sql) ~ ', '
+        ~ crm_adapter_text(pipeline.label.sql) ~ ' from '
+        ~ source('fivetran_hubspot', 'deal_pipeline')
+    ) -%}
+    {%- if var('hubspot_pipeline_id', 'default') | string not in pipelines.columns[0].values() -%}
+        {%- set listed = [] -%}
+        {%- for row in pipelines.rows -%}
+            {%- do listed.append(row[0] ~ ' (' ~ row[1] ~ ')') -%}
+        {%- endfor -%}
+        {{ exceptions.raise_compiler_error(
+            "var hubspot_pipeline_id " ~ (var('hubspot_pipeline_id', 'default') | string | tojson)
+            ~ " is not a pipeline of " ~ source('fivetran_hubspot', 'deal_pipeline')
+            ~ "; its pipelines: " ~ (listed | join(', ') or 'none') ~ "."
+        ) }}
+    {%- endif -%}
+{%- endif -%}
 
 with
 

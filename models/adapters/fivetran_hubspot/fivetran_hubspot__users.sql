@@ -28,7 +28,7 @@ final as (
         ) }} as full_name,
         {{ crm_adapter_text('email') }} as email,
         {#- HubSpot has no sales roles: only var crm_role_mapping's user_ids rules apply #}
-        {{ crm_adapter_role('user_id') }} as role,
+        {{ crm_adapter_role('user_id') }} as role,  -- noqa: RF04
         cast(null as {{ dbt.type_string() }}) as manager_id,
         cast(null as {{ dbt.type_string() }}) as team,
         cast(null as {{ dbt.type_string() }}) as segment,

@@ -30,82 +30,84 @@ with
 
 {%- if task is not none %}
 
-tasks as (
-    select
-        {{ task.id.sql }} as activity_id,
-        {{ task.owner_id.sql }} as user_id,
-        lower(coalesce({{ task.task_subtype.sql }}, '')) as subtype,
-        lower(coalesce({{ task.type.sql }}, '')) as type_text,
-        lower({{ task.call_disposition.sql }}) as disposition,
-        {{ task.status.sql }} as status,
-        coalesce(
-            {{ crm_adapter_timestamp(task.completed_date_time) }},
-            {{ crm_adapter_timestamp(task.activity_date) }},
-            {{ crm_adapter_timestamp(task.created_date) }}
-        ) as activity_at,
-        {{ task.call_duration_in_seconds.sql }} / 60.0 as duration_minutes,
-        {{ task.who_id.sql }} as who_id,
-        {{ task.what_id.sql }} as what_id,
-        {{ task.account_id.sql }} as account_id,
-        {{ crm_adapter_deleted_reason([task.is_deleted, task['_fivetran_deleted']]) }}
-            as source_reject_reason
-    from {{ source('fivetran_salesforce', 'task') }}
-),
+    tasks as (
+        select
+            {{ task.id.sql }} as activity_id,
+            {{ task.owner_id.sql }} as user_id,
+            lower(coalesce({{ task.task_subtype.sql }}, '')) as subtype,
+            lower(coalesce({{ task.type.sql }}, '')) as type_text,
+            lower({{ task.call_disposition.sql }}) as disposition,
+            {{ task.status.sql }} as status,
+            coalesce(
+                {{ crm_adapter_timestamp(task.completed_date_time) }},
+                {{ crm_adapter_timestamp(task.activity_date) }},
+                {{ crm_adapter_timestamp(task.created_date) }}
+            ) as activity_at,
+            {{ task.call_duration_in_seconds.sql }} / 60.0 as duration_minutes,
+            {{ task.who_id.sql }} as who_id,
+            {{ task.what_id.sql }} as what_id,
+            {{ task.account_id.sql }} as account_id,
+            {{ crm_adapter_deleted_reason([task.is_deleted, task['_fivetran_deleted']]) }}
+                as source_reject_reason
+        from {{ source('fivetran_salesforce', 'task') }}
+    ),
 
-task_activities as (
-    select
-        activity_id,
-        user_id,
-        case
-            when subtype = 'call' or type_text like '%call%' then 'call'
-            when subtype = 'email' or type_text like '%email%' then 'email'
-            when type_text like '%demo%' then 'demo'
-            when type_text like '%meeting%' then 'meeting'
-            else 'other'
-        end as activity_type,
-        activity_at,
-        case
-            when disposition like '%no answer%' or disposition like '%no_answer%' then 'no_answer'
-            when disposition like '%voicemail%' or disposition like '%left message%'
-                then 'left_voicemail'
-            when disposition like '%meeting%' then 'meeting_booked'
-            when disposition like '%connect%' or disposition like '%reached%' then 'connected'
-            when disposition is not null then 'other'
-            when lower(status) = 'completed' then 'completed'
-        end as outcome,
-        duration_minutes,
-        who_id,
-        what_id,
-        account_id,
-        source_reject_reason
-    from tasks
-),
+    task_activities as (
+        select
+            activity_id,
+            user_id,
+            case
+                when subtype = 'call' or type_text like '%call%' then 'call'
+                when subtype = 'email' or type_text like '%email%' then 'email'
+                when type_text like '%demo%' then 'demo'
+                when type_text like '%meeting%' then 'meeting'
+                else 'other'
+            end as activity_type,
+            activity_at,
+            case
+                when
+                    disposition like '%no answer%' or disposition like '%no_answer%'
+                    then 'no_answer'
+                when disposition like '%voicemail%' or disposition like '%left message%'
+                    then 'left_voicemail'
+                when disposition like '%meeting%' then 'meeting_booked'
+                when disposition like '%connect%' or disposition like '%reached%' then 'connected'
+                when disposition is not null then 'other'
+                when lower(status) = 'completed' then 'completed'
+            end as outcome,
+            duration_minutes,
+            who_id,
+            what_id,
+            account_id,
+            source_reject_reason
+        from tasks
+    ),
 {%- endif %}
 
 {%- if event is not none %}
 
-event_activities as (
-    select
-        {{ event.id.sql }} as activity_id,
-        {{ event.owner_id.sql }} as user_id,
-        case
-            when lower(coalesce({{ event.type.sql }}, '')) like '%demo%' then 'demo'
-            else 'meeting'
-        end as activity_type,
-        coalesce(
-            {{ crm_adapter_timestamp(event.start_date_time) }},
-            {{ crm_adapter_timestamp(event.activity_date_time) }},
-            {{ crm_adapter_timestamp(event.created_date) }}
-        ) as activity_at,
-        cast(null as {{ dbt.type_string() }}) as outcome,
-        {{ event.duration_in_minutes.sql }} as duration_minutes,
-        {{ event.who_id.sql }} as who_id,
-        {{ event.what_id.sql }} as what_id,
-        {{ event.account_id.sql }} as account_id,
-        {{ crm_adapter_deleted_reason([event.is_deleted, event['_fivetran_deleted']]) }}
-            as source_reject_reason
-    from {{ source('fivetran_salesforce', 'event') }}
-),
+    event_activities as (
+        select
+            {{ event.id.sql }} as activity_id,
+            {{ event.owner_id.sql }} as user_id,
+            case
+                when lower(coalesce({{ event.type.sql }}, '')) like '%demo%' then 'demo'
+                else 'meeting'
+            end as activity_type,
+            coalesce(
+                {{ crm_adapter_timestamp(event.start_date_time) }},
+                {{ crm_adapter_timestamp(event.activity_date_time) }},
+                {{ crm_adapter_timestamp(event.created_date) }}
+            ) as activity_at,
+            cast(null as {{ dbt.type_string() }}) as outcome,
+            {{ event.duration_in_minutes.sql }} as duration_minutes,
+            {{ event.who_id.sql }} as who_id,
+            {{ event.what_id.sql }} as what_id,
+            {{ event.account_id.sql }} as account_id,
+            {{ crm_adapter_deleted_reason([event.is_deleted, event['_fivetran_deleted']]) }}
+                as source_reject_reason
+        from {{ source('fivetran_salesforce', 'event') }}
+    ),
 {%- endif %}
 
 activities as (
@@ -124,13 +126,13 @@ activities as (
     where 1 = 0
     {%- endif %}
     {%- if task is not none %}
-    select * from task_activities
+        select * from task_activities
     {%- endif %}
     {%- if task is not none and event is not none %}
-    union all
+        union all
     {%- endif %}
     {%- if event is not none %}
-    select * from event_activities
+        select * from event_activities
     {%- endif %}
 ),
 

@@ -11,6 +11,8 @@
     ] + ([loss_reason_column] if loss_reason_column else [])
     + ([presales_column] if presales_column else []),
 ) -%}
+{%- set loss_reason_sql = opportunity[loss_reason_column].sql if loss_reason_column else 'null' -%}
+{%- set presales_sql = opportunity[presales_column].sql if presales_column else 'null' -%}
 
 with
 
@@ -19,7 +21,7 @@ opportunities as (
         {{ crm_adapter_text(opportunity.id.sql) }} as opportunity_id,
         {{ crm_adapter_text(opportunity.account_id.sql) }} as account_id,
         {{ crm_adapter_text(opportunity.owner_id.sql) }} as owner_id,
-        {{ crm_adapter_text(opportunity[presales_column].sql if presales_column else 'null') }}
+        {{ crm_adapter_text(presales_sql) }}
             as presales_owner_id,
         {{ crm_adapter_text(opportunity.name.sql) }} as opportunity_name,
         {{ crm_adapter_text(opportunity.type.sql) }} as type_text,
@@ -31,7 +33,7 @@ opportunities as (
         {{ crm_adapter_text(opportunity.stage_name.sql) }} as stage_name,
         {{ crm_adapter_text(opportunity.is_closed.sql) }} as is_closed,
         {{ crm_adapter_text(opportunity.is_won.sql) }} as is_won,
-        {{ crm_adapter_text(opportunity[loss_reason_column].sql if loss_reason_column else 'null') }}
+        {{ crm_adapter_text(loss_reason_sql) }}
             as loss_reason,
         {{ crm_adapter_deleted_reason([opportunity.is_deleted, opportunity['_fivetran_deleted']]) }}
             as source_reject_reason

@@ -22,22 +22,22 @@
     optional=['amount', 'close_date', 'created_by_id', 'is_deleted', '_fivetran_deleted'],
 ) -%}
 
-with
+    with
 
-history as (
-    select
-        {{ crm_adapter_text(history.opportunity_id.sql) }} as opportunity_id,
-        {{ crm_adapter_timestamp(history.created_date) }} as changed_at,
-        {{ crm_adapter_text(history.stage_name.sql) }} as stage_name,
-        {{ crm_adapter_text(history.amount.sql) }} as amount,
-        {{ crm_adapter_text(history.close_date.sql) }} as close_date,
-        {{ crm_adapter_text(history.created_by_id.sql) }} as changed_by,
-        {{ crm_adapter_deleted_reason([history.is_deleted, history['_fivetran_deleted']]) }}
-            as source_reject_reason
-    from {{ source('fivetran_salesforce', 'opportunity_history') }}
-)
+    history as (
+        select
+            {{ crm_adapter_text(history.opportunity_id.sql) }} as opportunity_id,
+            {{ crm_adapter_timestamp(history.created_date) }} as changed_at,
+            {{ crm_adapter_text(history.stage_name.sql) }} as stage_name,
+            {{ crm_adapter_text(history.amount.sql) }} as amount,
+            {{ crm_adapter_text(history.close_date.sql) }} as close_date,
+            {{ crm_adapter_text(history.created_by_id.sql) }} as changed_by,
+            {{ crm_adapter_deleted_reason([history.is_deleted, history['_fivetran_deleted']]) }}
+                as source_reject_reason
+        from {{ source('fivetran_salesforce', 'opportunity_history') }}
+    )
 
-select * from history
+    select * from history
 
 {%- else %}
 {%- set version = crm_adapter_columns(

@@ -20,20 +20,20 @@ where 1 = 0
 
 {%- else %}
 
-with
+    with
 
-line_items as (
-    select
-        {{ crm_adapter_text(line_item.id.sql) }} as line_item_id,
-        {{ crm_adapter_text(line_item.opportunity_id.sql) }} as opportunity_id,
-        {{ crm_adapter_text(line_item.product_2_id.sql) }} as product_id,
-        {{ crm_adapter_text(line_item.quantity.sql) }} as quantity,
-        {{ crm_adapter_text(line_item.unit_price.sql) }} as unit_price,
-        {{ crm_adapter_deleted_reason([line_item.is_deleted, line_item['_fivetran_deleted']]) }}
-            as source_reject_reason
-    from {{ source('fivetran_salesforce', 'opportunity_line_item') }}
-)
+    line_items as (
+        select
+            {{ crm_adapter_text(line_item.id.sql) }} as line_item_id,
+            {{ crm_adapter_text(line_item.opportunity_id.sql) }} as opportunity_id,
+            {{ crm_adapter_text(line_item.product_2_id.sql) }} as product_id,
+            {{ crm_adapter_text(line_item.quantity.sql) }} as quantity,
+            {{ crm_adapter_text(line_item.unit_price.sql) }} as unit_price,
+            {{ crm_adapter_deleted_reason([line_item.is_deleted, line_item['_fivetran_deleted']]) }}
+                as source_reject_reason
+        from {{ source('fivetran_salesforce', 'opportunity_line_item') }}
+    )
 
-select * from line_items
+    select * from line_items
 
 {%- endif %}

@@ -19,19 +19,19 @@ where 1 = 0
 
 {%- else %}
 
-with
+    with
 
-products as (
-    select
-        {{ crm_adapter_text(product.id.sql) }} as product_id,
-        {{ crm_adapter_text(product.name.sql) }} as product_name,
-        {{ crm_adapter_text(product.family.sql) }} as product_family,
-        cast(null as {{ dbt.type_string() }}) as list_price,
-        {{ crm_adapter_deleted_reason([product.is_deleted, product['_fivetran_deleted']]) }}
-            as source_reject_reason
-    from {{ source('fivetran_salesforce', 'product_2') }}
-)
+    products as (
+        select
+            {{ crm_adapter_text(product.id.sql) }} as product_id,
+            {{ crm_adapter_text(product.name.sql) }} as product_name,
+            {{ crm_adapter_text(product.family.sql) }} as product_family,
+            cast(null as {{ dbt.type_string() }}) as list_price,
+            {{ crm_adapter_deleted_reason([product.is_deleted, product['_fivetran_deleted']]) }}
+                as source_reject_reason
+        from {{ source('fivetran_salesforce', 'product_2') }}
+    )
 
-select * from products
+    select * from products
 
 {%- endif %}

@@ -16,21 +16,24 @@
 
 {%- if stage is not none %}
 
-with
+    with
 
-stages as (
-    select
-        {{ crm_adapter_text('coalesce(' ~ stage.api_name.sql ~ ', ' ~ stage.master_label.sql ~ ')') }}
-            as stage_name,
-        {{ crm_adapter_text(stage.sort_order.sql) }} as stage_order,
-        {{ crm_adapter_text(stage.default_probability.sql ~ ' / 100.0') }} as default_probability,
-        {{ crm_adapter_text(stage.is_closed.sql) }} as is_closed,
-        {{ crm_adapter_text(stage.is_won.sql) }} as is_won,
-        {{ crm_adapter_deleted_reason([stage['_fivetran_deleted']]) }} as source_reject_reason
-    from {{ source('fivetran_salesforce', 'opportunity_stage') }}
-)
+    stages as (
+        select
+            {{ crm_adapter_text(
+                'coalesce(' ~ stage.api_name.sql ~ ', ' ~ stage.master_label.sql ~ ')'
+            ) }}
+                as stage_name,
+            {{ crm_adapter_text(stage.sort_order.sql) }} as stage_order,
+            {{ crm_adapter_text(stage.default_probability.sql ~ ' / 100.0') }}
+                as default_probability,
+            {{ crm_adapter_text(stage.is_closed.sql) }} as is_closed,
+            {{ crm_adapter_text(stage.is_won.sql) }} as is_won,
+            {{ crm_adapter_deleted_reason([stage['_fivetran_deleted']]) }} as source_reject_reason
+        from {{ source('fivetran_salesforce', 'opportunity_stage') }}
+    )
 
-select * from stages
+    select * from stages
 
 {%- else %}
 {%- set opportunity = crm_adapter_columns(

@@ -20,7 +20,7 @@ with
 users as (
     select
         {{ user.id.sql }} as id,
-        {{ user.name.sql }} as name,
+        {{ user.name.sql }} as user_name,
         {{ user.first_name.sql }} as first_name,
         {{ user.last_name.sql }} as last_name,
         {{ user.email.sql }} as email,
@@ -37,12 +37,12 @@ users as (
 
 {%- if user_role is not none %}
 
-user_roles as (
-    select
-        {{ user_role.id.sql }} as user_role_id,
-        {{ user_role.name.sql }} as role_name
-    from {{ source('fivetran_salesforce', 'user_role') }}
-),
+    user_roles as (
+        select
+            {{ user_role.id.sql }} as user_role_id,
+            {{ user_role.name.sql }} as role_name
+        from {{ source('fivetran_salesforce', 'user_role') }}
+    ),
 {%- endif %}
 
 {%- if profile is not none %}
@@ -58,9 +58,10 @@ profiles as (
 named as (
     select
         users.*,
-        {{ 'user_roles.role_name' if user_role is not none else 'null' }} as role_name,
+        {{ 'user_roles.role_name' if user_role is not none else 'null' }},
         {{ 'profiles.profile_name' if profile is not none else 'null' }} as profile_name
-    from users
+    from
+        users
     {%- if user_role is not none %}
     left join user_roles
         on users.user_role_id = user_roles.user_role_id
@@ -75,10 +76,11 @@ final as (
     select
         {{ crm_adapter_text('id') }} as user_id,
         {{ crm_adapter_text(
-            "coalesce(name, nullif(trim(coalesce(first_name, '') || ' ' || coalesce(last_name, '')), ''))"
+            "coalesce(user_name, nullif(trim(coalesce(first_name, '') || ' ' || coalesce(last_name, '')), ''))"
         ) }} as full_name,
         {{ crm_adapter_text('email') }} as email,
-        {{ crm_adapter_role(crm_adapter_text('id'), ['role_name', 'profile_name']) }} as role,
+        {{ crm_adapter_role(crm_adapter_text('id'), ['role_name', 'profile_name']) }}
+            as role,  -- noqa: RF04
         {{ crm_adapter_text('manager_id') }} as manager_id,
         {{ crm_adapter_text('coalesce(department, division)') }} as team,
         cast(null as {{ dbt.type_string() }}) as segment,
