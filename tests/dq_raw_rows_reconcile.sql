@@ -1,7 +1,8 @@
 {#
     Reconciliation: for every raw table, rows read = rows accepted + rows quarantined.
 
-    Raw rows are counted straight from the source relation (not through staging), accepted rows
+    Raw rows are counted straight from the raw relation (crm_raw_relation: the contract's table
+    or a source adapter's model; not through staging), accepted rows
     from int_<table>_validated, quarantined rows from dq_<table>_rejects, and the summary's
     accepted + rejected from dq_summary. An absent optional table counts 0 raw rows. Returns one
     row per table where the counts disagree.
@@ -9,8 +10,8 @@
 {%- set tables = crm_raw_contract()['tables'] -%}
 {%- set raw_selects = [] -%}
 {%- for table_name in tables -%}
-    {%- set src = source('crm', table_name) -%}
-    {%- set relation = adapter.get_relation(
+    {%- set src = crm_raw_relation(table_name) -%}
+    {%- set relation = none if src is none else adapter.get_relation(
         database=src.database, schema=src.schema, identifier=src.identifier
     ) if execute else src -%}
     {%- if relation is not none -%}

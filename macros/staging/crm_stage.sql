@@ -16,12 +16,16 @@
       - raw_<column>: the raw value as text, untouched, for the reject tables and findings.
 
     Missing raw table: required → build failure; optional → an empty stand-in.
+    The raw relation comes from crm_raw_relation (the contract's tables or a source adapter's
+    models); an adapter's rows carry `source_reject_reason`, which comes before every check.
     Missing raw column: required → build failure naming table and column; optional → null.
 #}
 {% macro crm_stage(table_name) %}
 {%- set spec = crm_raw_contract()['tables'][table_name] -%}
-{%- set src = source('crm', table_name) -%}
+{%- set src = crm_raw_relation(table_name) -%}
 {%- set present = crm_present_columns(src, table_name, spec) -%}
+{#- a source adapter's own reason (deleted_in_source, ...), checked before every other one #}
+{%- set has_source_reason = crm_source_system() != 'contract' and table_name in crm_source_systems()[crm_source_system()] -%}
 {%- set key_cols = spec['key'] -%}
 {%- set duplicate_reason = 'ambiguous_order' if table_name == 'opportunity_history' else 'duplicate_key' -%}
 {%- if crm_uses_demo_seeds() %}
@@ -36,8 +40,9 @@ source_rows as (
         cast({{ adapter.quote(present[col['name']]) }} as {{ dbt.type_string() }}) as raw_{{ col['name'] }}
         {%- else %}
         cast(null as {{ dbt.type_string() }}) as raw_{{ col['name'] }}
-        {%- endif %}{{ "," if not loop.last }}
+        {%- endif %},
     {%- endfor %}
+        {{ 'source_reject_reason' if has_source_reason and present is not none else 'cast(null as ' ~ dbt.type_string() ~ ')' }} as source_reject_reason
     {%- if present is not none %}
     from {{ src }}
     {%- else %}
@@ -68,6 +73,7 @@ row_checked as (
     select
         *,
         coalesce(
+            source_reject_reason,
         {%- for col in spec['columns'] if col['required'] %}
             case
                 when text_{{ col['name'] }} is null then 'missing_required:{{ col['name'] }}'
@@ -134,6 +140,7 @@ key_checked as (
         {%- for col in spec['columns'] %}
         raw_{{ col['name'] }},
         {%- endfor %}
+        source_reject_reason,
         {%- for col in spec['columns'] %}
         text_{{ col['name'] }},
         {%- endfor %}
@@ -174,9 +181,14 @@ select * from final
 {% endmacro %}
 
 
-{#- True when the raw tables are the bundled demo seeds (neither raw_dir nor raw_schema set). -#}
+{#-
+    True when the raw tables are the bundled demo seeds: the contract path with neither raw_dir
+    nor raw_schema set, and var crm_demo_seeds not false (see dbt_project.yml).
+-#}
 {% macro crm_uses_demo_seeds() -%}
-    {{ return(var('raw_dir', none) is none and var('raw_schema', none) is none) }}
+    {{ return(var('raw_dir', none) is none and var('raw_schema', none) is none
+        and var('source_system', 'contract') in (none, 'contract')
+        and var('crm_demo_seeds', true) is not false) }}
 {%- endmacro %}
 
 
@@ -230,11 +242,13 @@ select * from final
 
 {#-
     Which contract columns the raw relation has: a dict contract name → actual column name
-    (matched case-insensitively), or none for an absent optional table. At parse time every
+    (matched case-insensitively), or none for an absent optional table (or `src` none: a source
+    adapter without the table). At parse time every
     column is taken as present. Raises for an absent required table or required column.
 -#}
 {% macro crm_present_columns(src, table_name, spec) %}
     {%- set names = {} -%}
+    {%- if src is none -%}{{ return(none) }}{%- endif -%}
     {%- if not execute -%}
         {%- for col in spec['columns'] -%}{%- do names.update({col['name']: col['name']}) -%}{%- endfor -%}
         {{ return(names) }}

@@ -205,6 +205,17 @@ def render_sources(contract: Contract) -> str:
     return GENERATED_HEADER + yaml.safe_dump(doc, sort_keys=False, width=100)
 
 
+# The demo seeds are built only on the demo path (the contract's tables, no raw_schema), unless
+# var crm_demo_seeds says otherwise: never into a warehouse that reads its own raw tables or a
+# connector's, as when the project is installed as a dbt package. Set here rather than in
+# dbt_project.yml: dbt renders a package's dbt_project.yml without the root project's vars.
+DEMO_SEEDS_ENABLED = (
+    "{{ var('crm_demo_seeds') if var('crm_demo_seeds', none) is not none else "
+    "(var('source_system', 'contract') in (none, 'contract') "
+    "and var('raw_schema', none) is none) }}"
+)
+
+
 def render_seeds(contract: Contract) -> str:
     seeds = []
     for table in contract.tables.values():
@@ -213,6 +224,7 @@ def render_seeds(contract: Contract) -> str:
                 "name": table.name,
                 "description": f"Demo data: one row per {table.description}, loaded as text.",
                 "config": {
+                    "enabled": DEMO_SEEDS_ENABLED,
                     "column_types": {name: "varchar" for name in table.column_names},
                 },
             }
@@ -303,7 +315,9 @@ def render_rejects_models(contract: Contract) -> str:
                 "description": (
                     "Why the row was rejected: missing_required:<col>, unparseable:<col>, "
                     "negative_value:<col>, duplicate_key, exact_duplicate, ambiguous_order, "
-                    "orphan:<col>, unknown_stage, parent_rejected, or a contract rule."
+                    "orphan:<col>, unknown_stage, parent_rejected, deleted_in_source (a source "
+                    "adapter's deleted record), other_pipeline (a HubSpot deal of another "
+                    "pipeline), or a contract rule."
                 ),
                 "data_tests": ["not_null"],
             },
@@ -352,6 +366,10 @@ def render_validated_models(contract: Contract) -> str:
                                     "ambiguous_order",
                                     "unknown_stage",
                                     "parent_rejected",
+                                    # a source adapter's deleted record, a HubSpot deal
+                                    # of another pipeline (models/adapters)
+                                    "deleted_in_source",
+                                    "other_pipeline",
                                     *[r["reason"] for r in table.reject_rules],
                                 ]
                             },

@@ -272,6 +272,73 @@ def test_postgres_full_build_matches_duckdb(
         connection.close()
 
 
+ADAPTER_MARTS = (
+    "mart_funnel_conversion",
+    "mart_stage_duration",
+    "mart_pipeline_flow",
+    "mart_win_rate",
+    "mart_bookings",
+    "mart_activity_efficiency",
+)
+
+
+@pytest.mark.slow
+def test_postgres_salesforce_adapter_matches_duckdb(postgres_database, tmp_path: Path) -> None:
+    """The Fivetran Salesforce adapter on PostgreSQL: the connector-shaped fixture of
+    test_source_adapters (typed columns: timestamps, booleans, doubles) in schema `salesforce`,
+    the full project built with the adapter vars, the marts equal to DuckDB's."""
+    from fivetran_fixtures import SALESFORCE, load_tables
+
+    adapter_vars = (
+        "{source_system: fivetran_salesforce, source_schema: salesforce, as_of_date: '2024-03-31'}"
+    )
+    duck = tmp_path / "duck.duckdb"
+    load_tables(duck, "salesforce", SALESFORCE)
+    build(
+        duck,
+        vars=yaml.safe_load(adapter_vars),
+        select=[f"+{name}" for name in ADAPTER_MARTS],
+        exclude=["resource_type:test", "resource_type:unit_test"],
+        progress=False,
+    )
+    env, connect = postgres_database
+    connection = connect()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("create schema salesforce")
+            for name, (columns, rows) in SALESFORCE.items():
+                typed = columns.replace("double", "double precision")
+                cursor.execute(f'create table salesforce."{name}" ({typed})')
+                marks = ", ".join("%s" for _ in rows[0])
+                cursor.executemany(f'insert into salesforce."{name}" values ({marks})', rows)
+        connection.commit()
+        output = _run_dbt(
+            [
+                "build",
+                "--target",
+                "postgres",
+                "--exclude-resource-type",
+                "seed",
+                "--exclude-resource-type",
+                "unit_test",
+                "--vars",
+                adapter_vars,
+            ],
+            env,
+            tmp_path,
+        )
+        summary = next(line for line in reversed(output.splitlines()) if "TOTAL=" in line)
+        assert "ERROR=0" in summary and "SKIP=0" in summary and "WARN=0" in summary, summary
+        for mart in ADAPTER_MARTS:
+            with connection.cursor() as cursor:
+                cursor.execute(f"select * from {MART_SCHEMA}.{mart}")
+                columns = [column.name for column in cursor.description]
+                rows = cursor.fetchall()
+            assert_same_mart(mart, _duckdb_mart(duck, mart), columns, rows, "PostgreSQL")
+    finally:
+        connection.close()
+
+
 # --- Spark -----------------------------------------------------------------------------------
 
 

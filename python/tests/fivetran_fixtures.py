@@ -1,0 +1,1534 @@
+"""Small connector-shaped fixtures: tables as Fivetran's Salesforce and HubSpot connectors write
+them (their table and column names, `_fivetran_*` columns, deleted rows, a column the schema
+lacks), and the same business facts hand-written in the raw contract's shape.
+
+Both describe one story, small enough to work the marts out by hand (see the tests):
+
+- one AE (Ava), one SE (Sam), one manager (Max); accounts Acme and Globex, plus a deleted one;
+- deal A (Acme, Ava): created 2024-01-05, Prospecting, Proposal on 01-20, won 1,000 on 02-20;
+- deal B (Globex, Ava): created 2024-01-10, Prospecting, lost 500 on 02-15;
+- deal C (Acme, Ava): created 2024-02-01 at 1,500, Proposal at 2,000 on 02-10, open;
+- deal D (Globex) is deleted in the CRM, deal E is on the deleted account: both rejected;
+- two calls and a meeting by Ava, a deleted call; two leads, one converted into deal A.
+
+The contract side leaves out what the CRM deleted (the contract has no deleted flag): the
+marts must be the same either way.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+SYNCED = "2024-03-31 23:00:00"
+
+# ---------------------------------------------------------------------------------------------
+# Fivetran Salesforce: table -> (column definitions, rows). Columns as the connector names them.
+
+SALESFORCE: dict[str, tuple[str, list[tuple]]] = {
+    "user": (
+        # no profile_id: this org's schema lacks it (and has no profile table)
+        "id varchar, name varchar, first_name varchar, last_name varchar, email varchar, "
+        "user_role_id varchar, manager_id varchar, department varchar, is_active boolean, "
+        "created_date timestamp, _fivetran_synced timestamp",
+        [
+            (
+                "005AVA",
+                "Ava Reed",
+                "Ava",
+                "Reed",
+                "ava@example.com",
+                "00EAE",
+                "005MAX",
+                "West",
+                True,
+                "2023-01-02 08:00:00",
+                SYNCED,
+            ),
+            (
+                "005SAM",
+                "Sam Cole",
+                "Sam",
+                "Cole",
+                "sam@example.com",
+                "00ESE",
+                "005MAX",
+                "West",
+                True,
+                "2023-02-01 08:00:00",
+                SYNCED,
+            ),
+            (
+                "005MAX",
+                "Max Dunn",
+                "Max",
+                "Dunn",
+                "max@example.com",
+                "00EVP",
+                None,
+                "West",
+                True,
+                "2022-06-01 08:00:00",
+                SYNCED,
+            ),
+        ],
+    ),
+    "user_role": (
+        "id varchar, name varchar, parent_role_id varchar, _fivetran_deleted boolean, "
+        "_fivetran_synced timestamp",
+        [
+            ("00EAE", "Account Executive West", "00EVP", False, SYNCED),
+            ("00ESE", "Solutions Engineer", "00EVP", False, SYNCED),
+            ("00EVP", "VP Sales", None, False, SYNCED),
+        ],
+    ),
+    "account": (
+        # no billing_country: a column this schema lacks (optional, comes back null)
+        "id varchar, name varchar, industry varchar, number_of_employees integer, "
+        "owner_id varchar, type varchar, created_date timestamp, is_deleted boolean, "
+        "_fivetran_synced timestamp",
+        [
+            (
+                "001ACME",
+                "Acme",
+                "Manufacturing",
+                120,
+                "005AVA",
+                "Customer",
+                "2023-11-01 10:00:00",
+                False,
+                SYNCED,
+            ),
+            (
+                "001GLOBEX",
+                "Globex",
+                "Energy",
+                40,
+                "005AVA",
+                "Prospect",
+                "2023-12-01 10:00:00",
+                False,
+                SYNCED,
+            ),
+            (
+                "001GONE",
+                "Initech",
+                "Software",
+                10,
+                "005AVA",
+                "Prospect",
+                "2023-12-05 10:00:00",
+                True,
+                SYNCED,
+            ),
+        ],
+    ),
+    "opportunity_stage": (
+        "id varchar, master_label varchar, api_name varchar, sort_order integer, "
+        "default_probability double, is_closed boolean, is_won boolean, is_active boolean, "
+        "forecast_category_name varchar, _fivetran_synced timestamp",
+        [
+            (
+                "01JPRO",
+                "Prospecting",
+                "Prospecting",
+                1,
+                10.0,
+                False,
+                False,
+                True,
+                "Pipeline",
+                SYNCED,
+            ),
+            ("01JPRP", "Proposal", "Proposal", 2, 50.0, False, False, True, "Best Case", SYNCED),
+            ("01JWON", "Closed Won", "Closed Won", 3, 100.0, True, True, True, "Closed", SYNCED),
+            ("01JLST", "Closed Lost", "Closed Lost", 4, 0.0, True, False, True, "Omitted", SYNCED),
+        ],
+    ),
+    "opportunity": (
+        # no currency_iso_code: a single-currency org
+        "id varchar, account_id varchar, owner_id varchar, name varchar, type varchar, "
+        "lead_source varchar, created_date timestamp, close_date date, amount double, "
+        "stage_name varchar, probability double, is_closed boolean, is_won boolean, "
+        "loss_reason_c varchar, is_deleted boolean, _fivetran_synced timestamp",
+        [
+            (
+                "006A",
+                "001ACME",
+                "005AVA",
+                "Acme expansion",
+                "New Business",
+                "Web",
+                "2024-01-05 09:00:00",
+                "2024-02-20",
+                1000.0,
+                "Closed Won",
+                100.0,
+                True,
+                True,
+                None,
+                False,
+                SYNCED,
+            ),
+            (
+                "006B",
+                "001GLOBEX",
+                "005AVA",
+                "Globex pilot",
+                "New Business",
+                "Referral",
+                "2024-01-10 09:00:00",
+                "2024-02-15",
+                500.0,
+                "Closed Lost",
+                0.0,
+                True,
+                False,
+                "Price",
+                False,
+                SYNCED,
+            ),
+            (
+                "006C",
+                "001ACME",
+                "005AVA",
+                "Acme phase 2",
+                "New Business",
+                "Web",
+                "2024-02-01 09:00:00",
+                "2024-04-30",
+                2000.0,
+                "Proposal",
+                50.0,
+                False,
+                False,
+                None,
+                False,
+                SYNCED,
+            ),
+            (
+                "006D",
+                "001GLOBEX",
+                "005AVA",
+                "Globex dup",
+                "New Business",
+                "Web",
+                "2024-01-12 09:00:00",
+                "2024-01-30",
+                9999.0,
+                "Closed Won",
+                100.0,
+                True,
+                True,
+                None,
+                True,
+                SYNCED,
+            ),
+            (
+                "006E",
+                "001GONE",
+                "005AVA",
+                "Initech",
+                "New Business",
+                "Web",
+                "2024-01-15 09:00:00",
+                "2024-03-01",
+                700.0,
+                "Prospecting",
+                10.0,
+                False,
+                False,
+                None,
+                False,
+                SYNCED,
+            ),
+        ],
+    ),
+    "opportunity_history": (
+        "id varchar, opportunity_id varchar, created_date timestamp, stage_name varchar, "
+        "amount double, close_date date, created_by_id varchar, probability double, "
+        "expected_revenue double, is_deleted boolean, _fivetran_synced timestamp",
+        [
+            (
+                "008A1",
+                "006A",
+                "2024-01-05 09:00:00",
+                "Prospecting",
+                1000.0,
+                "2024-03-31",
+                "005AVA",
+                10.0,
+                100.0,
+                False,
+                SYNCED,
+            ),
+            (
+                "008A2",
+                "006A",
+                "2024-01-20 10:00:00",
+                "Proposal",
+                1000.0,
+                "2024-03-31",
+                "005AVA",
+                50.0,
+                500.0,
+                False,
+                SYNCED,
+            ),
+            (
+                "008A3",
+                "006A",
+                "2024-02-20 15:00:00",
+                "Closed Won",
+                1000.0,
+                "2024-02-20",
+                "005AVA",
+                100.0,
+                1000.0,
+                False,
+                SYNCED,
+            ),
+            (
+                "008B1",
+                "006B",
+                "2024-01-10 09:00:00",
+                "Prospecting",
+                500.0,
+                "2024-03-15",
+                "005AVA",
+                10.0,
+                50.0,
+                False,
+                SYNCED,
+            ),
+            (
+                "008B2",
+                "006B",
+                "2024-02-15 12:00:00",
+                "Closed Lost",
+                500.0,
+                "2024-02-15",
+                "005AVA",
+                0.0,
+                0.0,
+                False,
+                SYNCED,
+            ),
+            (
+                "008C1",
+                "006C",
+                "2024-02-01 09:00:00",
+                "Prospecting",
+                1500.0,
+                "2024-04-30",
+                "005AVA",
+                10.0,
+                150.0,
+                False,
+                SYNCED,
+            ),
+            (
+                "008C9",
+                "006C",
+                "2024-02-05 09:00:00",
+                "Prospecting",
+                1800.0,
+                "2024-04-30",
+                "005AVA",
+                10.0,
+                180.0,
+                True,
+                SYNCED,
+            ),
+            (
+                "008C2",
+                "006C",
+                "2024-02-10 11:00:00",
+                "Proposal",
+                2000.0,
+                "2024-04-30",
+                "005AVA",
+                50.0,
+                1000.0,
+                False,
+                SYNCED,
+            ),
+            (
+                "008D1",
+                "006D",
+                "2024-01-12 09:00:00",
+                "Prospecting",
+                9999.0,
+                "2024-01-30",
+                "005AVA",
+                10.0,
+                999.9,
+                False,
+                SYNCED,
+            ),
+            (
+                "008D2",
+                "006D",
+                "2024-01-30 09:00:00",
+                "Closed Won",
+                9999.0,
+                "2024-01-30",
+                "005AVA",
+                100.0,
+                9999.0,
+                False,
+                SYNCED,
+            ),
+            (
+                "008E1",
+                "006E",
+                "2024-01-15 09:00:00",
+                "Prospecting",
+                700.0,
+                "2024-03-01",
+                "005AVA",
+                10.0,
+                70.0,
+                False,
+                SYNCED,
+            ),
+        ],
+    ),
+    "lead": (
+        "id varchar, created_date timestamp, lead_source varchar, owner_id varchar, "
+        "status varchar, is_converted boolean, converted_date date, "
+        "converted_opportunity_id varchar, converted_account_id varchar, is_deleted boolean, "
+        "_fivetran_synced timestamp",
+        [
+            (
+                "00QL1",
+                "2023-12-20 10:00:00",
+                "Web",
+                "005AVA",
+                "Converted",
+                True,
+                "2024-01-05",
+                "006A",
+                "001ACME",
+                False,
+                SYNCED,
+            ),
+            (
+                "00QL2",
+                "2024-01-08 10:00:00",
+                "Web",
+                "005AVA",
+                "Working",
+                False,
+                None,
+                None,
+                None,
+                False,
+                SYNCED,
+            ),
+            (
+                "00QL3",
+                "2024-01-09 10:00:00",
+                "Web",
+                "005AVA",
+                "Working",
+                False,
+                None,
+                None,
+                None,
+                True,
+                SYNCED,
+            ),
+        ],
+    ),
+    "task": (
+        "id varchar, owner_id varchar, subject varchar, type varchar, task_subtype varchar, "
+        "status varchar, call_disposition varchar, call_duration_in_seconds integer, "
+        "activity_date date, created_date timestamp, completed_date_time timestamp, "
+        "who_id varchar, what_id varchar, account_id varchar, is_deleted boolean, "
+        "_fivetran_synced timestamp",
+        [
+            (
+                "00TC1",
+                "005AVA",
+                "Call",
+                "Call",
+                "Call",
+                "Completed",
+                "Connected",
+                600,
+                "2024-01-08",
+                "2024-01-08 14:00:00",
+                "2024-01-08 14:10:00",
+                "00QL2",
+                None,
+                None,
+                False,
+                SYNCED,
+            ),
+            (
+                "00TC2",
+                "005AVA",
+                "Call",
+                "Call",
+                "Call",
+                "Completed",
+                "No Answer",
+                30,
+                "2024-01-09",
+                "2024-01-09 14:00:00",
+                "2024-01-09 14:00:30",
+                "00QL2",
+                None,
+                None,
+                False,
+                SYNCED,
+            ),
+            (
+                "00TC3",
+                "005AVA",
+                "Call",
+                "Call",
+                "Call",
+                "Completed",
+                "Connected",
+                60,
+                "2024-01-10",
+                "2024-01-10 14:00:00",
+                "2024-01-10 14:01:00",
+                "00QL2",
+                None,
+                None,
+                True,
+                SYNCED,
+            ),
+        ],
+    ),
+    "event": (
+        "id varchar, owner_id varchar, subject varchar, type varchar, "
+        "start_date_time timestamp, end_date_time timestamp, duration_in_minutes integer, "
+        "who_id varchar, what_id varchar, account_id varchar, created_date timestamp, "
+        "is_deleted boolean, _fivetran_synced timestamp",
+        [
+            (
+                "00UM1",
+                "005AVA",
+                "Discovery",
+                "Meeting",
+                "2024-01-15 16:00:00",
+                "2024-01-15 16:45:00",
+                45,
+                None,
+                "006A",
+                "001ACME",
+                "2024-01-12 09:00:00",
+                False,
+                SYNCED,
+            ),
+        ],
+    ),
+    "opportunity_line_item": (
+        "id varchar, opportunity_id varchar, product_2_id varchar, quantity double, "
+        "unit_price double, total_price double, is_deleted boolean, _fivetran_synced timestamp",
+        [
+            ("00kA1", "006A", "01tWID", 10.0, 100.0, 1000.0, False, SYNCED),
+            ("00kA2", "006A", "01tWID", 1.0, 5.0, 5.0, True, SYNCED),
+        ],
+    ),
+    "product_2": (
+        "id varchar, name varchar, family varchar, product_code varchar, is_active boolean, "
+        "is_deleted boolean, _fivetran_synced timestamp",
+        [("01tWID", "Widget", "Hardware", "W-1", True, False, SYNCED)],
+    ),
+}
+
+
+def salesforce_history_mode() -> tuple[str, list[tuple]]:
+    """Fivetran history mode's `opportunity`: one row per version, the same changes as
+    opportunity_history plus versions that change only other fields (description, probability,
+    `_fivetran_synced`), which must collapse away. Deal C's deleted history row has no
+    counterpart (history mode never saw it)."""
+    columns = (
+        "id varchar, account_id varchar, owner_id varchar, created_date timestamp, "
+        "stage_name varchar, amount double, close_date date, description varchar, "
+        "last_modified_by_id varchar, is_deleted boolean, _fivetran_start timestamp, "
+        "_fivetran_end timestamp, _fivetran_active boolean, _fivetran_synced timestamp"
+    )
+    end = "9999-12-31 23:59:59"
+    versions = [
+        # deal A: the first version starts when the sync saw it, after created_date
+        (
+            "006A",
+            "2024-01-05 09:00:00",
+            "Prospecting",
+            1000.0,
+            "2024-03-31",
+            "v1",
+            "2024-01-05 09:04:00",
+        ),
+        (
+            "006A",
+            "2024-01-05 09:00:00",
+            "Prospecting",
+            1000.0,
+            "2024-03-31",
+            "v2 notes",
+            "2024-01-07 12:00:00",
+        ),
+        (
+            "006A",
+            "2024-01-05 09:00:00",
+            "Proposal",
+            1000.0,
+            "2024-03-31",
+            "v2 notes",
+            "2024-01-20 10:00:00",
+        ),
+        (
+            "006A",
+            "2024-01-05 09:00:00",
+            "Proposal",
+            1000.0,
+            "2024-03-31",
+            "v3 notes",
+            "2024-02-01 10:00:00",
+        ),
+        (
+            "006A",
+            "2024-01-05 09:00:00",
+            "Closed Won",
+            1000.0,
+            "2024-02-20",
+            "v3 notes",
+            "2024-02-20 15:00:00",
+        ),
+        (
+            "006B",
+            "2024-01-10 09:00:00",
+            "Prospecting",
+            500.0,
+            "2024-03-15",
+            "b",
+            "2024-01-10 09:05:00",
+        ),
+        (
+            "006B",
+            "2024-01-10 09:00:00",
+            "Closed Lost",
+            500.0,
+            "2024-02-15",
+            "b",
+            "2024-02-15 12:00:00",
+        ),
+        (
+            "006C",
+            "2024-02-01 09:00:00",
+            "Prospecting",
+            1500.0,
+            "2024-04-30",
+            "c",
+            "2024-02-01 09:01:00",
+        ),
+        (
+            "006C",
+            "2024-02-01 09:00:00",
+            "Proposal",
+            2000.0,
+            "2024-04-30",
+            "c",
+            "2024-02-10 11:00:00",
+        ),
+        (
+            "006C",
+            "2024-02-01 09:00:00",
+            "Proposal",
+            2000.0,
+            "2024-04-30",
+            "c2",
+            "2024-03-01 11:00:00",
+        ),
+        (
+            "006D",
+            "2024-01-12 09:00:00",
+            "Prospecting",
+            9999.0,
+            "2024-01-30",
+            "d",
+            "2024-01-12 09:00:00",
+        ),
+        (
+            "006D",
+            "2024-01-12 09:00:00",
+            "Closed Won",
+            9999.0,
+            "2024-01-30",
+            "d",
+            "2024-01-30 09:00:00",
+        ),
+        (
+            "006E",
+            "2024-01-15 09:00:00",
+            "Prospecting",
+            700.0,
+            "2024-03-01",
+            "e",
+            "2024-01-15 09:00:00",
+        ),
+    ]
+    accounts = {
+        "006A": "001ACME",
+        "006B": "001GLOBEX",
+        "006C": "001ACME",
+        "006D": "001GLOBEX",
+        "006E": "001GONE",
+    }
+    rows = []
+    for index, (opp, created, stage, amount, close, description, start) in enumerate(versions):
+        following = versions[index + 1] if index + 1 < len(versions) else None
+        is_last = following is None or following[0] != opp
+        rows.append(
+            (
+                opp,
+                accounts[opp],
+                "005AVA",
+                created,
+                stage,
+                amount,
+                close,
+                description,
+                "005AVA",
+                opp == "006D",
+                start,
+                end if is_last else following[6],
+                is_last,
+                SYNCED,
+            )
+        )
+    return columns, rows
+
+
+# ---------------------------------------------------------------------------------------------
+# Fivetran HubSpot. Owners, companies and deals keyed by HubSpot's numeric ids.
+
+HUBSPOT: dict[str, tuple[str, list[tuple]]] = {
+    "owner": (
+        # no is_active: a column this schema lacks
+        "owner_id bigint, email varchar, first_name varchar, last_name varchar, "
+        "created_at timestamp, updated_at timestamp, type varchar, portal_id bigint, "
+        "_fivetran_synced timestamp",
+        [
+            (
+                101,
+                "ava@example.com",
+                "Ava",
+                "Reed",
+                "2023-01-02 08:00:00",
+                "2023-01-02 08:00:00",
+                "PERSON",
+                9,
+                SYNCED,
+            ),
+            (
+                102,
+                "sam@example.com",
+                "Sam",
+                "Cole",
+                "2023-02-01 08:00:00",
+                "2023-02-01 08:00:00",
+                "PERSON",
+                9,
+                SYNCED,
+            ),
+            (
+                103,
+                "max@example.com",
+                "Max",
+                "Dunn",
+                "2022-06-01 08:00:00",
+                "2022-06-01 08:00:00",
+                "PERSON",
+                9,
+                SYNCED,
+            ),
+        ],
+    ),
+    "company": (
+        "id bigint, portal_id bigint, is_deleted boolean, property_name varchar, "
+        "property_industry varchar, property_numberofemployees bigint, property_country varchar, "
+        "property_hubspot_owner_id bigint, property_createdate timestamp, "
+        "_fivetran_synced timestamp",
+        [
+            (201, 9, False, "Acme", "Manufacturing", 120, "US", 101, "2023-11-01 10:00:00", SYNCED),
+            (202, 9, False, "Globex", "Energy", 40, "US", 101, "2023-12-01 10:00:00", SYNCED),
+            (203, 9, True, "Initech", "Software", 10, "US", 101, "2023-12-05 10:00:00", SYNCED),
+        ],
+    ),
+    "deal_pipeline": (
+        "pipeline_id varchar, label varchar, display_order integer, active boolean, "
+        "_fivetran_deleted boolean, _fivetran_synced timestamp",
+        [("default", "Sales Pipeline", 0, True, False, SYNCED)],
+    ),
+    "deal_pipeline_stage": (
+        "stage_id varchar, pipeline_id varchar, label varchar, display_order integer, "
+        "probability double, active boolean, closed_won boolean, _fivetran_deleted boolean, "
+        "_fivetran_synced timestamp",
+        [
+            ("appointmentscheduled", "default", "Prospecting", 0, 0.1, True, False, False, SYNCED),
+            ("presentationscheduled", "default", "Proposal", 1, 0.5, True, False, False, SYNCED),
+            ("closedwon", "default", "Closed Won", 2, 1.0, True, True, False, SYNCED),
+            ("closedlost", "default", "Closed Lost", 3, 0.0, True, False, False, SYNCED),
+        ],
+    ),
+    "deal": (
+        # no property_deal_currency_code: a single-currency portal
+        "deal_id bigint, portal_id bigint, deal_pipeline_id varchar, "
+        "deal_pipeline_stage_id varchar, owner_id bigint, is_deleted boolean, "
+        # property_createdate with a time zone: the adapter writes it in UTC
+        "property_dealname varchar, property_amount double, property_closedate timestamp, "
+        "property_createdate timestamptz, property_dealtype varchar, "
+        "property_hs_analytics_source varchar, property_closed_lost_reason varchar, "
+        "_fivetran_synced timestamp",
+        [
+            (
+                301,
+                9,
+                "default",
+                "closedwon",
+                101,
+                False,
+                "Acme expansion",
+                1000.0,
+                "2024-02-20 00:00:00",
+                "2024-01-05 11:00:00+02:00",
+                "newbusiness",
+                "Web",
+                None,
+                SYNCED,
+            ),
+            (
+                302,
+                9,
+                "default",
+                "closedlost",
+                101,
+                False,
+                "Globex pilot",
+                500.0,
+                "2024-02-15 00:00:00",
+                "2024-01-10 04:00:00-05:00",
+                "newbusiness",
+                "Referral",
+                "Price",
+                SYNCED,
+            ),
+            (
+                303,
+                9,
+                "default",
+                "presentationscheduled",
+                101,
+                False,
+                "Acme phase 2",
+                2000.0,
+                "2024-04-30 00:00:00",
+                "2024-02-01 09:00:00",
+                "newbusiness",
+                "Web",
+                None,
+                SYNCED,
+            ),
+            (
+                304,
+                9,
+                "default",
+                "closedwon",
+                101,
+                True,
+                "Globex dup",
+                9999.0,
+                "2024-01-30 00:00:00",
+                "2024-01-12 09:00:00",
+                "newbusiness",
+                "Web",
+                None,
+                SYNCED,
+            ),
+            (
+                305,
+                9,
+                "default",
+                "appointmentscheduled",
+                101,
+                False,
+                "Initech",
+                700.0,
+                "2024-03-01 00:00:00",
+                "2024-01-15 09:00:00",
+                "newbusiness",
+                "Web",
+                None,
+                SYNCED,
+            ),
+        ],
+    ),
+    "deal_company": (
+        "deal_id bigint, company_id bigint, type_id integer, _fivetran_synced timestamp",
+        [
+            (301, 201, 5, SYNCED),
+            (302, 202, 5, SYNCED),
+            (303, 201, 5, SYNCED),
+            (303, 202, 341, SYNCED),  # a second, non-primary association: not used
+            (304, 202, 5, SYNCED),
+            (305, 203, 5, SYNCED),
+        ],
+    ),
+    "deal_stage": (
+        "deal_id bigint, _fivetran_start timestamp, _fivetran_end timestamp, "
+        "_fivetran_active boolean, date_entered timestamp, value varchar, source varchar, "
+        "source_id varchar, _fivetran_synced timestamp",
+        [
+            (
+                301,
+                "2024-01-05 09:00:00",
+                "2024-01-20 10:00:00",
+                False,
+                "2024-01-05 09:00:00",
+                "appointmentscheduled",
+                "CRM_UI",
+                "ava@example.com",
+                SYNCED,
+            ),
+            (
+                301,
+                "2024-01-20 10:00:00",
+                "2024-02-20 15:00:00",
+                False,
+                "2024-01-20 10:00:00",
+                "presentationscheduled",
+                "CRM_UI",
+                "ava@example.com",
+                SYNCED,
+            ),
+            (
+                301,
+                "2024-02-20 15:00:00",
+                "9999-12-31 23:59:59",
+                True,
+                "2024-02-20 15:00:00",
+                "closedwon",
+                "CRM_UI",
+                "ava@example.com",
+                SYNCED,
+            ),
+            (
+                302,
+                "2024-01-10 09:00:00",
+                "2024-02-15 12:00:00",
+                False,
+                "2024-01-10 09:00:00",
+                "appointmentscheduled",
+                "CRM_UI",
+                "ava@example.com",
+                SYNCED,
+            ),
+            (
+                302,
+                "2024-02-15 12:00:00",
+                "9999-12-31 23:59:59",
+                True,
+                "2024-02-15 12:00:00",
+                "closedlost",
+                "CRM_UI",
+                "ava@example.com",
+                SYNCED,
+            ),
+            (
+                303,
+                "2024-02-01 09:00:00",
+                "2024-02-10 11:00:00",
+                False,
+                "2024-02-01 09:00:00",
+                "appointmentscheduled",
+                "CRM_UI",
+                "ava@example.com",
+                SYNCED,
+            ),
+            (
+                303,
+                "2024-02-10 11:00:00",
+                "9999-12-31 23:59:59",
+                True,
+                "2024-02-10 11:00:00",
+                "presentationscheduled",
+                "CRM_UI",
+                "ava@example.com",
+                SYNCED,
+            ),
+            (
+                304,
+                "2024-01-12 09:00:00",
+                "2024-01-30 09:00:00",
+                False,
+                "2024-01-12 09:00:00",
+                "appointmentscheduled",
+                "CRM_UI",
+                "ava@example.com",
+                SYNCED,
+            ),
+            (
+                304,
+                "2024-01-30 09:00:00",
+                "9999-12-31 23:59:59",
+                True,
+                "2024-01-30 09:00:00",
+                "closedwon",
+                "CRM_UI",
+                "ava@example.com",
+                SYNCED,
+            ),
+            (
+                305,
+                "2024-01-15 09:00:00",
+                "9999-12-31 23:59:59",
+                True,
+                "2024-01-15 09:00:00",
+                "appointmentscheduled",
+                "CRM_UI",
+                "ava@example.com",
+                SYNCED,
+            ),
+        ],
+    ),
+    "engagement": (
+        "id bigint, portal_id bigint, type varchar, owner_id bigint, timestamp timestamp, "
+        "created_at timestamp, active boolean, _fivetran_deleted boolean, "
+        "_fivetran_synced timestamp",
+        [
+            (
+                401,
+                9,
+                "CALL",
+                101,
+                "2024-01-08 14:00:00",
+                "2024-01-08 14:10:00",
+                True,
+                False,
+                SYNCED,
+            ),
+            (
+                402,
+                9,
+                "CALL",
+                101,
+                "2024-01-09 14:00:00",
+                "2024-01-09 14:00:30",
+                True,
+                False,
+                SYNCED,
+            ),
+            (403, 9, "CALL", 101, "2024-01-10 14:00:00", "2024-01-10 14:01:00", True, True, SYNCED),
+            (
+                404,
+                9,
+                "MEETING",
+                101,
+                "2024-01-15 16:00:00",
+                "2024-01-12 09:00:00",
+                True,
+                False,
+                SYNCED,
+            ),
+            (
+                405,
+                9,
+                "NOTE",
+                101,
+                "2024-01-16 16:00:00",
+                "2024-01-16 16:00:00",
+                True,
+                False,
+                SYNCED,
+            ),
+        ],
+    ),
+    "engagement_call": (
+        "engagement_id bigint, disposition varchar, duration_milliseconds bigint, "
+        "status varchar, _fivetran_synced timestamp",
+        [
+            (401, "f240bbac-87c9-4f6e-bf70-924b57d47db7", 600000, "COMPLETED", SYNCED),
+            (402, "73a0d17f-1163-4015-bdd5-ec830791da20", 30000, "COMPLETED", SYNCED),
+            (403, "f240bbac-87c9-4f6e-bf70-924b57d47db7", 60000, "COMPLETED", SYNCED),
+        ],
+    ),
+    "engagement_meeting": (
+        "engagement_id bigint, start_time timestamp, end_time timestamp, title varchar, "
+        "_fivetran_synced timestamp",
+        [(404, "2024-01-15 16:00:00", "2024-01-15 16:45:00", "Discovery", SYNCED)],
+    ),
+    "engagement_deal": (
+        "engagement_id bigint, deal_id bigint, _fivetran_synced timestamp",
+        [(404, 301, SYNCED)],
+    ),
+    "engagement_company": (
+        "engagement_id bigint, company_id bigint, _fivetran_synced timestamp",
+        [(404, 201, SYNCED)],
+    ),
+}
+
+
+def load_tables(database: Path, schema: str, tables: dict[str, tuple[str, list[tuple]]]) -> None:
+    """Create `schema` in the DuckDB file and one table per entry, with its rows."""
+    connection = duckdb.connect(str(database))
+    try:
+        connection.execute(f"create schema if not exists {schema}")
+        for name, (columns, rows) in tables.items():
+            connection.execute(f'create or replace table {schema}."{name}" ({columns})')
+            if rows:
+                marks = ", ".join("?" for _ in rows[0])
+                connection.executemany(f'insert into {schema}."{name}" values ({marks})', rows)
+    finally:
+        connection.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# The same story in the raw contract's shape, written by hand (not derived from the adapters).
+
+
+def _contract(ids: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
+    """Contract tables for the story; `ids` maps the story's names to the connector's ids."""
+    i = ids
+    return {
+        "users": [
+            {
+                "user_id": i["ava"],
+                "full_name": "Ava Reed",
+                "email": "ava@example.com",
+                "role": "AE",
+                "manager_id": i.get("manager", i["max"]),
+                "team": i.get("team"),
+                "segment": "",
+                "hired_on": "2023-01-02",
+                "is_active": i.get("active", "true"),
+            },
+            {
+                "user_id": i["sam"],
+                "full_name": "Sam Cole",
+                "email": "sam@example.com",
+                "role": i["sam_role"],
+                "manager_id": i.get("manager", i["max"]),
+                "team": i.get("team"),
+                "segment": "",
+                "hired_on": "2023-02-01",
+                "is_active": i.get("active", "true"),
+            },
+            {
+                "user_id": i["max"],
+                "full_name": "Max Dunn",
+                "email": "max@example.com",
+                "role": i["max_role"],
+                "manager_id": "",
+                "team": i.get("team"),
+                "segment": "",
+                "hired_on": "2022-06-01",
+                "is_active": i.get("active", "true"),
+            },
+        ],
+        "accounts": [
+            {
+                "account_id": i["acme"],
+                "account_name": "Acme",
+                "industry": "Manufacturing",
+                "employee_count": "120",
+                "country": i.get("country"),
+                "segment": "",
+                "owner_id": i["ava"],
+                "created_at": "2023-11-01 10:00:00",
+            },
+            {
+                "account_id": i["globex"],
+                "account_name": "Globex",
+                "industry": "Energy",
+                "employee_count": "40",
+                "country": i.get("country"),
+                "segment": "",
+                "owner_id": i["ava"],
+                "created_at": "2023-12-01 10:00:00",
+            },
+        ],
+        "stages": [
+            {
+                "stage_name": "Prospecting",
+                "stage_order": "1",
+                "default_probability": "0.1",
+                "is_closed": "false",
+                "is_won": "false",
+            },
+            {
+                "stage_name": "Proposal",
+                "stage_order": "2",
+                "default_probability": "0.5",
+                "is_closed": "false",
+                "is_won": "false",
+            },
+            {
+                "stage_name": "Closed Won",
+                "stage_order": "3",
+                "default_probability": "1",
+                "is_closed": "true",
+                "is_won": "true",
+            },
+            {
+                "stage_name": "Closed Lost",
+                "stage_order": "4",
+                "default_probability": "0",
+                "is_closed": "true",
+                "is_won": "false",
+            },
+        ],
+        "opportunities": [
+            {
+                "opportunity_id": i["A"],
+                "account_id": i["acme"],
+                "owner_id": i["ava"],
+                "opportunity_name": "Acme expansion",
+                "opportunity_type": "new_business",
+                "lead_source": "Web",
+                "created_at": "2024-01-05 09:00:00",
+                "close_date": "2024-02-20",
+                "amount": "1000",
+                "stage_name": "Closed Won",
+                "is_closed": "true",
+                "is_won": "true",
+                "loss_reason": "",
+            },
+            {
+                "opportunity_id": i["B"],
+                "account_id": i["globex"],
+                "owner_id": i["ava"],
+                "opportunity_name": "Globex pilot",
+                "opportunity_type": "new_business",
+                "lead_source": "Referral",
+                "created_at": "2024-01-10 09:00:00",
+                "close_date": "2024-02-15",
+                "amount": "500",
+                "stage_name": "Closed Lost",
+                "is_closed": "true",
+                "is_won": "false",
+                "loss_reason": "Price",
+            },
+            {
+                "opportunity_id": i["C"],
+                "account_id": i["acme"],
+                "owner_id": i["ava"],
+                "opportunity_name": "Acme phase 2",
+                "opportunity_type": "new_business",
+                "lead_source": "Web",
+                "created_at": "2024-02-01 09:00:00",
+                "close_date": "2024-04-30",
+                "amount": "2000",
+                "stage_name": "Proposal",
+                "is_closed": "false",
+                "is_won": "false",
+                "loss_reason": "",
+            },
+        ],
+        "opportunity_history": [
+            {
+                "opportunity_id": i["A"],
+                "changed_at": "2024-01-05 09:00:00",
+                "stage_name": "Prospecting",
+                "amount": i.get("A1_amount", "1000"),
+                "close_date": i.get("A1_close", "2024-03-31"),
+                "changed_by": i.get("by"),
+            },
+            {
+                "opportunity_id": i["A"],
+                "changed_at": "2024-01-20 10:00:00",
+                "stage_name": "Proposal",
+                "amount": i.get("A1_amount", "1000"),
+                "close_date": i.get("A1_close", "2024-03-31"),
+                "changed_by": i.get("by"),
+            },
+            {
+                "opportunity_id": i["A"],
+                "changed_at": "2024-02-20 15:00:00",
+                "stage_name": "Closed Won",
+                "amount": "1000",
+                "close_date": "2024-02-20",
+                "changed_by": i.get("by"),
+            },
+            {
+                "opportunity_id": i["B"],
+                "changed_at": "2024-01-10 09:00:00",
+                "stage_name": "Prospecting",
+                "amount": "500",
+                "close_date": i.get("B1_close", "2024-03-15"),
+                "changed_by": i.get("by"),
+            },
+            {
+                "opportunity_id": i["B"],
+                "changed_at": "2024-02-15 12:00:00",
+                "stage_name": "Closed Lost",
+                "amount": "500",
+                "close_date": "2024-02-15",
+                "changed_by": i.get("by"),
+            },
+            {
+                "opportunity_id": i["C"],
+                "changed_at": "2024-02-01 09:00:00",
+                "stage_name": "Prospecting",
+                "amount": i.get("C1_amount", "1500"),
+                "close_date": "2024-04-30",
+                "changed_by": i.get("by"),
+            },
+            {
+                "opportunity_id": i["C"],
+                "changed_at": "2024-02-10 11:00:00",
+                "stage_name": "Proposal",
+                "amount": "2000",
+                "close_date": "2024-04-30",
+                "changed_by": i.get("by"),
+            },
+        ],
+        "leads": i.get("leads", []),
+        "activities": i["activities"],
+        "opportunity_line_items": i.get("line_items", []),
+        "products": i.get("products", []),
+    }
+
+
+def salesforce_contract() -> dict[str, list[dict[str, Any]]]:
+    return _contract(
+        {
+            "ava": "005AVA",
+            "sam": "005SAM",
+            "max": "005MAX",
+            "sam_role": "SE",
+            "max_role": "MANAGER",
+            "team": "West",
+            "acme": "001ACME",
+            "globex": "001GLOBEX",
+            "A": "006A",
+            "B": "006B",
+            "C": "006C",
+            "by": "005AVA",
+            "leads": [
+                {
+                    "lead_id": "00QL1",
+                    "created_at": "2023-12-20 10:00:00",
+                    "lead_source": "Web",
+                    "owner_id": "005AVA",
+                    "status": "Converted",
+                    "converted_at": "2024-01-05 00:00:00",
+                    "converted_opportunity_id": "006A",
+                    "converted_account_id": "001ACME",
+                },
+                {
+                    "lead_id": "00QL2",
+                    "created_at": "2024-01-08 10:00:00",
+                    "lead_source": "Web",
+                    "owner_id": "005AVA",
+                    "status": "Working",
+                },
+            ],
+            "activities": [
+                {
+                    "activity_id": "00TC1",
+                    "user_id": "005AVA",
+                    "activity_type": "call",
+                    "activity_at": "2024-01-08 14:10:00",
+                    "outcome": "connected",
+                    "duration_minutes": "10",
+                    "lead_id": "00QL2",
+                },
+                {
+                    "activity_id": "00TC2",
+                    "user_id": "005AVA",
+                    "activity_type": "call",
+                    "activity_at": "2024-01-09 14:00:30",
+                    "outcome": "no_answer",
+                    "duration_minutes": "0.5",
+                    "lead_id": "00QL2",
+                },
+                {
+                    "activity_id": "00UM1",
+                    "user_id": "005AVA",
+                    "activity_type": "meeting",
+                    "activity_at": "2024-01-15 16:00:00",
+                    "duration_minutes": "45",
+                    "account_id": "001ACME",
+                    "opportunity_id": "006A",
+                },
+            ],
+            "line_items": [
+                {
+                    "line_item_id": "00kA1",
+                    "opportunity_id": "006A",
+                    "product_id": "01tWID",
+                    "quantity": "10",
+                    "unit_price": "100",
+                },
+            ],
+            "products": [
+                {"product_id": "01tWID", "product_name": "Widget", "product_family": "Hardware"},
+            ],
+        }
+    )
+
+
+def hubspot_contract() -> dict[str, list[dict[str, Any]]]:
+    """HubSpot's stage history has no amount or close date: each row carries the deal's
+    current amount and close date (as the adapter documents)."""
+    return _contract(
+        {
+            "ava": "101",
+            "sam": "102",
+            "max": "103",
+            "manager": "",
+            "sam_role": "AE",
+            "max_role": "AE",
+            "active": "",
+            "country": "US",
+            "acme": "201",
+            "globex": "202",
+            "A": "301",
+            "B": "302",
+            "C": "303",
+            "by": "ava@example.com",
+            "A1_amount": "1000",
+            "A1_close": "2024-02-20",
+            "B1_close": "2024-02-15",
+            "C1_amount": "2000",
+            "activities": [
+                {
+                    "activity_id": "401",
+                    "user_id": "101",
+                    "activity_type": "call",
+                    "activity_at": "2024-01-08 14:00:00",
+                    "outcome": "connected",
+                    "duration_minutes": "10",
+                },
+                {
+                    "activity_id": "402",
+                    "user_id": "101",
+                    "activity_type": "call",
+                    "activity_at": "2024-01-09 14:00:00",
+                    "outcome": "no_answer",
+                    "duration_minutes": "0.5",
+                },
+                {
+                    "activity_id": "404",
+                    "user_id": "101",
+                    "activity_type": "meeting",
+                    "activity_at": "2024-01-15 16:00:00",
+                    "duration_minutes": "45",
+                    "account_id": "201",
+                    "opportunity_id": "301",
+                },
+            ],
+        }
+    )
+
+
+CONTRACT_COLUMNS = {
+    "users": [
+        "user_id",
+        "full_name",
+        "email",
+        "role",
+        "manager_id",
+        "team",
+        "segment",
+        "hired_on",
+        "is_active",
+    ],
+    "accounts": [
+        "account_id",
+        "account_name",
+        "industry",
+        "employee_count",
+        "country",
+        "segment",
+        "owner_id",
+        "created_at",
+    ],
+    "stages": ["stage_name", "stage_order", "default_probability", "is_closed", "is_won"],
+    "opportunities": [
+        "opportunity_id",
+        "account_id",
+        "owner_id",
+        "presales_owner_id",
+        "opportunity_name",
+        "opportunity_type",
+        "lead_source",
+        "created_at",
+        "close_date",
+        "amount",
+        "currency_code",
+        "stage_name",
+        "is_closed",
+        "is_won",
+        "loss_reason",
+        "closed_at",
+    ],
+    "opportunity_history": [
+        "opportunity_id",
+        "changed_at",
+        "stage_name",
+        "amount",
+        "close_date",
+        "changed_by",
+    ],
+    "leads": [
+        "lead_id",
+        "created_at",
+        "lead_source",
+        "owner_id",
+        "status",
+        "mql_at",
+        "sql_at",
+        "converted_at",
+        "converted_opportunity_id",
+        "converted_account_id",
+        "disqualified_at",
+        "disqualify_reason",
+    ],
+    "activities": [
+        "activity_id",
+        "user_id",
+        "activity_type",
+        "activity_at",
+        "outcome",
+        "duration_minutes",
+        "lead_id",
+        "contact_id",
+        "account_id",
+        "opportunity_id",
+    ],
+    "opportunity_line_items": [
+        "line_item_id",
+        "opportunity_id",
+        "product_id",
+        "quantity",
+        "unit_price",
+    ],
+    "products": ["product_id", "product_name", "product_family", "list_price"],
+}
+
+
+def write_contract(tables: dict[str, list[dict[str, Any]]], folder: Path) -> Path:
+    """One `<table>.csv` per contract table (empty optional tables are left out)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, rows in tables.items():
+        if not rows:
+            continue
+        columns = CONTRACT_COLUMNS[name]
+        with (folder / f"{name}.csv").open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=columns)
+            writer.writeheader()
+            for row in rows:
+                writer.writerow({column: row.get(column) or "" for column in columns})
+    return folder

@@ -1,0 +1,524 @@
+"""Source adapters (var source_system): Fivetran's Salesforce and HubSpot tables as the raw
+contract, and the project installed as a dbt package.
+
+Fixtures (python/tests/fivetran_fixtures.py) are connector-shaped tables in a DuckDB schema:
+the connector's table and column names, `_fivetran_*` columns, deleted rows, columns the schema
+lacks. Expected numbers are worked out by hand from the story told there; the same story in
+the raw contract's shape, built through the contract path, must give the same core and marts
+tables.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from conftest import query
+from fivetran_fixtures import (
+    HUBSPOT,
+    SALESFORCE,
+    hubspot_contract,
+    load_tables,
+    salesforce_contract,
+    salesforce_history_mode,
+    write_contract,
+)
+
+from crm_metrics import CrmMetricsError
+from crm_metrics.runner import PROJECT_DIR, build
+
+pytestmark = pytest.mark.slow
+
+AS_OF = "2024-03-31"
+SALESFORCE_VARS = {
+    "source_system": "fivetran_salesforce",
+    "source_schema": "salesforce",
+    "as_of_date": AS_OF,
+}
+HUBSPOT_VARS = {
+    "source_system": "fivetran_hubspot",
+    "source_schema": "hubspot",
+    "as_of_date": AS_OF,
+}
+
+
+def _tables(database: Path, schemas: tuple[str, ...]) -> dict[str, str]:
+    """Table name -> schema, for the tables of the given schemas."""
+    marks = ", ".join("?" for _ in schemas)
+    rows = query(
+        database,
+        f"select table_schema, table_name from information_schema.tables "
+        f"where table_schema in ({marks})",
+        list(schemas),
+    )
+    return {name: schema for schema, name in rows}
+
+
+def _normal(value: Any) -> Any:
+    if isinstance(value, float):
+        return None if math.isnan(value) else round(value, 9)
+    if hasattr(value, "as_integer_ratio") and not isinstance(value, int):  # Decimal
+        return round(float(value), 9)
+    return value
+
+
+def _rows(database: Path, relation: str) -> tuple[list[str], list[tuple]]:
+    connection = duckdb.connect(str(database), read_only=True)
+    try:
+        result = connection.execute(f"select * from {relation}")
+        columns = [column[0] for column in result.description]
+        rows = sorted(
+            (tuple(_normal(value) for value in row) for row in result.fetchall()), key=repr
+        )
+    finally:
+        connection.close()
+    return columns, rows
+
+
+def assert_same_tables(
+    left: Path, right: Path, left_schemas: tuple[str, ...], right_schemas: tuple[str, ...]
+) -> int:
+    """Every table of left's schemas equals the same-named table of right's: same columns,
+    same rows. Returns how many tables were compared."""
+    left_tables = _tables(left, left_schemas)
+    right_tables = _tables(right, right_schemas)
+    assert set(left_tables) == set(right_tables)
+    for name, schema in sorted(left_tables.items()):
+        left_columns, left_rows = _rows(left, f'"{schema}"."{name}"')
+        right_columns, right_rows = _rows(right, f'"{right_tables[name]}"."{name}"')
+        assert left_columns == right_columns, name
+        assert left_rows == right_rows, name
+    return len(left_tables)
+
+
+@pytest.fixture(scope="module")
+def salesforce_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    database = tmp_path_factory.mktemp("salesforce") / "sf.duckdb"
+    load_tables(database, "salesforce", SALESFORCE)
+    build(database, vars=SALESFORCE_VARS, progress=False)
+    return database
+
+
+@pytest.fixture(scope="module")
+def hubspot_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    database = tmp_path_factory.mktemp("hubspot") / "hs.duckdb"
+    load_tables(database, "hubspot", HUBSPOT)
+    build(database, vars=HUBSPOT_VARS, progress=False)
+    return database
+
+
+def _contract_build(tmp_path: Path, tables: dict) -> Path:
+    raw = write_contract(tables, tmp_path / "raw")
+    database = tmp_path / "contract.duckdb"
+    build(database, raw_dir=raw, as_of_date=AS_OF, progress=False)
+    return database
+
+
+# ---------------------------------------------------------------------------------------------
+# Salesforce
+
+
+def test_salesforce_marts_match_hand_worked_numbers(salesforce_db: Path) -> None:
+    # deals A (won 1,000) and B (lost 500) closed in February; D is deleted, E's account is
+    win_rate = query(
+        salesforce_db,
+        "select period_month, segment, owner_id, opportunity_type, won_count, lost_count, "
+        "win_rate, won_amount, lost_amount from marts.mart_win_rate",
+    )
+    assert win_rate == [
+        (
+            datetime.date(2024, 2, 1),
+            "unknown",
+            "005AVA",
+            "new_business",
+            1,
+            1,
+            0.5,
+            1000,
+            500,
+        )
+    ]
+    # January cohort: both deals reached Prospecting, A advanced and won; C (February) is open
+    funnel = query(
+        salesforce_db,
+        "select stage_name, strftime(created_month, '%Y-%m'), reached_count, advanced_count, "
+        "won_count, open_count from marts.mart_funnel_conversion order by 2, stage_order",
+    )
+    assert funnel == [
+        ("Prospecting", "2024-01", 2, 1, 1, 0),
+        ("Proposal", "2024-01", 1, 1, 1, 0),
+        ("Prospecting", "2024-02", 0, 0, 0, 1),
+        ("Proposal", "2024-02", 0, 0, 0, 1),
+    ]
+    # A: Prospecting 01-05 09:00 -> 01-20 10:00 (15 d 1 h), Proposal -> 02-20 15:00 (31 d 5 h);
+    # B: Prospecting 01-10 09:00 -> 02-15 12:00 (36 d 3 h)
+    durations = query(
+        salesforce_db,
+        "select stage_name, outcome, deal_count, avg_days from marts.mart_stage_duration "
+        "order by stage_order, outcome",
+    )
+    assert [(s, o, n, round(d, 6)) for s, o, n, d in durations] == [
+        ("Prospecting", "lost", 1, round(36 + 3 / 24, 6)),
+        ("Prospecting", "won", 1, round(15 + 1 / 24, 6)),
+        ("Proposal", "won", 1, round(31 + 5 / 24, 6)),
+    ]
+    # February: open at start A + B (1,500); C created at 1,500, raised by 500; A won, B lost
+    flow = query(
+        salesforce_db,
+        "select open_count_start, open_amount_start, created_count, created_amount, won_count, "
+        "won_amount, lost_count, lost_amount, amount_change, open_count_end, open_amount_end "
+        "from marts.mart_pipeline_flow where grain = 'month' and period_start = '2024-02-01'",
+    )
+    assert flow == [(2, 1500, 1, 1500, 1, 1000, 1, 500, 500, 1, 2000)]
+    # January: two calls (one connected; the third call is deleted) and a meeting by Ava
+    activity = query(
+        salesforce_db,
+        "select user_id, dials, connects, meetings from marts.mart_activity_efficiency",
+    )
+    assert activity == [("005AVA", 2, 1, 1)]
+    # lead L1 (2023-12-20 10:00) converted into A on 2024-01-05: 15 d 14 h; L3 is deleted
+    leads = query(
+        salesforce_db,
+        "select strftime(created_month, '%Y-%m'), leads, converted, won, "
+        "avg_days_lead_to_opportunity from marts.mart_lead_funnel order by 1",
+    )
+    assert [(m, n, c, w, d if d is None else round(d, 6)) for m, n, c, w, d in leads] == [
+        ("2023-12", 1, 1, 1, round(15 + 14 / 24, 6)),
+        ("2024-01", 1, 0, 0, None),
+    ]
+    bookings = query(
+        salesforce_db, "select owner_id, won_count, bookings_amount, team from marts.mart_bookings"
+    )
+    assert bookings == [("005AVA", 1, 1000, "West")]
+
+
+def test_salesforce_deleted_rows_are_rejected_and_counted(salesforce_db: Path) -> None:
+    rejected = query(
+        salesforce_db,
+        "select table_name, reason, row_count from data_quality.dq_summary "
+        "where outcome = 'rejected' order by 1, 2",
+    )
+    assert rejected == [
+        ("accounts", "deleted_in_source", 1),  # Initech
+        ("activities", "deleted_in_source", 1),  # the third call
+        ("leads", "deleted_in_source", 1),
+        ("opportunities", "deleted_in_source", 1),  # D
+        ("opportunities", "parent_rejected", 1),  # E, on the deleted account
+        ("opportunity_history", "deleted_in_source", 1),  # C's deleted history row
+        ("opportunity_history", "parent_rejected", 3),  # D's two rows and E's
+        ("opportunity_line_items", "deleted_in_source", 1),
+    ]
+    # rows read = accepted + rejected, per table (the connector rows of each adapter model)
+    accepted = dict(
+        query(
+            salesforce_db,
+            "select table_name, row_count from data_quality.dq_summary where outcome = 'accepted'",
+        )
+    )
+    assert accepted["opportunities"] == 3
+    assert accepted["opportunity_history"] == 7
+    assert accepted["users"] == 3
+
+
+def test_salesforce_roles_and_missing_optional_columns(salesforce_db: Path) -> None:
+    # default role rules on role names: Account Executive -> AE, Solutions Engineer -> SE,
+    # VP Sales -> MANAGER; the schema has no profile table and no profile_id column
+    roles = query(salesforce_db, "select user_id, role from core.dim_users order by 1")
+    assert roles == [("005AVA", "AE"), ("005MAX", "MANAGER"), ("005SAM", "SE")]
+    # account has no billing_country and opportunity no currency_iso_code: null, not a failure
+    countries = query(salesforce_db, "select distinct country from core.dim_accounts")
+    assert countries == [(None,)]
+
+
+def test_salesforce_contract_path_gives_the_same_marts(salesforce_db: Path, tmp_path: Path) -> None:
+    contract_db = _contract_build(tmp_path, salesforce_contract())
+    compared = assert_same_tables(salesforce_db, contract_db, ("core", "marts"), ("core", "marts"))
+    assert compared > 30
+
+
+def test_salesforce_history_mode_collapses_versions(salesforce_db: Path, tmp_path: Path) -> None:
+    database = tmp_path / "history_mode.duckdb"
+    load_tables(database, "salesforce", SALESFORCE)
+    load_tables(database, "salesforce_history", {"opportunity": salesforce_history_mode()})
+    build(
+        database,
+        vars={
+            **SALESFORCE_VARS,
+            "salesforce_stage_history": "history_mode",
+            "source_history_schema": "salesforce_history",
+        },
+        progress=False,
+    )
+    # 13 versions; the ones changing none of stage, amount, close date collapse (A: 5 -> 3,
+    # C: 3 -> 2); first versions are dated at created_date
+    history = query(
+        database,
+        "select opportunity_id, changed_at, stage_name, amount, close_date "
+        "from source_adapter.fivetran_salesforce__opportunity_history order by 1, 2",
+    )
+    assert history == [
+        ("006A", "2024-01-05 09:00:00", "Prospecting", "1000.0", "2024-03-31"),
+        ("006A", "2024-01-20 10:00:00", "Proposal", "1000.0", "2024-03-31"),
+        ("006A", "2024-02-20 15:00:00", "Closed Won", "1000.0", "2024-02-20"),
+        ("006B", "2024-01-10 09:00:00", "Prospecting", "500.0", "2024-03-15"),
+        ("006B", "2024-02-15 12:00:00", "Closed Lost", "500.0", "2024-02-15"),
+        ("006C", "2024-02-01 09:00:00", "Prospecting", "1500.0", "2024-04-30"),
+        ("006C", "2024-02-10 11:00:00", "Proposal", "2000.0", "2024-04-30"),
+        ("006D", "2024-01-12 09:00:00", "Prospecting", "9999.0", "2024-01-30"),
+        ("006D", "2024-01-30 09:00:00", "Closed Won", "9999.0", "2024-01-30"),
+        ("006E", "2024-01-15 09:00:00", "Prospecting", "700.0", "2024-03-01"),
+    ]
+    assert_same_tables(salesforce_db, database, ("marts",), ("marts",))
+
+
+def test_salesforce_missing_required_column_fails_naming_it(tmp_path: Path) -> None:
+    tables = dict(SALESFORCE)
+    columns, rows = tables["opportunity"]
+    # the same table without stage_name (the 10th column)
+    tables["opportunity"] = (
+        columns.replace("stage_name varchar, ", ""),
+        [row[:9] + row[10:] for row in rows],
+    )
+    database = tmp_path / "broken.duckdb"
+    load_tables(database, "salesforce", tables)
+    with pytest.raises(CrmMetricsError) as failure:
+        build(
+            database,
+            vars=SALESFORCE_VARS,
+            select=["fivetran_salesforce__opportunities"],
+            progress=False,
+        )
+    message = str(failure.value)
+    assert "'opportunity'" in message and "stage_name" in message
+
+
+def test_unknown_source_system_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(CrmMetricsError) as failure:
+        build(
+            tmp_path / "x.duckdb",
+            vars={"source_system": "fivetran_pipedrive"},
+            select=["stg_crm__users"],
+            progress=False,
+        )
+    assert "source_system must be one of contract, fivetran_salesforce" in str(failure.value)
+
+
+# ---------------------------------------------------------------------------------------------
+# HubSpot
+
+
+def test_hubspot_marts_match_hand_worked_numbers(hubspot_db: Path) -> None:
+    win_rate = query(
+        hubspot_db,
+        "select owner_id, won_count, lost_count, win_rate, won_amount, lost_amount "
+        "from marts.mart_win_rate",
+    )
+    assert win_rate == [("101", 1, 1, 0.5, 1000, 500)]
+    durations = query(
+        hubspot_db,
+        "select stage_name, outcome, deal_count, avg_days from marts.mart_stage_duration "
+        "order by stage_order, outcome",
+    )
+    assert [(s, o, n, round(d, 6)) for s, o, n, d in durations] == [
+        ("Prospecting", "lost", 1, round(36 + 3 / 24, 6)),
+        ("Prospecting", "won", 1, round(15 + 1 / 24, 6)),
+        ("Proposal", "won", 1, round(31 + 5 / 24, 6)),
+    ]
+    # HubSpot's stage history has no amounts: C counts at its current 2,000 from creation
+    flow = query(
+        hubspot_db,
+        "select open_count_start, open_amount_start, created_count, created_amount, won_count, "
+        "lost_count, amount_change, open_count_end, open_amount_end "
+        "from marts.mart_pipeline_flow where grain = 'month' and period_start = '2024-02-01'",
+    )
+    assert flow == [(2, 1500, 1, 2000, 1, 1, 0, 1, 2000)]
+    activity = query(
+        hubspot_db, "select user_id, dials, connects, meetings from marts.mart_activity_efficiency"
+    )
+    assert activity == [("101", 2, 1, 1)]
+    # created_at written with a time zone is taken in UTC: 11:00+02:00 is 09:00
+    created = query(
+        hubspot_db,
+        "select opportunity_id, strftime(created_at, '%Y-%m-%d %H:%M') "
+        "from core.fct_opportunities where opportunity_id in ('301', '302') order by 1",
+    )
+    assert created == [("301", "2024-01-05 09:00"), ("302", "2024-01-10 09:00")]
+    # no role mapping: every owner is an AE, so the presales marts are empty
+    assert query(hubspot_db, "select distinct role from core.dim_users") == [("AE",)]
+    assert query(hubspot_db, "select count(*) from marts.mart_presales") == [(0,)]
+
+
+def test_hubspot_deleted_rows_are_rejected_and_counted(hubspot_db: Path) -> None:
+    rejected = query(
+        hubspot_db,
+        "select table_name, reason, row_count from data_quality.dq_summary "
+        "where outcome = 'rejected' order by 1, 2",
+    )
+    assert rejected == [
+        ("accounts", "deleted_in_source", 1),
+        ("activities", "deleted_in_source", 1),
+        ("opportunities", "deleted_in_source", 1),
+        ("opportunities", "parent_rejected", 1),
+        ("opportunity_history", "parent_rejected", 3),
+    ]
+
+
+def test_hubspot_contract_path_gives_the_same_marts(hubspot_db: Path, tmp_path: Path) -> None:
+    contract_db = _contract_build(tmp_path, hubspot_contract())
+    compared = assert_same_tables(hubspot_db, contract_db, ("core", "marts"), ("core", "marts"))
+    assert compared > 30
+
+
+def test_hubspot_role_mapping_and_other_pipelines(tmp_path: Path) -> None:
+    tables = dict(HUBSPOT)
+    columns, rows = tables["deal"]
+    # a deal of another pipeline is rejected, not silently left out
+    tables["deal"] = (
+        columns,
+        [
+            *rows,
+            (
+                306,
+                9,
+                "renewals",
+                "r1",
+                101,
+                False,
+                "Renewal",
+                10.0,
+                "2024-03-01 00:00:00",
+                "2024-01-20 09:00:00",
+                "renewal",
+                "Web",
+                None,
+                "2024-03-31 23:00:00",
+            ),
+        ],
+    )
+    database = tmp_path / "roles.duckdb"
+    load_tables(database, "hubspot", tables)
+    build(
+        database,
+        vars={
+            **HUBSPOT_VARS,
+            "crm_role_mapping": [
+                {"user_ids": ["102"], "role": "SE"},
+                {"user_ids": ["103"], "role": "MANAGER"},
+            ],
+        },
+        select=["+int_opportunities_validated", "+dim_users"],
+        # only the models: tests of a partial build would reach models not built
+        exclude=["resource_type:test"],
+        progress=False,
+    )
+    roles = query(database, "select user_id, role from core.dim_users order by 1")
+    assert roles == [("101", "AE"), ("102", "SE"), ("103", "MANAGER")]
+    reasons = query(
+        database,
+        "select opportunity_id, reject_reason from intermediate.int_opportunities_validated "
+        "where reject_reason is not null order by 1",
+    )
+    assert reasons == [
+        ("304", "deleted_in_source"),
+        ("305", "parent_rejected"),
+        ("306", "other_pipeline"),
+    ]
+
+
+def test_hubspot_unknown_pipeline_fails_listing_the_pipelines(tmp_path: Path) -> None:
+    database = tmp_path / "pipeline.duckdb"
+    load_tables(database, "hubspot", HUBSPOT)
+    with pytest.raises(CrmMetricsError) as failure:
+        build(
+            database,
+            vars={**HUBSPOT_VARS, "hubspot_pipeline_id": "sales"},
+            select=["fivetran_hubspot__stages"],
+            progress=False,
+        )
+    assert 'hubspot_pipeline_id "sales"' in str(failure.value)
+    assert "default (Sales Pipeline)" in str(failure.value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Installed as a dbt package by another root project
+
+
+def test_installed_as_a_package_builds_the_same_marts(salesforce_db: Path, tmp_path: Path) -> None:
+    root = tmp_path / "warehouse_project"
+    root.mkdir()
+    database = root / "warehouse.duckdb"
+    load_tables(database, "salesforce", SALESFORCE)
+    (root / "dbt_project.yml").write_text(
+        textwrap.dedent(
+            f"""\
+            name: acme_analytics
+            version: "1.0.0"
+            config-version: 2
+            profile: acme_warehouse
+            vars:
+              source_system: fivetran_salesforce
+              source_schema: salesforce
+              as_of_date: "{AS_OF}"
+            """
+        )
+    )
+    (root / "packages.yml").write_text(f"packages:\n  - local: {PROJECT_DIR}\n")
+    (root / "profiles.yml").write_text(
+        textwrap.dedent(
+            f"""\
+            acme_warehouse:
+              target: dev
+              outputs:
+                dev:
+                  type: duckdb
+                  path: "{database}"
+                  schema: analytics
+                  threads: 2
+            """
+        )
+    )
+    dbt = Path(sys.executable).parent / "dbt"
+    for command in (["deps"], ["build"]):
+        done = subprocess.run(
+            [
+                str(dbt),
+                *command,
+                "--project-dir",
+                str(root),
+                "--profiles-dir",
+                str(root),
+                "--no-use-colors",
+                "--no-send-anonymous-usage-stats",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=root,
+            timeout=900,
+        )
+        assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    # compared by table name, whatever schema names the package's models landed in
+    located = dict(
+        query(
+            database,
+            "select table_name, table_schema from information_schema.tables "
+            "where table_schema <> 'salesforce'",
+        )
+    )
+    assert {"analytics_marts", "analytics_core", "analytics_staging"} <= set(located.values())
+    expected = _tables(salesforce_db, ("core", "marts"))
+    assert set(expected) <= set(located), sorted(set(expected) - set(located))
+    # the demo seeds (tables users, opportunities, ...) were not built into this warehouse
+    assert not {"users", "opportunities", "stages"} & set(located), sorted(located)
+    for name, schema in sorted(expected.items()):
+        assert _rows(salesforce_db, f'"{schema}"."{name}"') == _rows(
+            database, f'"{located[name]}"."{name}"'
+        ), name
+    compared = len(expected)
+    assert compared > 30
