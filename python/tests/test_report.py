@@ -835,12 +835,7 @@ def test_same_days_of_the_previous_month(
 ) -> None:
     from crm_metrics.report import WINDOWS_SQL
 
-    connection = duckdb.connect()
-    connection.execute("create schema intermediate")
-    connection.execute(
-        f"create table intermediate.int_as_of_date as select date '{as_of}' as as_of_date"
-    )
-    row = connection.execute(WINDOWS_SQL).fetchone()
+    row = duckdb.connect().execute(WINDOWS_SQL, [as_of]).fetchone()
     assert (row[2].isoformat(), row[3].isoformat()) == previous
     assert row[1].isoformat() == as_of and row[0].isoformat() == as_of[:8] + "01"
 
@@ -983,11 +978,11 @@ def test_cli_report_open(
     opened: list[str] = []
     monkeypatch.setattr(webbrowser, "open", lambda url, *a, **k: opened.append(url) or True)
     out = tmp_path / "r.html"
-    assert main(["report", "--database", str(database), "--out", str(out), "--open"]) == 0
+    assert main(["report", "--serving", str(database), "--out", str(out), "--open"]) == 0
     assert opened == [out.resolve().as_uri()]
     assert "opened" in capsys.readouterr().out
 
     monkeypatch.setattr(webbrowser, "open", lambda url, *a, **k: False)  # no browser here
-    assert main(["report", "--database", str(database), "--out", str(out), "--open"]) == 0
+    assert main(["report", "--serving", str(database), "--out", str(out), "--open"]) == 0
     captured = capsys.readouterr()
     assert str(out.resolve()) in captured.out and "no browser" in captured.err
