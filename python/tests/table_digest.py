@@ -1,0 +1,145 @@
+"""Order-free digests of every `core`, `marts` and `data_quality` table of a built database.
+
+`test_table_digests.py` builds the demo, one generated folder and one corrupted folder (the
+generated rows with every row-level corruption of `test_data_quality.corrupt`, so the reject
+and findings tables hold rows) and compares each table's
+digest with `digests/tables.json`, which was written from the code before the readability
+refactor (issue 13). A refactor that changes no number keeps every digest; a change that is
+meant to alter a table regenerates the file, in a commit that names the tables and says why:
+
+    .venv/bin/python python/tests/table_digest.py --write
+
+A digest covers the table's column names and DuckDB types in order, its row count, and a
+SHA-256 over its rows written as text and sorted (so row order does not matter). Doubles are
+written with 12 significant digits, so a different summation order (last-bit noise) does not
+count as a change; decimals, dates, timestamps and text are written exactly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import tempfile
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+HERE = Path(__file__).resolve().parent
+DIGESTS = HERE / "digests" / "tables.json"
+SCHEMAS = ("core", "marts", "data_quality")
+# The generated folder every digest run builds besides the demo seeds (small, but with every
+# kind of row the generator writes).
+GENERATED = {"opportunities": 800, "seed": 13}
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return format(value, ".12g")
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+
+
+def digests(database: Path) -> dict[str, dict[str, Any]]:
+    """{schema.table: {columns, rows, sha256}} for every table of SCHEMAS."""
+    connection = duckdb.connect(str(database), read_only=True)
+    try:
+        tables = connection.execute(
+            "select table_schema, table_name from information_schema.tables"
+            f" where table_schema in ({', '.join('?' for _ in SCHEMAS)})"
+            " order by table_schema, table_name",
+            list(SCHEMAS),
+        ).fetchall()
+        result: dict[str, dict[str, Any]] = {}
+        for schema, table in tables:
+            columns = connection.execute(
+                "select column_name, data_type from information_schema.columns"
+                " where table_schema = ? and table_name = ? order by ordinal_position",
+                [schema, table],
+            ).fetchall()
+            rows = connection.execute(f'select * from "{schema}"."{table}"').fetchall()
+            lines = sorted("\t".join(_text(value) for value in row) for row in rows)
+            hasher = hashlib.sha256()
+            for line in lines:
+                hasher.update(line.encode("utf-8"))
+                hasher.update(b"\n")
+            result[f"{schema}.{table}"] = {
+                "columns": [f"{name} {data_type}" for name, data_type in columns],
+                "rows": len(rows),
+                "sha256": hasher.hexdigest(),
+            }
+        return result
+    finally:
+        connection.close()
+
+
+def build_all(folder: Path) -> dict[str, dict[str, dict[str, Any]]]:
+    """Build the three datasets under `folder`; their digests by dataset."""
+    from test_data_quality import as_of_date, corrupt
+
+    from crm_metrics.errors import DbtNodesFailedError
+    from crm_metrics.generate import generate
+    from crm_metrics.runner import build, run_dbt
+
+    demo = folder / "demo.duckdb"
+    _check(build(demo, progress=False), "demo")
+    raw = folder / "generated"
+    generate(raw, **GENERATED)
+    generated = folder / "generated.duckdb"
+    _check(build(generated, raw_dir=raw, progress=False), "generated")
+    # Corrupted rows: `dbt run` (the data tests would rightly fail on them), then every model
+    # must have built.
+    clean = folder / "clean"
+    generate(clean, opportunities=40, seed=3)
+    data = corrupt(clean)
+    corrupted_raw = folder / "corrupted"
+    data.write(corrupted_raw, drop_rejected=False, shuffle=None)
+    corrupted = folder / "corrupted.duckdb"
+    variables = {"raw_dir": str(corrupted_raw), "as_of_date": as_of_date(data)}
+    try:
+        results = run_dbt(["run"], database=corrupted, vars=variables, progress=False)
+    except DbtNodesFailedError as exc:
+        results = exc.results
+    _check(results, "corrupted")
+    return {
+        "demo": digests(demo),
+        "generated": digests(generated),
+        "corrupted": digests(corrupted),
+    }
+
+
+def _check(results: list, name: str) -> None:
+    failed = [r for r in results if r.failed or r.status == "skipped"]
+    if failed:
+        raise RuntimeError(f"the {name} build failed: {[result.name for result in failed]}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--write", action="store_true", help=f"write {DIGESTS}")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as folder:
+        built = build_all(Path(folder))
+    text = json.dumps(built, indent=1, sort_keys=True) + "\n"
+    if args.write:
+        DIGESTS.parent.mkdir(parents=True, exist_ok=True)
+        DIGESTS.write_text(text, encoding="utf-8")
+        print(f"wrote {DIGESTS}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
