@@ -5,6 +5,7 @@
 #            `make setup`)
 # make lint  ruff check + format check on python/, sqlfluff on models/
 # make contract  re-render the files generated from contract/raw_schema.yml
+# make docs      re-render docs/metrics.md from the model YAML
 # make clean     remove build outputs (keeps .venv)
 
 SHELL := bash
@@ -19,7 +20,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 DATABASE ?= crm_metrics.duckdb
 OUT ?= out/marts
 
-.PHONY: run test lint contract clean install setup
+.PHONY: run test lint contract docs clean install setup
 
 $(BIN)/python:
 	if command -v python3.11 >/dev/null 2>&1; then python3.11 -m venv $(VENV); \
@@ -68,6 +69,9 @@ test: lint
 
 contract: install
 	$(BIN)/crm-metrics contract render
+
+docs: install
+	$(BIN)/crm-metrics docs render
 
 clean:
 	rm -rf target logs out dbt_packages .pytest_cache .ruff_cache

@@ -198,6 +198,16 @@ def build_parser() -> argparse.ArgumentParser:
     contract_commands.add_parser(
         "check", help="exit 1 when a rendered file differs from the contract"
     ).set_defaults(func=_cmd_contract_check)
+    docs = commands.add_parser(
+        "docs", help="render or check docs/metrics.md, the definitions from the model YAML"
+    )
+    docs_commands = docs.add_subparsers(dest="action", required=True, metavar="ACTION")
+    docs_commands.add_parser("render", help="rewrite docs/metrics.md").set_defaults(
+        func=_cmd_docs_render
+    )
+    docs_commands.add_parser(
+        "check", help="exit 1 when docs/metrics.md differs from the model YAML"
+    ).set_defaults(func=_cmd_docs_check)
     _add_import_parser(commands)
     _add_report_parser(commands)
     return parser
@@ -518,6 +528,26 @@ def _cmd_contract_check(args: argparse.Namespace) -> int:
         )
         return 1
     print("rendered contract files are up to date")
+    return 0
+
+
+def _cmd_docs_render(args: argparse.Namespace) -> int:
+    from crm_metrics.docs import write
+
+    print(f"rendered {write()}")
+    return 0
+
+
+def _cmd_docs_check(args: argparse.Namespace) -> int:
+    from crm_metrics.docs import METRICS_PAGE, is_current
+
+    if not is_current():
+        print(
+            f"error: {METRICS_PAGE} is stale; run `crm-metrics docs render` (make docs)",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"{METRICS_PAGE} is up to date")
     return 0
 
 
