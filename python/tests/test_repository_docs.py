@@ -133,7 +133,7 @@ models:
         data_type: date
         description: "{{ doc('month') }}"
       - name: rate
-        data_type: "{{ crm_double_type() }}"
+        data_type: "{{ var('crm_double_type')[target.type] }}"
         description: A fraction.
 metrics:
   - name: m
