@@ -1,7 +1,8 @@
 {#
     One row per raw table × outcome × reason: how many rows were accepted, rejected (by reason)
     or used with a finding (by finding and column), with an example key. For every table, rows
-    read = accepted + rejected; findings count findings on accepted rows.
+    read = accepted + rejected; findings count findings on accepted rows. It counts rejects, so
+    it reads the validated tables themselves, not the accepted-row models.
 #}
 with
 

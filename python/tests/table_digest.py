@@ -84,16 +84,18 @@ def digests(database: Path) -> dict[str, dict[str, Any]]:
         connection.close()
 
 
-def build_all(folder: Path) -> dict[str, dict[str, dict[str, Any]]]:
-    """Build the three datasets under `folder`; their digests by dataset."""
+def build_all(folder: Path, demo: Path | None = None) -> dict[str, dict[str, dict[str, Any]]]:
+    """Build the three datasets under `folder`; their digests by dataset. `demo`: an already
+    built demo database (the test suite's), used instead of building the demo again."""
     from test_data_quality import as_of_date, corrupt
 
     from crm_metrics.errors import DbtNodesFailedError
     from crm_metrics.generate import generate
     from crm_metrics.runner import build, run_dbt
 
-    demo = folder / "demo.duckdb"
-    _check(build(demo, progress=False), "demo")
+    if demo is None:
+        demo = folder / "demo.duckdb"
+        _check(build(demo, progress=False), "demo")
     raw = folder / "generated"
     generate(raw, **GENERATED)
     generated = folder / "generated.duckdb"

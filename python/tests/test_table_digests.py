@@ -18,8 +18,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    return build_all(tmp_path_factory.mktemp("digests"))
+def built(tmp_path_factory: pytest.TempPathFactory, demo_db: Path) -> dict:
+    return build_all(tmp_path_factory.mktemp("digests"), demo=demo_db)
 
 
 @pytest.mark.parametrize("dataset", ["demo", "generated", "corrupted"])

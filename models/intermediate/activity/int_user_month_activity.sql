@@ -25,8 +25,7 @@ activities as (
 
 leads as (
     select owner_id, converted_at, converted_opportunity_id
-    from {{ ref('int_leads_validated') }}
-    where reject_reason is null
+    from {{ ref('int_leads_accepted') }}
 ),
 
 opportunities as (

@@ -7,32 +7,27 @@ with
 
 history as (
     select changed_at as event_at
-    from {{ ref('int_opportunity_history_validated') }}
-    where reject_reason is null
+    from {{ ref('int_opportunity_history_accepted') }}
 ),
 
 opportunities as (
     select created_at as event_at
-    from {{ ref('int_opportunities_validated') }}
-    where reject_reason is null
+    from {{ ref('int_opportunities_accepted') }}
 ),
 
 activities as (
     select activity_at as event_at
-    from {{ ref('int_activities_validated') }}
-    where reject_reason is null
+    from {{ ref('int_activities_accepted') }}
 ),
 
 leads as (
     select created_at as event_at
-    from {{ ref('int_leads_validated') }}
-    where reject_reason is null
+    from {{ ref('int_leads_accepted') }}
 ),
 
 subscriptions as (
     select cast(start_date as timestamp) as event_at
-    from {{ ref('int_subscriptions_validated') }}
-    where reject_reason is null
+    from {{ ref('int_subscriptions_accepted') }}
 ),
 
 events as (

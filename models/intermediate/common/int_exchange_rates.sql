@@ -7,10 +7,8 @@ with
 
 rates as (
     select currency_code, rate_date, rate_to_reporting
-    from {{ ref('int_exchange_rates_validated') }}
-    where
-        reject_reason is null
-        and currency_code <> '{{ var("reporting_currency") }}'
+    from {{ ref('int_exchange_rates_accepted') }}
+    where currency_code <> '{{ var("reporting_currency") }}'
 ),
 
 ranged as (

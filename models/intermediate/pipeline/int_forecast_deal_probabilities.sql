@@ -32,14 +32,12 @@ snapshots as (
 
 opportunities as (
     select opportunity_id, owner_id
-    from {{ ref('int_opportunities_validated') }}
-    where reject_reason is null
+    from {{ ref('int_opportunities_accepted') }}
 ),
 
 stages as (
     select stage_name, default_probability
-    from {{ ref('int_stages_validated') }}
-    where reject_reason is null
+    from {{ ref('int_stages_accepted') }}
 ),
 
 stage_win_rates as (

@@ -25,14 +25,12 @@ opportunities as (
         raw_is_closed,
         raw_is_won,
         raw_closed_at
-    from {{ ref('int_opportunities_validated') }}
-    where reject_reason is null
+    from {{ ref('int_opportunities_accepted') }}
 ),
 
 stages as (
     select stage_name, is_closed, is_won
-    from {{ ref('int_stages_validated') }}
-    where reject_reason is null
+    from {{ ref('int_stages_accepted') }}
 ),
 
 outcomes as (

@@ -39,20 +39,17 @@ as_of as (
 
 opportunities as (
     select opportunity_id, created_at, stage_name, amount, close_date, currency_code
-    from {{ ref('int_opportunities_validated') }}
-    where reject_reason is null
+    from {{ ref('int_opportunities_accepted') }}
 ),
 
 history as (
     select opportunity_id, changed_at, stage_name, amount, close_date
-    from {{ ref('int_opportunity_history_validated') }}
-    where reject_reason is null
+    from {{ ref('int_opportunity_history_accepted') }}
 ),
 
 stages as (
     select stage_name, stage_order, is_closed, is_won
-    from {{ ref('int_stages_validated') }}
-    where reject_reason is null
+    from {{ ref('int_stages_accepted') }}
 ),
 
 exchange_rates as (

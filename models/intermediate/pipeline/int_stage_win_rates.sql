@@ -22,8 +22,8 @@ snapshots as (
 
 stages as (
     select stage_name, stage_order
-    from {{ ref('int_stages_validated') }}
-    where reject_reason is null and not is_closed
+    from {{ ref('int_stages_accepted') }}
+    where not is_closed
 ),
 
 deepest_open_stage as (

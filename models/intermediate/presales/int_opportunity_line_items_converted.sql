@@ -15,14 +15,12 @@ with
 
 line_items as (
     select line_item_id, opportunity_id, product_id, quantity, unit_price
-    from {{ ref('int_opportunity_line_items_validated') }}
-    where reject_reason is null
+    from {{ ref('int_opportunity_line_items_accepted') }}
 ),
 
 opportunities as (
     select opportunity_id, created_at, currency_code
-    from {{ ref('int_opportunities_validated') }}
-    where reject_reason is null
+    from {{ ref('int_opportunities_accepted') }}
 ),
 
 exchange_rates as (

@@ -20,8 +20,7 @@ states as (
 
 stages as (
     select stage_order, is_closed
-    from {{ ref('int_stages_validated') }}
-    where reject_reason is null
+    from {{ ref('int_stages_accepted') }}
 ),
 
 first_open_stage as (

@@ -19,8 +19,7 @@ as_of as (
 
 subscriptions as (
     select subscription_id, account_id, product_id, start_date, end_date, mrr_amount, currency_code
-    from {{ ref('int_subscriptions_validated') }}
-    where reject_reason is null
+    from {{ ref('int_subscriptions_accepted') }}
 ),
 
 exchange_rates as (

@@ -12,10 +12,9 @@ as_of as (
 
 targets as (
     select user_id, period_month, metric, target_value
-    from {{ ref('int_targets_validated') }}
+    from {{ ref('int_targets_accepted') }}
     where
-        reject_reason is null
-        and user_id is not null
+        user_id is not null
         and metric in (
             'bookings_amount',
             'deals_won',

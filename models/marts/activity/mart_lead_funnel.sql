@@ -20,8 +20,7 @@ leads as (
         sql_at,
         converted_at,
         converted_opportunity_id
-    from {{ ref('int_leads_validated') }}
-    where reject_reason is null
+    from {{ ref('int_leads_accepted') }}
 ),
 
 opportunities as (

@@ -37,8 +37,7 @@ activities as (
 
 line_items as (
     select opportunity_id, product_id
-    from {{ ref('int_opportunity_line_items_validated') }}
-    where reject_reason is null
+    from {{ ref('int_opportunity_line_items_accepted') }}
 ),
 
 months as (

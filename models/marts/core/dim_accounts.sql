@@ -4,8 +4,7 @@ with
 accounts as (
     select
         account_id, account_name, industry, employee_count, country, segment, owner_id, created_at
-    from {{ ref('int_accounts_validated') }}
-    where reject_reason is null
+    from {{ ref('int_accounts_accepted') }}
 )
 
 select * from accounts

@@ -3,8 +3,7 @@ with
 
 products as (
     select product_id, product_name, product_family, list_price
-    from {{ ref('int_products_validated') }}
-    where reject_reason is null
+    from {{ ref('int_products_accepted') }}
 )
 
 select * from products

@@ -3,8 +3,7 @@ with
 
 stages as (
     select stage_name, stage_order, default_probability, is_closed, is_won
-    from {{ ref('int_stages_validated') }}
-    where reject_reason is null
+    from {{ ref('int_stages_accepted') }}
 ),
 
 final as (

@@ -4,8 +4,7 @@ with
 users as (
     select
         user_id, full_name, email, role, manager_id, team, segment, hired_on, is_active
-    from {{ ref('int_users_validated') }}
-    where reject_reason is null
+    from {{ ref('int_users_accepted') }}
 ),
 
 as_of as (

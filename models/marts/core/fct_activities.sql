@@ -28,8 +28,7 @@ activities as (
         lead_id,
         account_id,
         contact_id
-    from {{ ref('int_activities_validated') }}
-    where reject_reason is null
+    from {{ ref('int_activities_accepted') }}
 ),
 
 computed as (

@@ -15,8 +15,7 @@ opportunities as (
         lead_source,
         created_at,
         loss_reason
-    from {{ ref('int_opportunities_validated') }}
-    where reject_reason is null
+    from {{ ref('int_opportunities_accepted') }}
 ),
 
 outcomes as (
@@ -25,14 +24,12 @@ outcomes as (
 
 users as (
     select user_id, team
-    from {{ ref('int_users_validated') }}
-    where reject_reason is null
+    from {{ ref('int_users_accepted') }}
 ),
 
 accounts as (
     select account_id, segment
-    from {{ ref('int_accounts_validated') }}
-    where reject_reason is null
+    from {{ ref('int_accounts_accepted') }}
 ),
 
 as_of as (

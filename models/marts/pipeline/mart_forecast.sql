@@ -22,8 +22,8 @@ opportunities as (
 
 targets as (
     select user_id, period_month, target_value
-    from {{ ref('int_targets_validated') }}
-    where reject_reason is null and metric = 'bookings_amount'
+    from {{ ref('int_targets_accepted') }}
+    where metric = 'bookings_amount'
 ),
 
 as_of_month as (

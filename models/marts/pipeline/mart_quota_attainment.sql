@@ -18,10 +18,9 @@ with
 
 targets as (
     select user_id, period_month, target_value
-    from {{ ref('int_targets_validated') }}
+    from {{ ref('int_targets_accepted') }}
     where
-        reject_reason is null
-        and metric = 'bookings_amount'
+        metric = 'bookings_amount'
         and user_id is not null
 ),
 

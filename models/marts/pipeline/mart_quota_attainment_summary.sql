@@ -24,10 +24,9 @@ quota_attainment as (
 
 targets as (
     select period_month, target_value
-    from {{ ref('int_targets_validated') }}
+    from {{ ref('int_targets_accepted') }}
     where
-        reject_reason is null
-        and metric = 'bookings_amount'
+        metric = 'bookings_amount'
         and user_id is null
 ),
 

@@ -26,8 +26,7 @@ churn as (
 
 marketing_spend as (
     select period_month, spend
-    from {{ ref('int_marketing_spend_validated') }}
-    where reject_reason is null
+    from {{ ref('int_marketing_spend_accepted') }}
 ),
 
 as_of as (
