@@ -101,6 +101,17 @@ def test_docs_metrics_page_is_current() -> None:
     )
 
 
+def test_docs_check_command_fails_on_a_stale_page(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from crm_metrics.cli import main
+
+    assert main(["docs", "check"]) == 0
+    monkeypatch.setattr(docs, "render", lambda project_dir: "# something else\n")
+    assert main(["docs", "check"]) == 1
+    assert "crm-metrics docs render" in capsys.readouterr().err
+
+
 def test_every_docs_block_is_used() -> None:
     text = "\n".join(path.read_text(encoding="utf-8") for path in yaml_files())
     unused = sorted(name for name in docs.docs_blocks(MODELS_DIR) if f"doc('{name}')" not in text)
