@@ -14,7 +14,16 @@ from conftest import query
 from crm_metrics.cli import main
 from crm_metrics.contract import load_contract
 
-COMMANDS = [[], ["build"], ["export"], ["generate"], ["contract"], ["contract", "check"]]
+COMMANDS = [
+    [],
+    ["build"],
+    ["export"],
+    ["generate"],
+    ["contract"],
+    ["contract", "check"],
+    ["docs"],
+    ["docs", "check"],
+]
 
 
 def assert_not_locked(database: Path) -> None:
