@@ -10,31 +10,5 @@
     `from_relation` (a one-row relation or CTE); no row when either is null.
 -#}
 {% macro crm_month_series(from_relation, start_expr, end_expr) -%}
-    {{ return(adapter.dispatch('crm_month_series', 'crm_metrics')(from_relation, start_expr, end_expr)) }}
-{%- endmacro %}
-
-{% macro default__crm_month_series(from_relation, start_expr, end_expr) -%}
-    select cast(series.period_month as date) as period_month
-    from {{ from_relation }}
-    cross join lateral generate_series(
-        cast({{ start_expr }} as timestamp),
-        cast({{ end_expr }} as timestamp),
-        interval '1 month'
-    ) as series (period_month)
-{%- endmacro %}
-
-{% macro duckdb__crm_month_series(from_relation, start_expr, end_expr) -%}
-    select cast(unnest(generate_series(
-        cast({{ start_expr }} as timestamp),
-        cast({{ end_expr }} as timestamp),
-        interval '1 month'
-    )) as date) as period_month
-    from {{ from_relation }}
-{%- endmacro %}
-
-{% macro spark__crm_month_series(from_relation, start_expr, end_expr) -%}
-    select explode(sequence(
-        cast({{ start_expr }} as date), cast({{ end_expr }} as date), interval 1 month
-    )) as period_month
-    from {{ from_relation }}
+    {{ return(crm_metrics.crm_series(from_relation, start_expr, end_expr, 'month', 'period_month')) }}
 {%- endmacro %}
