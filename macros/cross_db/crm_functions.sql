@@ -28,32 +28,42 @@
     The bounds are scalar expressions over `from_relation` (a one-row relation or CTE).
 -#}
 {% macro crm_date_series(from_relation, start_expr, end_expr) -%}
-    {{ return(adapter.dispatch('crm_date_series', 'crm_metrics')(from_relation, start_expr, end_expr)) }}
+    {{ return(crm_metrics.crm_series(from_relation, start_expr, end_expr, 'day', 'date_day')) }}
 {%- endmacro %}
 
-{% macro default__crm_date_series(from_relation, start_expr, end_expr) -%}
-    select cast(series.date_day as date) as date_day
+{#-
+    One row per `unit` (day, month) from start_expr to end_expr (inclusive: the last row is on
+    or before end_expr), as date column `column_name`; no row when a bound is null.
+-#}
+{% macro crm_series(from_relation, start_expr, end_expr, unit, column_name) -%}
+    {{ return(adapter.dispatch('crm_series', 'crm_metrics')(
+        from_relation, start_expr, end_expr, unit, column_name
+    )) }}
+{%- endmacro %}
+
+{% macro default__crm_series(from_relation, start_expr, end_expr, unit, column_name) -%}
+    select cast(series.{{ column_name }} as date) as {{ column_name }}
     from {{ from_relation }}
     cross join lateral generate_series(
         cast({{ start_expr }} as timestamp),
         cast({{ end_expr }} as timestamp),
-        interval '1 day'
-    ) as series (date_day)
+        interval '1 {{ unit }}'
+    ) as series ({{ column_name }})
 {%- endmacro %}
 
-{% macro duckdb__crm_date_series(from_relation, start_expr, end_expr) -%}
+{% macro duckdb__crm_series(from_relation, start_expr, end_expr, unit, column_name) -%}
     select cast(unnest(generate_series(
         cast({{ start_expr }} as timestamp),
         cast({{ end_expr }} as timestamp),
-        interval '1 day'
-    )) as date) as date_day
+        interval '1 {{ unit }}'
+    )) as date) as {{ column_name }}
     from {{ from_relation }}
 {%- endmacro %}
 
-{% macro spark__crm_date_series(from_relation, start_expr, end_expr) -%}
+{% macro spark__crm_series(from_relation, start_expr, end_expr, unit, column_name) -%}
     select explode(sequence(
-        cast({{ start_expr }} as date), cast({{ end_expr }} as date), interval 1 day
-    )) as date_day
+        cast({{ start_expr }} as date), cast({{ end_expr }} as date), interval 1 {{ unit }}
+    )) as {{ column_name }}
     from {{ from_relation }}
 {%- endmacro %}
 

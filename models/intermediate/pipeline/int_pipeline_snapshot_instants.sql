@@ -23,17 +23,16 @@ bounds as (
     having count(*) > 0
 ),
 
-days as (
-    {{ crm_date_series('bounds', 'first_month', 'as_of_date') }}
+months as (
+    {{ crm_month_series('bounds', 'first_month', 'as_of_date') }}
 ),
 
 month_starts as (
     select
-        cast(date_day as timestamp) as snapshot_at,
+        cast(period_month as timestamp) as snapshot_at,
         'month_start' as snapshot_kind,
-        date_day as period_month
-    from days
-    where date_day = cast({{ dbt.date_trunc('month', 'date_day') }} as date)
+        period_month
+    from months
 ),
 
 as_of_end as (

@@ -115,14 +115,8 @@ month_bounds as (
     cross join as_of
 ),
 
-days as (
-    {{ crm_date_series('month_bounds', 'first_month', 'as_of_month') }}
-),
-
 months as (
-    select date_day as period_month
-    from days
-    where extract(day from date_day) = 1
+    {{ crm_month_series('month_bounds', 'first_month', 'as_of_month') }}
 ),
 
 paying_months as (

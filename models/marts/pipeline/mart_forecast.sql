@@ -57,14 +57,8 @@ bounds as (
         on as_of_month.period_month <= candidate_months.period_month
 ),
 
-days as (
-    {{ crm_date_series('bounds', 'first_month', 'last_month') }}
-),
-
 months as (
-    select date_day as period_month
-    from days
-    where date_day = cast({{ dbt.date_trunc('month', 'date_day') }} as date)
+    {{ crm_month_series('bounds', 'first_month', 'last_month') }}
 ),
 
 methods as (

@@ -96,14 +96,8 @@ bounds as (
     having count(*) > 0
 ),
 
-days as (
-    {{ crm_date_series('bounds', 'first_month', 'last_day') }}
-),
-
 months as (
-    select date_day as period_month
-    from days
-    where date_day = cast({{ dbt.date_trunc('month', 'date_day') }} as date)
+    {{ crm_month_series('bounds', 'first_month', 'last_day') }}
 ),
 
 final as (

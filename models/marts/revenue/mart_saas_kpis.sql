@@ -66,14 +66,8 @@ month_bounds as (
     event (int_as_of_date.first_data_date), which does not look at marketing spend, so spend
     months before the first deal, activity, lead or subscription would otherwise be dropped.
 #}
-days as (
-    {{ crm_date_series('month_bounds', 'first_month', 'as_of_month') }}
-),
-
 months as (
-    select date_day as period_month
-    from days
-    where extract(day from date_day) = 1
+    {{ crm_month_series('month_bounds', 'first_month', 'as_of_month') }}
 ),
 
 {# Mean of the monthly logo churn rates of this month and the 11 before (nulls skipped). #}
