@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -468,3 +469,25 @@ def test_unit_test_names_fit_postgres_identifiers() -> None:
             if len(unit_test["name"].encode()) > 63:
                 too_long.append(f"{path.relative_to(PROJECT_DIR)}: {unit_test['name']}")
     assert not too_long, "unit test names longer than 63 bytes:\n" + "\n".join(too_long)
+
+
+# A cast in a SQL unit-test fixture that one engine rejects (PostgreSQL: double, string;
+# Spark: varchar without a length, text). Empty inputs are `rows: []`: dbt then types the
+# nulls from the input relation itself, on every engine.
+NON_PORTABLE_CAST = re.compile(r"\bas\s+(varchar|text|string|double|float)\b(?!\s*precision)", re.I)
+
+
+def test_unit_test_fixtures_are_portable() -> None:
+    """Every unit test runs on DuckDB, PostgreSQL and Spark: no SQL fixture casts to a type
+    name one of them rejects."""
+    found = []
+    for path in sorted((PROJECT_DIR / "models").rglob("*.yml")):
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for unit_test in document.get("unit_tests") or []:
+            fixtures = [*unit_test.get("given", []), unit_test.get("expect", {})]
+            for fixture in fixtures:
+                rows = fixture.get("rows")
+                if fixture.get("format") == "sql" and isinstance(rows, str):
+                    for match in NON_PORTABLE_CAST.finditer(rows):
+                        found.append(f"{path.name}: {unit_test['name']}: {match.group(0)}")
+    assert not found, "SQL fixtures with a non-portable cast:\n" + "\n".join(found)
