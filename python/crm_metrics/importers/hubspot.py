@@ -63,11 +63,11 @@ from crm_metrics.importers.common import (
     bool_text,
     date_text,
     placeholder_account,
-    sql_string,
     timestamp_text,
 )
 from crm_metrics.importers.dates import DateSettings
 from crm_metrics.importers.hubspot_ui import UNKNOWN_ACCOUNT_NAME, UNKNOWN_OWNER, import_hubspot_ui
+from crm_metrics.sql import quote_literal
 
 DEALS = (
     [
@@ -99,7 +99,7 @@ def _json_results(imp: Importer, name: str, path: Path, fields: dict[str, str]) 
     if not path.is_file():
         raise CrmMetricsError(f"hubspot import: file not found: {path}")
     columns = ", ".join(
-        f"json_extract_string(item, {sql_string(json_path)}) as {column}"
+        f"json_extract_string(item, {quote_literal(json_path)}) as {column}"
         for column, json_path in fields.items()
     )
     try:
@@ -107,7 +107,7 @@ def _json_results(imp: Importer, name: str, path: Path, fields: dict[str, str]) 
             f"""
             create or replace temp table src_{name} as
             with response as (
-                select cast(json as json) as body from read_json_objects({sql_string(path)})
+                select cast(json as json) as body from read_json_objects({quote_literal(path)})
             ),
             items as (
                 select unnest(cast(json_extract(body, '$.results') as json[])) as item
@@ -140,7 +140,7 @@ def _load_pipelines(imp: Importer, pipelines_path: Path) -> None:
         create or replace temp table src_pipeline_rows as
         with response as (
             select cast(json as json) as body
-            from read_json_objects({sql_string(pipelines_path)})
+            from read_json_objects({quote_literal(pipelines_path)})
         ),
         pipelines as (
             select unnest(cast(json_extract(body, '$.results') as json[])) as pipeline
@@ -249,10 +249,10 @@ def import_hubspot(
                 "order by pipeline_id <> 'default', pipeline_order, pipeline_id limit 1"
             )
         elif not imp.count(
-            f"select 1 from src_pipeline_rows where pipeline_id = {sql_string(pipeline)}"
+            f"select 1 from src_pipeline_rows where pipeline_id = {quote_literal(pipeline)}"
         ):
             raise CrmMetricsError(f"pipelines.json has no pipeline {pipeline!r}")
-        chosen = sql_string(pipeline)
+        chosen = quote_literal(pipeline)
         imp.note(f"Pipeline {pipeline}: deals of other pipelines are left out.")
         imp.unmapped(
             "deals of other pipelines (left out)",
@@ -287,8 +287,9 @@ def import_hubspot(
             select
                 src_deals.*,
                 stage_definition.stage_name as stage_label,
-                coalesce(nullif(trim(src_deals.hubspot_owner_id), ''), {sql_string(UNKNOWN_OWNER)})
-                    as owner_key
+                coalesce(
+                    nullif(trim(src_deals.hubspot_owner_id), ''), {quote_literal(UNKNOWN_OWNER)}
+                ) as owner_key
             from src_deals
             left join stage_definition on trim(src_deals.dealstage) = stage_definition.stage_id
             where trim(src_deals.pipeline) = {chosen}
@@ -383,12 +384,14 @@ def import_hubspot(
             where owner_key not in (select owner_id from src_owners where owner_id is not null)
             order by 1
         """
-        no_owner = imp.count(f"select 1 from deals where owner_key = {sql_string(UNKNOWN_OWNER)}")
+        no_owner = imp.count(
+            f"select 1 from deals where owner_key = {quote_literal(UNKNOWN_OWNER)}"
+        )
         if no_owner:
             imp.note(f"{no_owner} deals without an owner go to {UNKNOWN_OWNER!r}.")
         missing_owners = imp.count(
             "select distinct owner_key from deals where owner_key <> "
-            f"{sql_string(UNKNOWN_OWNER)} and owner_key not in "
+            f"{quote_literal(UNKNOWN_OWNER)} and owner_key not in "
             "(select owner_id from src_owners where owner_id is not null)"
         )
         if missing_owners and owners_path is not None:
@@ -429,7 +432,7 @@ def import_hubspot(
         else:
             tables["accounts"] = f"""
                 with first_deal as ({first_deal})
-                select account_id, {sql_string(UNKNOWN_ACCOUNT_NAME)} as account_name,
+                select account_id, {quote_literal(UNKNOWN_ACCOUNT_NAME)} as account_name,
                     null as industry, null as employee_count, null as country, null as segment,
                     null as owner_id, first_at as created_at
                 from first_deal

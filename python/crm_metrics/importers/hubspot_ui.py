@@ -49,10 +49,9 @@ from crm_metrics.importers.common import (
     bool_text,
     date_text,
     placeholder_account,
-    sql_identifier,
-    sql_string,
     timestamp_text,
 )
+from crm_metrics.sql import quote_identifier, quote_literal
 
 UNKNOWN_OWNER = "(unknown owner)"
 UNKNOWN_ACCOUNT_NAME = "(name unknown)"
@@ -131,7 +130,7 @@ def import_hubspot_ui(
     if pipeline not in {name for name, _ in counts}:
         known = ", ".join(f"{name} ({n} deals)" for name, n in counts) or "none"
         raise CrmMetricsError(f"{deals_path.name}: no deal in pipeline {pipeline!r} ({known})")
-    chosen = sql_string(pipeline)
+    chosen = quote_literal(pipeline)
     imp.note(
         f"HubSpot UI export (property labels). Pipeline {pipeline!r}"
         + (" (the one with the most deals; --pipeline picks another)" if len(counts) > 1 else "")
@@ -146,9 +145,9 @@ def import_hubspot_ui(
     # Stages ---------------------------------------------------------------------------------
     entries = (
         " union all ".join(
-            f'select trim("Record ID") as deal_id, {sql_string(stage)} as stage_name, '
-            f"try_cast({sql_identifier(h)} as timestamp) as entered_at from pipeline_deals "
-            f"where nullif(trim({sql_identifier(h)}), '') is not null"
+            f'select trim("Record ID") as deal_id, {quote_literal(stage)} as stage_name, '
+            f"try_cast({quote_identifier(h)} as timestamp) as entered_at from pipeline_deals "
+            f"where nullif(trim({quote_identifier(h)}), '') is not null"
             for h, stage in columns.items()
         )
         or "select null as deal_id, null as stage_name, cast(null as timestamp) as entered_at "
@@ -179,7 +178,7 @@ def import_hubspot_ui(
         )
         imp.note("Stages from pipelines.json (by label): open by displayOrder, then closed.")
     elif flags:
-        listed = "[" + ", ".join(sql_string(stage) for stage in columns.values()) + "]"
+        listed = "[" + ", ".join(quote_literal(stage) for stage in columns.values()) + "]"
         imp.connection.execute(
             f"""
             create temp table stage_definition as
@@ -265,7 +264,7 @@ def import_hubspot_ui(
             select
                 trim("Record ID") as opportunity_id,
                 {account_or_placeholder(account_id, unknown_account)} as account_id,
-                coalesce({owner}, {sql_string(UNKNOWN_OWNER)}) as owner_id,
+                coalesce({owner}, {quote_literal(UNKNOWN_OWNER)}) as owner_id,
                 null as presales_owner_id,
                 "Deal Name" as opportunity_name,
                 case lower(trim("Deal Type"))
@@ -301,8 +300,8 @@ def import_hubspot_ui(
         """,
         "users": f"""
             select distinct
-                coalesce({owner}, {sql_string(UNKNOWN_OWNER)}) as user_id,
-                coalesce({owner}, {sql_string(UNKNOWN_OWNER)}) as full_name,
+                coalesce({owner}, {quote_literal(UNKNOWN_OWNER)}) as user_id,
+                coalesce({owner}, {quote_literal(UNKNOWN_OWNER)}) as full_name,
                 null as email, 'AE' as role, null as manager_id, null as team, null as segment,
                 null as hired_on, null as is_active
             from pipeline_deals
@@ -359,7 +358,7 @@ def import_hubspot_ui(
     else:
         tables["accounts"] = f"""
             with first_deal as ({first_deal})
-            select account_id, coalesce(deal_name, {sql_string(UNKNOWN_ACCOUNT_NAME)})
+            select account_id, coalesce(deal_name, {quote_literal(UNKNOWN_ACCOUNT_NAME)})
                 as account_name, null as industry, null as employee_count, null as country,
                 null as segment, null as owner_id, first_at as created_at
             from first_deal

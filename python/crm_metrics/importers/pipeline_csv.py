@@ -57,10 +57,9 @@ from crm_metrics.importers.common import (
     ImportResult,
     account_or_placeholder,
     date_text,
-    sql_identifier,
-    sql_string,
 )
 from crm_metrics.importers.dates import DateSettings
+from crm_metrics.sql import quote_identifier, quote_literal
 
 DEFAULT_MAPPING: dict = {
     # contract field -> column of the pipeline file (product may be null: no products)
@@ -135,7 +134,7 @@ def load_mapping(path: Path | None = None, overrides: dict[str, str] | None = No
 
 
 def _col(name: str) -> str:
-    return sql_identifier(name)
+    return quote_identifier(name)
 
 
 def _iso_date(expr: str) -> str:
@@ -152,7 +151,7 @@ def _fixed(expr: str, fixes: dict | None) -> str:
     if not fixes:
         return expr
     cases = " ".join(
-        f"when lower(trim({expr})) = lower({sql_string(wrong)}) then {sql_string(right)}"
+        f"when lower(trim({expr})) = lower({quote_literal(wrong)}) then {quote_literal(right)}"
         for wrong, right in fixes.items()
     )
     return f"case {cases} else {expr} end"
@@ -228,7 +227,7 @@ def import_pipeline_csv(
             if latest is None:
                 raise CrmMetricsError(f"{source}: no parseable date; pass --snapshot-date")
             snapshot_date = latest
-        snapshot = sql_string(snapshot_date.isoformat())
+        snapshot = quote_literal(snapshot_date.isoformat())
         imp.note(
             f"Snapshot date {snapshot_date.isoformat()} (the latest date in the file unless "
             "--snapshot-date): creation date of deals without a created date and expected "
@@ -256,7 +255,7 @@ def import_pipeline_csv(
             + [(name, True, False) for name in lost]
         )
         values = ", ".join(
-            f"({sql_string(name)}, {order}, {str(closed).lower()}, {str(is_won).lower()})"
+            f"({quote_literal(name)}, {order}, {str(closed).lower()}, {str(is_won).lower()})"
             for order, (name, closed, is_won) in enumerate(ordered, start=1)
         )
         imp.connection.execute(
@@ -381,7 +380,7 @@ def import_pipeline_csv(
             select
                 opportunity_id,
                 created_at as changed_at,
-                case when has_close_row then {sql_string(entry)} else stage_name end
+                case when has_close_row then {quote_literal(entry)} else stage_name end
                     as stage_name,
                 amount,
                 expected_close_date as close_date,
@@ -439,7 +438,7 @@ def import_pipeline_csv(
 
         # Accounts ----------------------------------------------------------------------------
         placeholder = (
-            f"select {sql_string(unknown_account)} as account_name, min(created_at) as first_at "
+            f"select {quote_literal(unknown_account)} as account_name, min(created_at) as first_at "
             "from deal_states where account_name is null having count(*) > 0"
             if unknown_account is not None
             else "select null as account_name, null as first_at where false"

@@ -74,10 +74,10 @@ from crm_metrics.importers.common import (
     bool_text,
     date_text,
     placeholder_account,
-    sql_string,
     timestamp_text,
 )
 from crm_metrics.importers.dates import DateSettings
+from crm_metrics.sql import quote_literal
 
 # object: (required columns, optional columns); a missing optional column is null.
 OBJECTS: dict[str, tuple[list[str], list[str]]] = {
@@ -334,7 +334,7 @@ def import_salesforce(
             select
                 live.*,
                 {account_id} as account_key,
-                coalesce({owner_id}, {sql_string(UNKNOWN_OWNER)}) as owner_key,
+                coalesce({owner_id}, {quote_literal(UNKNOWN_OWNER)}) as owner_key,
                 {owner_id} is null as has_no_owner,
                 coalesce(nullif(trim(live.CreatedDate), ''), first_history.first_at)
                     as created_text
@@ -451,7 +451,7 @@ def import_salesforce(
                     {bool_text("IsActive")} as is_active
                 from {_live("User")}
                 union all
-                select {sql_string(UNKNOWN_OWNER)}, {sql_string(UNKNOWN_OWNER)}, null, 'AE',
+                select {quote_literal(UNKNOWN_OWNER)}, {quote_literal(UNKNOWN_OWNER)}, null, 'AE',
                     null, null, null, null, null
                 where exists (select 1 from deals where has_no_owner)
                 order by 1
@@ -528,7 +528,7 @@ def import_salesforce(
                 with first_deal as ({first_deal})
                 select
                     account_key as account_id,
-                    coalesce(deal_name, {sql_string(UNKNOWN_ACCOUNT_NAME)}) as account_name,
+                    coalesce(deal_name, {quote_literal(UNKNOWN_ACCOUNT_NAME)}) as account_name,
                     null as industry,
                     null as employee_count,
                     null as country,
@@ -781,10 +781,10 @@ def _inferred_stages(imp: Importer, has: dict[str, bool]) -> str:
     added = [
         name
         for name in (STANDARD_WON, STANDARD_LOST)
-        if imp.count(f"select 1 from inferred_stages where stage_name = {sql_string(name)}")
+        if imp.count(f"select 1 from inferred_stages where stage_name = {quote_literal(name)}")
         and not imp.count(
             "select 1 from (select trim(StageName) as s from deals union all "
-            f"select trim(StageName) from src_OpportunityHistory) where s = {sql_string(name)}"
+            f"select trim(StageName) from src_OpportunityHistory) where s = {quote_literal(name)}"
         )
     ]
     if added:
