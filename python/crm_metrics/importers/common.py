@@ -27,9 +27,10 @@ import io
 import json
 import re
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 
@@ -39,6 +40,9 @@ from crm_metrics.importers.dates import ColumnFormat, DateSettings, decide_order
 from crm_metrics.sql import quote_identifier, quote_literal
 
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
+# placeholders an import writes where the export names no owner / no account name
+UNKNOWN_OWNER = "(unknown owner)"
+UNKNOWN_ACCOUNT_NAME = "(name unknown)"
 
 
 def timestamp_text(expr: str) -> str:
@@ -169,6 +173,33 @@ def split_report_footer(text: str) -> tuple[str, list[str]]:
         return text, []
     footer_chars = sum(len(line) for line in block)
     return text[: len(text) - footer_chars], block
+
+
+Export = TypeVar("Export")
+Builder = Callable[["Importer", Export], "str | None"]
+
+
+class TableBuilders(dict):
+    """Output table -> the function giving its select (None when the export has nothing for
+    it), in the order they are registered (`@BUILDERS.table("stages")`)."""
+
+    def table(self, name: str) -> Callable[[Builder], Builder]:
+        def register(build: Builder) -> Builder:
+            self[name] = build
+            return build
+
+        return register
+
+
+def build_tables(imp: Importer, export: Export, builders: Mapping[str, Builder]) -> dict[str, str]:
+    """Each output table's select from its builder, called in the builders' order (the notes
+    keep that order)."""
+    tables = {}
+    for table, build in builders.items():
+        query = build(imp, export)
+        if query is not None:
+            tables[table] = query
+    return tables
 
 
 @dataclass

@@ -43,6 +43,8 @@ from pathlib import Path
 
 from crm_metrics.errors import CrmMetricsError
 from crm_metrics.importers.common import (
+    UNKNOWN_ACCOUNT_NAME,
+    UNKNOWN_OWNER,
     Importer,
     ImportResult,
     account_or_placeholder,
@@ -53,8 +55,15 @@ from crm_metrics.importers.common import (
 )
 from crm_metrics.sql import quote_identifier, quote_literal
 
-UNKNOWN_OWNER = "(unknown owner)"
-UNKNOWN_ACCOUNT_NAME = "(name unknown)"
+# SQL over src_pipeline_rows: the contract's stage columns, open stages first then closed ones,
+# each by displayOrder; won = closed at probability 1.0
+PIPELINE_STAGE_COLUMNS = """
+    label as stage_name,
+    row_number() over (order by is_closed, display_order, label) as stage_order,
+    probability as default_probability,
+    coalesce(is_closed, false) as is_closed,
+    coalesce(is_closed, false) and probability = 1.0 as is_won
+"""
 
 DEALS = (
     ["Record ID", "Deal Name", "Pipeline", "Deal Stage", "Close Date", "Create Date"],
@@ -167,11 +176,7 @@ def import_hubspot_ui(
             f"""
             create temp table stage_definition as
             select
-                label as stage_name,
-                row_number() over (order by is_closed, display_order, label) as stage_order,
-                probability as default_probability,
-                coalesce(is_closed, false) as is_closed,
-                coalesce(is_closed, false) and probability = 1.0 as is_won
+                {PIPELINE_STAGE_COLUMNS}
             from src_pipeline_rows
             where pipeline_id = {chosen} or pipeline_label = {chosen}
             """
