@@ -90,57 +90,20 @@ class Deals:
     shuffle: np.ndarray  # the order history rows are written in (the file is unordered)
 
 
-def make_deals(seed: int, n: int, users: Users) -> Deals:
-    """Deal attributes plus the simulated history (rows in time order per deal)."""
-    rng = table_rng(seed, "opportunities")
-    n_acc = max(20, round(n * 0.3))
-    acc_segment = rng.choice(3, size=n_acc, p=SEGMENT_P)
-    acc_country = rng.choice(len(COUNTRIES), size=n_acc, p=COUNTRY_P)
-    acc_weight = rng.lognormal(0.0, 1.0, n_acc) * np.array([1.0, 1.3, 1.8])[acc_segment]
-
-    span = T_END - T0
-    created = T0 + (rng.beta(1.3, 1.0, n) * span).astype(np.int64)
-    created.sort()
-    acc = rng.choice(n_acc, size=n, p=acc_weight / acc_weight.sum())
-    seg = acc_segment[acc]
-    currency = COUNTRY_CURRENCY[acc_country[acc]]
-
-    # opportunity_type: an account's first deal is new business, later ones expansion / renewal
-    order = np.lexsort((np.arange(n), acc))
-    first_of_acc = np.ones(n, dtype=bool)
-    first_of_acc[order[1:]] = acc[order[1:]] != acc[order[:-1]]
-    opp_type = np.where(first_of_acc, 0, np.where(rng.random(n) < 0.6, 1, 2))
-    source = np.where(
-        opp_type == 0,
-        rng.choice(len(DEAL_SOURCES), size=n, p=NEW_BUSINESS_SOURCE_P),
-        rng.choice(len(DEAL_SOURCES), size=n, p=EXISTING_SOURCE_P),
-    )
-
-    hired_secs = users.hired_days * DAY
-    is_ae = users.role == "AE"
-    ae_group = np.where(is_ae, users.segment, -9)
-    owner = pick_by_month(
-        rng, created, seg, np.where(is_ae, hired_secs, 2**62), ae_group, users.weight
-    )
-    is_se = users.role == "SE"
-    se = pick_by_month(
-        rng,
-        created,
-        seg,
-        np.where(is_se, hired_secs, 2**62),
-        np.where(is_se, users.segment, -9),
-        users.weight,
-    )
-    presales = np.where(rng.random(n) < np.array([0.3, 0.6, 0.85])[seg], se, -1)
-
-    base = np.array([9_000.0, 35_000.0, 140_000.0])[seg] * np.array([1.0, 0.4, 0.8])[opp_type]
-    fx = np.array(RATE_START)[currency]
-    amount = np.round(base * rng.lognormal(0.0, 0.6, n) / fx, -1).clip(500)
+def _simulate_paths(
+    rng: np.random.Generator,
+    seg: np.ndarray,
+    created: np.ndarray,
+    amount: np.ndarray,
+    close: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
+    """Each deal's path through the stages, step by step for all deals at once: advances (some
+    skipping a stage), regressions, close-date pushes, amount changes, closes and reopenings.
+    `amount` and `close` end as each deal's current values. Returns the current stage, the
+    instant of the last close (-1 for none) and the history rows (deal, instant, stage,
+    amount, close date), in time order per deal."""
+    n = created.size
     created_day = created // DAY
-    cycle = np.array([45, 75, 120])[seg]
-    close = created_day + (cycle * rng.uniform(0.6, 1.4, n)).astype(np.int64)
-
-    # --- simulate the path ---
     r = rng.random(n)
     stage = np.select([r < 0.01, r < 0.05, r < 0.25], [WON, 3, 2], 1).astype(np.int64)
     won_target = rng.random(n) < np.array([0.40, 0.34, 0.30])[seg]
@@ -236,7 +199,62 @@ def make_deals(seed: int, n: int, users: Users) -> Deals:
     h_stage = np.concatenate([r[2] for r in rows])
     h_amt = np.concatenate([r[3] for r in rows])
     h_close = np.concatenate([r[4] for r in rows])
-    del rows
+    return stage, last_close_t, (h_deal, h_t, h_stage, h_amt, h_close)
+
+
+def make_deals(seed: int, n: int, users: Users) -> Deals:
+    """Deal attributes plus the simulated history (rows in time order per deal)."""
+    rng = table_rng(seed, "opportunities")
+    n_acc = max(20, round(n * 0.3))
+    acc_segment = rng.choice(3, size=n_acc, p=SEGMENT_P)
+    acc_country = rng.choice(len(COUNTRIES), size=n_acc, p=COUNTRY_P)
+    acc_weight = rng.lognormal(0.0, 1.0, n_acc) * np.array([1.0, 1.3, 1.8])[acc_segment]
+
+    span = T_END - T0
+    created = T0 + (rng.beta(1.3, 1.0, n) * span).astype(np.int64)
+    created.sort()
+    acc = rng.choice(n_acc, size=n, p=acc_weight / acc_weight.sum())
+    seg = acc_segment[acc]
+    currency = COUNTRY_CURRENCY[acc_country[acc]]
+
+    # opportunity_type: an account's first deal is new business, later ones expansion / renewal
+    order = np.lexsort((np.arange(n), acc))
+    first_of_acc = np.ones(n, dtype=bool)
+    first_of_acc[order[1:]] = acc[order[1:]] != acc[order[:-1]]
+    opp_type = np.where(first_of_acc, 0, np.where(rng.random(n) < 0.6, 1, 2))
+    source = np.where(
+        opp_type == 0,
+        rng.choice(len(DEAL_SOURCES), size=n, p=NEW_BUSINESS_SOURCE_P),
+        rng.choice(len(DEAL_SOURCES), size=n, p=EXISTING_SOURCE_P),
+    )
+
+    hired_secs = users.hired_days * DAY
+    is_ae = users.role == "AE"
+    ae_group = np.where(is_ae, users.segment, -9)
+    owner = pick_by_month(
+        rng, created, seg, np.where(is_ae, hired_secs, 2**62), ae_group, users.weight
+    )
+    is_se = users.role == "SE"
+    se = pick_by_month(
+        rng,
+        created,
+        seg,
+        np.where(is_se, hired_secs, 2**62),
+        np.where(is_se, users.segment, -9),
+        users.weight,
+    )
+    presales = np.where(rng.random(n) < np.array([0.3, 0.6, 0.85])[seg], se, -1)
+
+    base = np.array([9_000.0, 35_000.0, 140_000.0])[seg] * np.array([1.0, 0.4, 0.8])[opp_type]
+    fx = np.array(RATE_START)[currency]
+    amount = np.round(base * rng.lognormal(0.0, 0.6, n) / fx, -1).clip(500)
+    created_day = created // DAY
+    cycle = np.array([45, 75, 120])[seg]
+    close = created_day + (cycle * rng.uniform(0.6, 1.4, n)).astype(np.int64)
+
+    stage, last_close_t, (h_deal, h_t, h_stage, h_amt, h_close) = _simulate_paths(
+        rng, seg, created, amount, close
+    )
 
     # a few deals have no history at all (single-row deals whose only row is dropped)
     counts = np.bincount(h_deal, minlength=n)
