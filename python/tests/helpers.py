@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import random
 from collections.abc import Iterable
+from datetime import date, datetime
 from pathlib import Path
 
+from crm_metrics.contract import load_contract
 from crm_metrics.generate import generate
 from crm_metrics.runner import run_dbt
 
@@ -53,3 +55,22 @@ def generate_and_build(
     database = folder / "build.duckdb"
     build_raw(database, raw, [f"+{mart}" for mart in marts])
     return raw, database
+
+
+def write_table(folder: Path, table: str, rows: list[dict[str, str]]) -> None:
+    """`<table>.csv` with the contract's columns (missing values empty; header only when `rows`
+    is empty)."""
+    columns = load_contract()[table].column_names
+    with open(folder / f"{table}.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({column: row.get(column, "") for column in columns})
+
+
+def month_of(value: datetime | date) -> date:
+    return date(value.year, value.month, 1)
+
+
+def next_month(value: date) -> date:
+    return date(value.year + value.month // 12, value.month % 12 + 1, 1)

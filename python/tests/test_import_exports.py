@@ -50,6 +50,11 @@ def notes(folder: Path) -> str:
     return (folder / "import_notes.md").read_text(encoding="utf-8")
 
 
+def import_cli(system: str, source: str, out: Path, *options: str) -> int:
+    """`crm-metrics import <system> --from <source> --out <out> <options>`: the exit code."""
+    return main(["import", system, "--from", source, "--out", str(out), *options])
+
+
 def deal_accounts(folder: Path) -> dict[str, str]:
     """opportunity_id -> account_id of an import's opportunities."""
     return {r["opportunity_id"]: r["account_id"] for r in rows(folder, "opportunities")}
@@ -66,11 +71,22 @@ ONE_ACCOUNTLESS_REJECTED = (
 )
 
 
+# the placeholder account, named by itself, created with the deal without a company
+PLACEHOLDER_ACCOUNT = ("(no company)", "(no company)", "2024-02-01 09:00:00")
+
+
+def accounts_without_companies(export: Path, folder: Path) -> list[tuple[str, str, str]]:
+    """The accounts of an import with the `(no company)` placeholder once companies.csv is gone."""
+    (export / "companies.csv").unlink()
+    import_hubspot(export, folder, unknown_account="(no company)")
+    return accounts_named(folder)
+
+
 def assert_mapped_with_companies(folder: Path) -> None:
     """The companies file's two accounts and the placeholder, named by itself and created with
     the deal that has no company (503 / 603, 2024-02-01 09:00); the notes count that deal."""
     assert accounts_named(folder) == [
-        ("(no company)", "(no company)", "2024-02-01 09:00:00"),
+        PLACEHOLDER_ACCOUNT,
         ("9001", "Initech", "2023-12-01 08:00:00"),
         ("9002", "Umbrella", "2023-12-05 08:00:00"),
     ]
@@ -451,19 +467,8 @@ def test_cli_date_order_timezone_and_unknown_account(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "raw"
-    code = main(
-        [
-            "import",
-            "salesforce",
-            "--from",
-            str(REPORT),
-            "--out",
-            str(out),
-            "--timezone",
-            "America/New_York",
-            "--date-order",
-            "MDY",
-        ]
+    code = import_cli(
+        "salesforce", str(REPORT), out, "--timezone", "America/New_York", "--date-order", "MDY"
     )
     # stages 4 + opportunities 4 + users 2 + accounts 2; the 2 leads without a date left out
     assert code == 0
@@ -471,37 +476,13 @@ def test_cli_date_order_timezone_and_unknown_account(
         f"wrote 6 tables, 12 rows to {out}; 2 rows could not be mapped (see import_notes.md)"
     )
     # the values prove month first: --date-order DMY contradicts them
-    code = main(
-        ["import", "salesforce", "--from", str(REPORT), "--out", str(out), "--date-order", "DMY"]
-    )
+    code = import_cli("salesforce", str(REPORT), out, "--date-order", "DMY")
     err = capsys.readouterr().err
     assert code == 1 and len(err.strip().splitlines()) == 1
     assert "--date-order DMY contradicts Opportunity_report.csv" in err
-    code = main(
-        [
-            "import",
-            "salesforce",
-            "--from",
-            str(DATALOADER),
-            "--out",
-            str(out),
-            "--timezone",
-            "Mars/Olympus",
-        ]
-    )
+    code = import_cli("salesforce", str(DATALOADER), out, "--timezone", "Mars/Olympus")
     assert code == 1 and "not a time zone name" in capsys.readouterr().err
-    code = main(
-        [
-            "import",
-            "salesforce",
-            "--from",
-            str(DATALOADER),
-            "--out",
-            str(out),
-            "--unknown-account",
-            "(no account)",
-        ]
-    )
+    code = import_cli("salesforce", str(DATALOADER), out, "--unknown-account", "(no account)")
     assert code == 0
     assert {r["account_id"] for r in rows(out, "opportunities")} == {"001D1", "(no account)"}
 
@@ -539,18 +520,7 @@ def test_hubspot_api_unknown_account_maps_deals_without_a_company(
     assert ONE_ACCOUNTLESS_REJECTED in notes(out)
 
     out = tmp_path / "mapped"
-    code = main(
-        [
-            "import",
-            "hubspot",
-            "--from",
-            str(export),
-            "--out",
-            str(out),
-            "--unknown-account",
-            "(no company)",
-        ]
-    )
+    code = import_cli("hubspot", str(export), out, "--unknown-account", "(no company)")
     # unmapped: 504 of another pipeline (left out) and 503 at the placeholder
     assert code == 0
     assert "; 2 rows could not be mapped (see import_notes.md)" in capsys.readouterr().out
@@ -559,13 +529,8 @@ def test_hubspot_api_unknown_account_maps_deals_without_a_company(
     assert_mapped_with_companies(out)
 
     # no companies.csv: 9001 from its deals (501 at 01-15 10:00), 9002 had only 503 and 504
-    (export / "companies.csv").unlink()
-    out = tmp_path / "derived"
-    import_hubspot(export, out, unknown_account="(no company)")
-    assert accounts_named(out) == [
-        ("(no company)", "(no company)", "2024-02-01 09:00:00"),
-        ("9001", "(name unknown)", "2024-01-15 10:00:00"),
-    ]
+    derived = accounts_without_companies(export, tmp_path / "derived")
+    assert derived == [PLACEHOLDER_ACCOUNT, ("9001", "(name unknown)", "2024-01-15 10:00:00")]
 
     # a placeholder that is a company of the export adds no second account of that id
     out = tmp_path / "existing"
@@ -593,13 +558,8 @@ def test_hubspot_ui_unknown_account_maps_deals_without_a_company(tmp_path: Path)
 
     # no companies file: 9001 named by Associated Company, created with 601 (01-15 10:00);
     # 602's first company is 9001 and 604 is in another pipeline, so no 9002
-    (export / "companies.csv").unlink()
-    out = tmp_path / "derived"
-    import_hubspot(export, out, unknown_account="(no company)")
-    assert accounts_named(out) == [
-        ("(no company)", "(no company)", "2024-02-01 09:00:00"),
-        ("9001", "Initech", "2024-01-15 10:00:00"),
-    ]
+    derived = accounts_without_companies(export, tmp_path / "derived")
+    assert derived == [PLACEHOLDER_ACCOUNT, ("9001", "Initech", "2024-01-15 10:00:00")]
 
 
 @pytest.mark.slow

@@ -29,8 +29,8 @@ from typing import Any
 
 import pytest
 from conftest import query
-from helpers import build_raw, generate_and_build
-from test_foundation import STAGES, write_table
+from helpers import build_raw, generate_and_build, write_table
+from test_foundation import STAGES
 from test_pipeline_recompute import (
     REPORTING_CURRENCY,
     Deal,
