@@ -100,7 +100,8 @@ def assert_same_tables(
 
 def _connector_build(folder: Path, system: str, tables: dict, variables: dict) -> Path:
     """The connector's tables loaded into a database, then built through the adapter models."""
-    database = folder / f"{system}.duckdb"
+    # not <system>.duckdb: a catalog of the schema's name makes its tables ambiguous
+    database = folder / "connector.duckdb"
     load_tables(database, system, tables)
     build(database, vars=variables, progress=False)
     return database
