@@ -561,7 +561,7 @@ def _accounts(imp: Importer, pc: _Export) -> str:
         imp.note(
             "Accounts are created at their first deal's created date (the accounts file "
             "has no CRM creation date); accounts without deals at the snapshot date. "
-            "Industry pc.fixes: "
+            "Industry fixes: "
             + (
                 ", ".join(f"{a} -> {b}" for a, b in (pc.fixes.get("industry") or {}).items())
                 or "none"
