@@ -15,7 +15,8 @@ from pathlib import Path
 
 import yaml
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
+from crm_metrics.paths import PROJECT_DIR
+
 CONTRACT_PATH = PROJECT_DIR / "contract" / "raw_schema.yml"
 
 COLUMN_TYPES = ("text", "integer", "decimal", "boolean", "date", "timestamp")

@@ -32,19 +32,13 @@ from typing import Any
 import yaml
 
 from crm_metrics.errors import CrmMetricsError, database_error
+from crm_metrics.serving import as_of_text
+from crm_metrics.sql import quote_identifier, quote_literal
 
 EXPORT_SCHEMAS = ("core", "marts")
 FORMATS = {"parquet": "(format parquet)", "csv": "(format csv, header true)"}
 MANIFEST_NAME = "manifest.json"
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
-
-
-def quote_identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def quote_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _file_stem(name: str) -> str:
@@ -156,7 +150,7 @@ def export_marts(
         files = _export_tables(
             connection, out_dir, fmt, pii_columns() if exclude_pii else None, model_docs()
         )
-        as_of_date = _as_of_date(connection)
+        as_of_date = as_of_text(connection)  # meta.snapshot, or int_as_of_date
     except duckdb.Error as exc:
         raise database_error(database, exc) from None
     finally:
@@ -233,12 +227,3 @@ def _export_tables(
             }
         )
     return files
-
-
-def _as_of_date(connection: Any) -> str | None:
-    from crm_metrics.serving import as_of_date
-
-    value = as_of_date(connection)  # a serving snapshot's meta.snapshot, or int_as_of_date
-    if value is None:
-        return None
-    return value.isoformat() if hasattr(value, "isoformat") else str(value)

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from crm_metrics.errors import CrmMetricsError, database_error
+from crm_metrics.serving import as_of_text
 
 Rows = list[dict[str, Any]]
 
@@ -910,7 +911,7 @@ def _exists(connection: Any, schema: str, name: str) -> bool:
 
 def read_tiles(connection: Any) -> tuple[list[Tile], dict[str, str]]:
     """The headline tiles and the windows they compare (ISO dates); empty without an as-of date."""
-    as_of = _as_of_date(connection)
+    as_of = as_of_text(connection)
     if as_of is None:
         return [], {}
     row = connection.execute(WINDOWS_SQL, [as_of]).fetchone()
@@ -1170,7 +1171,7 @@ def build_report(database: Path, out: Path, *, progress: bool = True) -> Path:
     by_section: dict[str, list[str]] = {key: [] for key, _ in SECTIONS}
     with _progress(len(CHARTS) + 2, progress) as bar:
         try:
-            as_of = _as_of_date(connection)
+            as_of = as_of_text(connection)
             tiles, windows = read_tiles(connection)
             bar.update(1)
             for chart in CHARTS:
@@ -1265,13 +1266,6 @@ def _tiles_html(tiles: list[Tile]) -> str:
             f'<div class="tile-basis">{html.escape(tile.basis)}</div></div>'
         )
     return "".join(cells)
-
-
-def _as_of_date(connection: Any) -> str | None:
-    from crm_metrics.serving import as_of_date
-
-    value = as_of_date(connection)  # a serving snapshot's meta.snapshot, or int_as_of_date
-    return _jsonable(value) if value is not None else None
 
 
 _PAGE = """<!DOCTYPE html>

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from crm_metrics.errors import CrmMetricsError, DbtNodesFailedError, is_lock_error, lock_error
+from crm_metrics.paths import PROJECT_DIR
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
 DATABASE_ENV_VAR = "CRM_METRICS_DUCKDB_PATH"
 
 # Statuses of dbt's RunResult that mean the node did not do its job.

@@ -434,6 +434,14 @@ def as_of_date(connection: Any) -> Any:
     return None
 
 
+def as_of_text(connection: Any) -> str | None:
+    """as_of_date as ISO text (`YYYY-MM-DD`), for a manifest or a page; None when there is none."""
+    value = as_of_date(connection)
+    if value is None:
+        return None
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
 def kept_snapshot_note(serving: Path) -> str:
     """One line for a build that published nothing: what readers keep seeing."""
     info = snapshot_info(serving)

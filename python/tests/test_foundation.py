@@ -11,23 +11,13 @@ from pathlib import Path
 
 import pytest
 from conftest import query
+from helpers import write_table
 
-from crm_metrics.contract import load_contract
 from crm_metrics.errors import CrmMetricsError
 from crm_metrics.generate import generate
 from crm_metrics.runner import build
 
 pytestmark = pytest.mark.slow
-
-
-def write_table(folder: Path, table: str, rows: list[dict[str, str]]) -> None:
-    """Write `<table>.csv` with the contract's columns; missing values are empty."""
-    columns = load_contract()[table].column_names
-    with open(folder / f"{table}.csv", "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns)
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({column: row.get(column, "") for column in columns})
 
 
 STAGES = [

@@ -25,6 +25,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import query
+from helpers import build_raw
 
 from crm_metrics.cli import main
 from crm_metrics.errors import CrmMetricsError
@@ -32,7 +33,6 @@ from crm_metrics.importers.common import bool_text, find_export_file, split_repo
 from crm_metrics.importers.dates import DateSettings
 from crm_metrics.importers.hubspot import import_hubspot
 from crm_metrics.importers.salesforce import import_salesforce
-from crm_metrics.runner import run_dbt
 
 FIXTURES = Path(__file__).parent / "fixtures" / "importers"
 REPORT = FIXTURES / "salesforce_report"
@@ -50,26 +50,67 @@ def notes(folder: Path) -> str:
     return (folder / "import_notes.md").read_text(encoding="utf-8")
 
 
-def build(database: Path, raw_dir: Path) -> None:
-    run_dbt(
-        [
-            "build",
-            "--exclude",
-            "resource_type:seed",
-            "--select",
-            "+fct_opportunity_stage_spans",
-            "+dq_opportunities_rejects",
-            "+dq_opportunity_history_rejects",
-            "+dim_accounts",
-            "+mart_win_rate",
-            "+dq_table_alerts",
-            "--indirect-selection",
-            "cautious",
-        ],
-        database=database,
-        vars={"raw_dir": str(raw_dir)},
-        progress=False,
-    )
+def import_cli(system: str, source: str, out: Path, *options: str) -> int:
+    """`crm-metrics import <system> --from <source> --out <out> <options>`: the exit code."""
+    return main(["import", system, "--from", source, "--out", str(out), *options])
+
+
+def deal_accounts(folder: Path) -> dict[str, str]:
+    """opportunity_id -> account_id of an import's opportunities."""
+    return {r["opportunity_id"]: r["account_id"] for r in rows(folder, "opportunities")}
+
+
+def accounts_named(folder: Path) -> list[tuple[str, str, str]]:
+    """(account_id, account_name, created_at) of an import's accounts."""
+    return [(a["account_id"], a["account_name"], a["created_at"]) for a in rows(folder, "accounts")]
+
+
+ONE_ACCOUNTLESS_REJECTED = (
+    "deals without an account (rejected by staging: missing_required:account_id; "
+    "--unknown-account NAME maps them): 1"
+)
+
+
+# the placeholder account, named by itself, created with the deal without a company
+PLACEHOLDER_ACCOUNT = ("(no company)", "(no company)", "2024-02-01 09:00:00")
+
+
+def accounts_without_companies(export: Path, folder: Path) -> list[tuple[str, str, str]]:
+    """The accounts of an import with the `(no company)` placeholder once companies.csv is gone."""
+    (export / "companies.csv").unlink()
+    import_hubspot(export, folder, unknown_account="(no company)")
+    return accounts_named(folder)
+
+
+def assert_mapped_with_companies(folder: Path) -> None:
+    """The companies file's two accounts and the placeholder, named by itself and created with
+    the deal that has no company (503 / 603, 2024-02-01 09:00); the notes count that deal."""
+    assert accounts_named(folder) == [
+        PLACEHOLDER_ACCOUNT,
+        ("9001", "Initech", "2023-12-01 08:00:00"),
+        ("9002", "Umbrella", "2023-12-05 08:00:00"),
+    ]
+    assert "deals without an account (mapped to placeholder '(no company)'): 1" in notes(folder)
+
+
+BUILT = [
+    "+fct_opportunity_stage_spans",
+    "+dq_opportunities_rejects",
+    "+dq_opportunity_history_rejects",
+    "+dim_accounts",
+    "+mart_win_rate",
+    "+dq_table_alerts",
+]
+
+
+WIN_RATE_TOTALS = "select sum(won_count), sum(lost_count), sum(won_amount) from marts.mart_win_rate"
+
+
+def build(raw_dir: Path) -> Path:
+    """The database built from an import's files (next to them)."""
+    database = raw_dir.parent / "built.duckdb"
+    build_raw(database, raw_dir, BUILT)
+    return database
 
 
 # --- files as exports name and write them -----------------------------------------------------
@@ -191,8 +232,7 @@ def test_salesforce_report_export_files(tmp_path: Path) -> None:
 def test_salesforce_report_export_builds(tmp_path: Path) -> None:
     out = tmp_path / "raw"
     import_salesforce(REPORT, out, settings=NEW_YORK)
-    database = tmp_path / "report.duckdb"
-    build(database, out)
+    database = build(out)
     assert query(
         database,
         "select opportunity_id, outcome, amount, created_at from core.fct_opportunities order by 1",
@@ -207,10 +247,7 @@ def test_salesforce_report_export_builds(tmp_path: Path) -> None:
         database, "select account_name from core.dim_accounts where account_id = '001R1'"
     ) == [("Café Müller GmbH",)]
     # won 12000 + 3000 (006R1, 006R2), nothing lost
-    assert query(
-        database,
-        "select sum(won_count), sum(lost_count), sum(won_amount) from marts.mart_win_rate",
-    ) == [(2, 0, 15000)]
+    assert query(database, WIN_RATE_TOTALS) == [(2, 0, 15000)]
 
 
 # --- Salesforce Data Loader export -----------------------------------------------------------
@@ -276,8 +313,7 @@ def test_salesforce_dataloader_export_builds(tmp_path: Path) -> None:
     text[2] = text[2].replace("2024-01-12 09:00:00", "2024-01-12T09:00:00Z")
     text[3] = text[3].replace("2024-01-12 09:00:00", "2024-01-12T09:00:00.000+00:00")
     path.write_text("\n".join(text) + "\n", encoding="utf-8")
-    database = tmp_path / "dl.duckdb"
-    build(database, out)
+    database = build(out)
     assert query(
         database, "select opportunity_id, outcome, amount from core.fct_opportunities order by 1"
     ) == [("006D1", "won", 1000), ("006D2", "open", 2000)]
@@ -300,10 +336,7 @@ def test_salesforce_dataloader_export_builds(tmp_path: Path) -> None:
         "select days_in_stage from core.fct_opportunity_stage_spans "
         "where opportunity_id = '006D1' and stage_name = 'Prospecting'",
     ) == [(10.0,)]
-    assert query(
-        database,
-        "select sum(won_count), sum(lost_count), sum(won_amount) from marts.mart_win_rate",
-    ) == [(1, 0, 1000)]
+    assert query(database, WIN_RATE_TOTALS) == [(1, 0, 1000)]
 
 
 # --- HubSpot UI export --------------------------------------------------------------------------
@@ -369,8 +402,7 @@ def test_hubspot_ui_without_won_and_lost_information_is_a_clear_error(tmp_path: 
 def test_hubspot_ui_export_builds(tmp_path: Path) -> None:
     out = tmp_path / "raw"
     import_hubspot(HUBSPOT_UI, out)
-    database = tmp_path / "hsui.duckdb"
-    build(database, out)
+    database = build(out)
     assert query(
         database,
         "select opportunity_id, outcome, amount, loss_reason from core.fct_opportunities "
@@ -384,10 +416,7 @@ def test_hubspot_ui_export_builds(tmp_path: Path) -> None:
         "select stage_name, days_in_stage from core.fct_opportunity_stage_spans "
         "where opportunity_id = '601' and days_in_stage is not null order by visit_number",
     ) == [("Appointment Scheduled", 10.0), ("Qualified To Buy", 45.25)]
-    assert query(
-        database,
-        "select sum(won_count), sum(lost_count), sum(won_amount) from marts.mart_win_rate",
-    ) == [(1, 1, 1500)]
+    assert query(database, WIN_RATE_TOTALS) == [(1, 1, 1500)]
 
 
 def test_booleans_as_exports_write_them() -> None:
@@ -425,9 +454,7 @@ def test_hubspot_api_without_owners_and_companies_gets_documented_defaults(
         ("101", "101", "AE")
     ]
     # 9001: deals created 2024-01-15 10:00 (501) and 01-20 (502); 9002: 503 on 02-01 09:00
-    assert [
-        (a["account_id"], a["account_name"], a["created_at"]) for a in rows(out, "accounts")
-    ] == [
+    assert accounts_named(out) == [
         ("9001", "(name unknown)", "2024-01-15 10:00:00"),
         ("9002", "(name unknown)", "2024-02-01 09:00:00"),
     ]
@@ -440,19 +467,8 @@ def test_cli_date_order_timezone_and_unknown_account(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "raw"
-    code = main(
-        [
-            "import",
-            "salesforce",
-            "--from",
-            str(REPORT),
-            "--out",
-            str(out),
-            "--timezone",
-            "America/New_York",
-            "--date-order",
-            "MDY",
-        ]
+    code = import_cli(
+        "salesforce", str(REPORT), out, "--timezone", "America/New_York", "--date-order", "MDY"
     )
     # stages 4 + opportunities 4 + users 2 + accounts 2; the 2 leads without a date left out
     assert code == 0
@@ -460,37 +476,13 @@ def test_cli_date_order_timezone_and_unknown_account(
         f"wrote 6 tables, 12 rows to {out}; 2 rows could not be mapped (see import_notes.md)"
     )
     # the values prove month first: --date-order DMY contradicts them
-    code = main(
-        ["import", "salesforce", "--from", str(REPORT), "--out", str(out), "--date-order", "DMY"]
-    )
+    code = import_cli("salesforce", str(REPORT), out, "--date-order", "DMY")
     err = capsys.readouterr().err
     assert code == 1 and len(err.strip().splitlines()) == 1
     assert "--date-order DMY contradicts Opportunity_report.csv" in err
-    code = main(
-        [
-            "import",
-            "salesforce",
-            "--from",
-            str(DATALOADER),
-            "--out",
-            str(out),
-            "--timezone",
-            "Mars/Olympus",
-        ]
-    )
+    code = import_cli("salesforce", str(DATALOADER), out, "--timezone", "Mars/Olympus")
     assert code == 1 and "not a time zone name" in capsys.readouterr().err
-    code = main(
-        [
-            "import",
-            "salesforce",
-            "--from",
-            str(DATALOADER),
-            "--out",
-            str(out),
-            "--unknown-account",
-            "(no account)",
-        ]
-    )
+    code = import_cli("salesforce", str(DATALOADER), out, "--unknown-account", "(no account)")
     assert code == 0
     assert {r["account_id"] for r in rows(out, "opportunities")} == {"001D1", "(no account)"}
 
@@ -524,66 +516,26 @@ def test_hubspot_api_unknown_account_maps_deals_without_a_company(
 
     out = tmp_path / "rejected"
     import_hubspot(export, out)
-    assert {r["opportunity_id"]: r["account_id"] for r in rows(out, "opportunities")} == {
-        "501": "9001",
-        "502": "9001",
-        "503": "",
-    }
-    assert (
-        "deals without an account (rejected by staging: missing_required:account_id; "
-        "--unknown-account NAME maps them): 1"
-    ) in notes(out)
+    assert deal_accounts(out) == {"501": "9001", "502": "9001", "503": ""}
+    assert ONE_ACCOUNTLESS_REJECTED in notes(out)
 
     out = tmp_path / "mapped"
-    code = main(
-        [
-            "import",
-            "hubspot",
-            "--from",
-            str(export),
-            "--out",
-            str(out),
-            "--unknown-account",
-            "(no company)",
-        ]
-    )
+    code = import_cli("hubspot", str(export), out, "--unknown-account", "(no company)")
     # unmapped: 504 of another pipeline (left out) and 503 at the placeholder
     assert code == 0
     assert "; 2 rows could not be mapped (see import_notes.md)" in capsys.readouterr().out
-    assert {r["opportunity_id"]: r["account_id"] for r in rows(out, "opportunities")} == {
-        "501": "9001",
-        "502": "9001",
-        "503": "(no company)",
-    }
+    assert deal_accounts(out) == {"501": "9001", "502": "9001", "503": "(no company)"}
     # the companies file's two, and the placeholder named by itself, created with 503
-    assert [
-        (a["account_id"], a["account_name"], a["created_at"]) for a in rows(out, "accounts")
-    ] == [
-        ("(no company)", "(no company)", "2024-02-01 09:00:00"),
-        ("9001", "Initech", "2023-12-01 08:00:00"),
-        ("9002", "Umbrella", "2023-12-05 08:00:00"),
-    ]
-    assert "deals without an account (mapped to placeholder '(no company)'): 1" in notes(out)
+    assert_mapped_with_companies(out)
 
     # no companies.csv: 9001 from its deals (501 at 01-15 10:00), 9002 had only 503 and 504
-    (export / "companies.csv").unlink()
-    out = tmp_path / "derived"
-    import_hubspot(export, out, unknown_account="(no company)")
-    assert [
-        (a["account_id"], a["account_name"], a["created_at"]) for a in rows(out, "accounts")
-    ] == [
-        ("(no company)", "(no company)", "2024-02-01 09:00:00"),
-        ("9001", "(name unknown)", "2024-01-15 10:00:00"),
-    ]
+    derived = accounts_without_companies(export, tmp_path / "derived")
+    assert derived == [PLACEHOLDER_ACCOUNT, ("9001", "(name unknown)", "2024-01-15 10:00:00")]
 
     # a placeholder that is a company of the export adds no second account of that id
     out = tmp_path / "existing"
     import_hubspot(export, out, unknown_account="9001")
-    assert {r["opportunity_id"]: r["account_id"] for r in rows(out, "opportunities")} == {
-        "501": "9001",
-        "502": "9001",
-        "503": "9001",
-    }
+    assert deal_accounts(out) == {"501": "9001", "502": "9001", "503": "9001"}
     assert [(a["account_id"], a["created_at"]) for a in rows(out, "accounts")] == [
         ("9001", "2024-01-15 10:00:00")
     ]
@@ -596,39 +548,18 @@ def test_hubspot_ui_unknown_account_maps_deals_without_a_company(tmp_path: Path)
 
     out = tmp_path / "rejected"
     import_hubspot(export, out)
-    assert {r["opportunity_id"]: r["account_id"] for r in rows(out, "opportunities")}["603"] == ""
-    assert (
-        "deals without an account (rejected by staging: missing_required:account_id; "
-        "--unknown-account NAME maps them): 1"
-    ) in notes(out)
+    assert deal_accounts(out)["603"] == ""
+    assert ONE_ACCOUNTLESS_REJECTED in notes(out)
 
     out = tmp_path / "mapped"
     import_hubspot(export, out, unknown_account="(no company)")
-    assert {r["opportunity_id"]: r["account_id"] for r in rows(out, "opportunities")} == {
-        "601": "9001",
-        "602": "9001",
-        "603": "(no company)",
-    }
-    assert [
-        (a["account_id"], a["account_name"], a["created_at"]) for a in rows(out, "accounts")
-    ] == [
-        ("(no company)", "(no company)", "2024-02-01 09:00:00"),
-        ("9001", "Initech", "2023-12-01 08:00:00"),
-        ("9002", "Umbrella", "2023-12-05 08:00:00"),
-    ]
-    assert "deals without an account (mapped to placeholder '(no company)'): 1" in notes(out)
+    assert deal_accounts(out) == {"601": "9001", "602": "9001", "603": "(no company)"}
+    assert_mapped_with_companies(out)
 
     # no companies file: 9001 named by Associated Company, created with 601 (01-15 10:00);
     # 602's first company is 9001 and 604 is in another pipeline, so no 9002
-    (export / "companies.csv").unlink()
-    out = tmp_path / "derived"
-    import_hubspot(export, out, unknown_account="(no company)")
-    assert [
-        (a["account_id"], a["account_name"], a["created_at"]) for a in rows(out, "accounts")
-    ] == [
-        ("(no company)", "(no company)", "2024-02-01 09:00:00"),
-        ("9001", "Initech", "2024-01-15 10:00:00"),
-    ]
+    derived = accounts_without_companies(export, tmp_path / "derived")
+    assert derived == [PLACEHOLDER_ACCOUNT, ("9001", "Initech", "2024-01-15 10:00:00")]
 
 
 @pytest.mark.slow
@@ -637,8 +568,7 @@ def test_hubspot_ui_unknown_account_builds(tmp_path: Path) -> None:
     _blank(HUBSPOT_UI, export, {"603"}, ["Associated Company IDs", "Associated Company"])
     out = tmp_path / "raw"
     import_hubspot(export, out, unknown_account="(no company)")
-    database = tmp_path / "hsui.duckdb"
-    build(database, out)
+    database = build(out)
     # the three Sales Pipeline deals all build: 603 at the placeholder, nothing rejected
     assert query(
         database,

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import query
+from helpers import build_raw
 
 from crm_metrics.cli import main
 from crm_metrics.contract import load_contract
@@ -22,7 +23,6 @@ from crm_metrics.errors import CrmMetricsError
 from crm_metrics.importers.hubspot import import_hubspot
 from crm_metrics.importers.pipeline_csv import import_pipeline_csv, load_mapping
 from crm_metrics.importers.salesforce import import_salesforce
-from crm_metrics.runner import run_dbt
 
 FIXTURES = Path(__file__).parent / "fixtures" / "importers"
 SALESFORCE = FIXTURES / "salesforce"
@@ -52,22 +52,7 @@ def import_maven_like(out: Path, **options) -> None:
 
 
 def build(database: Path, raw_dir: Path, select: list[str]) -> None:
-    run_dbt(
-        [
-            "build",
-            "--exclude",
-            "resource_type:seed",
-            "--select",
-            *select,
-            # tests reading models outside the selection (e.g. the all-tables reconcile) are
-            # left out rather than failing on a missing table
-            "--indirect-selection",
-            "cautious",
-        ],
-        database=database,
-        vars={"raw_dir": str(raw_dir)},
-        progress=False,
-    )
+    build_raw(database, raw_dir, select)  # e.g. the all-tables reconcile test is left out
 
 
 # --- fast: the files written ----------------------------------------------------------------

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 from conftest import query, shared_dataset
+from helpers import build_raw
 
 from crm_metrics.importers.pipeline_csv import import_pipeline_csv
-from crm_metrics.runner import run_dbt
 
 pytestmark = pytest.mark.slow
 
@@ -48,22 +48,10 @@ def test_every_maven_deal_is_accepted_or_rejected(maven_dir: Path, tmp_path: Pat
     )
     assert result.rows["opportunities"] == 8800
     database = tmp_path / "maven.duckdb"
-    run_dbt(
-        [
-            "build",
-            "--exclude",
-            "resource_type:seed",
-            "--select",
-            "+fct_opportunities",
-            "+dq_opportunities_rejects",
-            "+dim_accounts",
-            "+dim_products",
-            "--indirect-selection",
-            "cautious",
-        ],
-        database=database,
-        vars={"raw_dir": str(raw)},
-        progress=False,
+    build_raw(
+        database,
+        raw,
+        ["+fct_opportunities", "+dq_opportunities_rejects", "+dim_accounts", "+dim_products"],
     )
 
     accepted = dict(query(database, "select opportunity_id, outcome from core.fct_opportunities"))

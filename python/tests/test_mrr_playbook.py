@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 from conftest import query, shared_dataset
+from helpers import write_table
 
-from crm_metrics.contract import load_contract
 from crm_metrics.runner import build
 
 pytestmark = pytest.mark.slow
@@ -56,16 +56,6 @@ def read_playbook(path: Path) -> list[Subscription]:
             )
             for row in csv.DictReader(handle)
         ]
-
-
-def write_table(folder: Path, table: str, rows: list[dict[str, str]]) -> None:
-    """`<table>.csv` with the contract's columns (header only when `rows` is empty)."""
-    columns = load_contract()[table].column_names
-    with open(folder / f"{table}.csv", "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns)
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({column: row.get(column, "") for column in columns})
 
 
 def account_id(customer_id: str) -> str:

@@ -20,18 +20,11 @@ from pathlib import Path
 
 import pytest
 from conftest import query
+from helpers import month_of, next_month
 
 pytestmark = pytest.mark.slow
 
 CENT = Decimal("0.01")
-
-
-def month_of(value: datetime | date) -> date:
-    return date(value.year, value.month, 1)
-
-
-def next_month(value: date) -> date:
-    return date(value.year + value.month // 12, value.month % 12 + 1, 1)
 
 
 def months_back(value: date, count: int) -> date:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import bisect
 import csv
 import math
-import random
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -24,9 +23,7 @@ from pathlib import Path
 
 import pytest
 from conftest import query
-
-from crm_metrics.generate import generate
-from crm_metrics.runner import run_dbt
+from helpers import generate_and_build
 
 REPORTING_CURRENCY = "USD"
 CENT = Decimal("0.01")
@@ -76,16 +73,6 @@ def _money(value: float) -> Decimal:
     """Round half away from zero to cents, as the warehouse's round(x, 2)."""
     cents = math.floor(abs(value) * 100 + 0.5)
     return Decimal(int(math.copysign(cents, value))) / 100
-
-
-def _shuffle_history(raw: Path, seed: int) -> None:
-    path = raw / "opportunity_history.csv"
-    with path.open(newline="") as handle:
-        rows = list(csv.reader(handle))
-    header, body = rows[0], rows[1:]
-    random.Random(seed).shuffle(body)
-    with path.open("w", newline="") as handle:
-        csv.writer(handle).writerows([header, *body])
 
 
 def _as_of_date(raw: Path) -> date:
@@ -336,25 +323,9 @@ def expected_trend_at_month_ends(
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("pipeline_recompute")
-    raw = folder / "raw"
-    generate(raw, opportunities=1200, seed=7)
-    _shuffle_history(raw, seed=20251231)
-    database = folder / "pipeline.duckdb"
-    run_dbt(
-        [
-            "build",
-            "--exclude",
-            "resource_type:seed",
-            "--indirect-selection",
-            "cautious",
-            "--select",
-            *(f"+{mart}" for mart in MARTS),
-        ],
-        database=database,
-        vars={"raw_dir": str(raw)},
-        progress=False,
+    return generate_and_build(
+        folder, opportunities=1200, seed=7, shuffle_seed=20251231, marts=MARTS
     )
-    return raw, database
 
 
 @pytest.fixture(scope="module")

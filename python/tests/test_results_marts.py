@@ -9,25 +9,18 @@ against the raw files elsewhere.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from itertools import pairwise
 from pathlib import Path
 
 import pytest
 from conftest import query
+from helpers import month_of, next_month
 
 pytestmark = pytest.mark.slow
 
 CENT = Decimal("0.01")
-
-
-def month_of(value: datetime | date) -> date:
-    return date(value.year, value.month, 1)
-
-
-def next_month(value: date) -> date:
-    return date(value.year + value.month // 12, value.month % 12 + 1, 1)
 
 
 def money(value: Decimal | float | int | None) -> Decimal:

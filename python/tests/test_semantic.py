@@ -62,27 +62,25 @@ def run_mf(project: tuple[Path, Path], *args: str) -> subprocess.CompletedProces
     )
 
 
-def read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="", encoding="utf-8") as handle:
+def mf_query(
+    project: tuple[Path, Path], tmp_path: Path, metrics: str, group_by: str
+) -> list[dict[str, str]]:
+    """`mf query` of the metrics by the group-by dimensions: the CSV's rows (fails on an error)."""
+    out = tmp_path / "mf_query.csv"
+    result = run_mf(
+        project, "query", "--metrics", metrics, "--group-by", group_by, "--csv", str(out)
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    with out.open(newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
 
 
 def test_mf_win_rate_by_month_by_segment_equals_the_mart(
     mf_project: tuple[Path, Path], demo_db: Path, tmp_path: Path
 ) -> None:
-    out = tmp_path / "win_rate.csv"
-    result = run_mf(
-        mf_project,
-        "query",
-        "--metrics",
-        "win_rate,closed_deals",
-        "--group-by",
-        "metric_time__month,opportunity__segment",
-        "--csv",
-        str(out),
+    rows = mf_query(
+        mf_project, tmp_path, "win_rate,closed_deals", "metric_time__month,opportunity__segment"
     )
-    assert result.returncode == 0, result.stdout + result.stderr
-    rows = read_csv(out)
     assert rows, "mf query returned no rows"
 
     won: dict[tuple[str, str], float] = defaultdict(float)
@@ -112,19 +110,7 @@ def test_mf_answers_every_headline_metric(mf_project: tuple[Path, Path], tmp_pat
         "win_rate,pipeline_created_amount,bookings,quota_attainment,"
         "average_sales_cycle_days,mrr,net_revenue_retention,logo_churn_rate"
     )
-    out = tmp_path / "headline.csv"
-    result = run_mf(
-        mf_project,
-        "query",
-        "--metrics",
-        metrics,
-        "--group-by",
-        "metric_time__month",
-        "--csv",
-        str(out),
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    rows = read_csv(out)
+    rows = mf_query(mf_project, tmp_path, metrics, "metric_time__month")
     assert rows
     for metric in metrics.split(","):
         assert any(row[metric] not in ("", None) for row in rows), f"{metric} is always empty"
@@ -133,19 +119,8 @@ def test_mf_answers_every_headline_metric(mf_project: tuple[Path, Path], tmp_pat
 def test_mf_mrr_by_month_equals_the_movements_mart(
     mf_project: tuple[Path, Path], demo_db: Path, tmp_path: Path
 ) -> None:
-    out = tmp_path / "mrr.csv"
-    result = run_mf(
-        mf_project,
-        "query",
-        "--metrics",
-        "mrr,net_revenue_retention",
-        "--group-by",
-        "metric_time__month",
-        "--csv",
-        str(out),
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    answered = {row["metric_time__month"][:10]: row for row in read_csv(out)}
+    rows = mf_query(mf_project, tmp_path, "mrr,net_revenue_retention", "metric_time__month")
+    answered = {row["metric_time__month"][:10]: row for row in rows}
     mart = query(
         demo_db,
         "select period_month, ending_mrr, starting_mrr, expansion_mrr, contraction_mrr, "
@@ -168,20 +143,9 @@ def test_mf_v4_metrics_by_month_equal_the_marts(
 ) -> None:
     """presales_win_rate, hours_per_won_deal and average_contract_value by month are ratios of
     sums over the v4 marts' deals (never averages of per-row rates)."""
-    out = tmp_path / "v4.csv"
     metrics = "presales_win_rate,hours_per_won_deal,average_contract_value,bookings_by_product"
-    result = run_mf(
-        mf_project,
-        "query",
-        "--metrics",
-        metrics,
-        "--group-by",
-        "metric_time__month",
-        "--csv",
-        str(out),
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    answered = {row["metric_time__month"][:10]: row for row in read_csv(out)}
+    rows = mf_query(mf_project, tmp_path, metrics, "metric_time__month")
+    answered = {row["metric_time__month"][:10]: row for row in rows}
     effort = query(
         demo_db,
         "select date_trunc('month', closed_at)::date, count(*),"
@@ -218,21 +182,12 @@ def test_mf_v4_metrics_by_month_equal_the_marts(
 def test_mf_bookings_by_product_family_equal_the_mart(
     mf_project: tuple[Path, Path], demo_db: Path, tmp_path: Path
 ) -> None:
-    out = tmp_path / "products.csv"
-    result = run_mf(
-        mf_project,
-        "query",
-        "--metrics",
-        "bookings_by_product",
-        "--group-by",
-        "product_booking_month__product_family",
-        "--csv",
-        str(out),
+    rows = mf_query(
+        mf_project, tmp_path, "bookings_by_product", "product_booking_month__product_family"
     )
-    assert result.returncode == 0, result.stdout + result.stderr
     answered = {
         row["product_booking_month__product_family"]: float(row["bookings_by_product"])
-        for row in read_csv(out)
+        for row in rows
     }
     expected = dict(
         query(

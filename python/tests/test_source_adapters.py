@@ -98,27 +98,57 @@ def assert_same_tables(
     return len(left_tables)
 
 
+def _connector_build(folder: Path, system: str, tables: dict, variables: dict) -> Path:
+    """The connector's tables loaded into a database, then built through the adapter models."""
+    # not <system>.duckdb: a catalog of the schema's name makes its tables ambiguous
+    database = folder / "connector.duckdb"
+    load_tables(database, system, tables)
+    build(database, vars=variables, progress=False)
+    return database
+
+
 @pytest.fixture(scope="module")
 def salesforce_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    database = tmp_path_factory.mktemp("salesforce") / "sf.duckdb"
-    load_tables(database, "salesforce", SALESFORCE)
-    build(database, vars=SALESFORCE_VARS, progress=False)
-    return database
+    folder = tmp_path_factory.mktemp("salesforce")
+    return _connector_build(folder, "salesforce", SALESFORCE, SALESFORCE_VARS)
 
 
 @pytest.fixture(scope="module")
 def hubspot_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    database = tmp_path_factory.mktemp("hubspot") / "hs.duckdb"
-    load_tables(database, "hubspot", HUBSPOT)
-    build(database, vars=HUBSPOT_VARS, progress=False)
-    return database
+    return _connector_build(tmp_path_factory.mktemp("hubspot"), "hubspot", HUBSPOT, HUBSPOT_VARS)
 
 
-def _contract_build(tmp_path: Path, tables: dict) -> Path:
+def assert_contract_path_same(adapter_db: Path, tmp_path: Path, tables: dict) -> None:
+    """The same data as raw contract files builds the same core and marts tables."""
     raw = write_contract(tables, tmp_path / "raw")
-    database = tmp_path / "contract.duckdb"
-    build(database, raw_dir=raw, as_of_date=AS_OF, progress=False)
-    return database
+    contract_db = tmp_path / "contract.duckdb"
+    build(contract_db, raw_dir=raw, as_of_date=AS_OF, progress=False)
+    compared = assert_same_tables(adapter_db, contract_db, ("core", "marts"), ("core", "marts"))
+    assert compared > 30
+
+
+def stage_durations(database: Path) -> list[tuple]:
+    rows = query(
+        database,
+        "select stage_name, outcome, deal_count, avg_days from marts.mart_stage_duration "
+        "order by stage_order, outcome",
+    )
+    return [(stage, outcome, n, round(days, 6)) for stage, outcome, n, days in rows]
+
+
+# Both connector fixtures hold the same deals. A: Prospecting 01-05 09:00 -> 01-20 10:00
+# (15 d 1 h), Proposal -> 02-20 15:00 (31 d 5 h); B: Prospecting 01-10 09:00 -> 02-15 12:00
+# (36 d 3 h)
+SCENARIO_STAGE_DURATIONS = [
+    ("Prospecting", "lost", 1, round(36 + 3 / 24, 6)),
+    ("Prospecting", "won", 1, round(15 + 1 / 24, 6)),
+    ("Proposal", "won", 1, round(31 + 5 / 24, 6)),
+]
+ACTIVITY_SQL = "select user_id, dials, connects, meetings from marts.mart_activity_efficiency"
+REJECTED_SQL = (
+    "select table_name, reason, row_count from data_quality.dq_summary "
+    "where outcome = 'rejected' order by 1, 2"
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -157,18 +187,7 @@ def test_salesforce_marts_match_hand_worked_numbers(salesforce_db: Path) -> None
         ("Prospecting", "2024-02", 0, 0, 0, 1),
         ("Proposal", "2024-02", 0, 0, 0, 1),
     ]
-    # A: Prospecting 01-05 09:00 -> 01-20 10:00 (15 d 1 h), Proposal -> 02-20 15:00 (31 d 5 h);
-    # B: Prospecting 01-10 09:00 -> 02-15 12:00 (36 d 3 h)
-    durations = query(
-        salesforce_db,
-        "select stage_name, outcome, deal_count, avg_days from marts.mart_stage_duration "
-        "order by stage_order, outcome",
-    )
-    assert [(s, o, n, round(d, 6)) for s, o, n, d in durations] == [
-        ("Prospecting", "lost", 1, round(36 + 3 / 24, 6)),
-        ("Prospecting", "won", 1, round(15 + 1 / 24, 6)),
-        ("Proposal", "won", 1, round(31 + 5 / 24, 6)),
-    ]
+    assert stage_durations(salesforce_db) == SCENARIO_STAGE_DURATIONS
     # February: open at start A + B (1,500); C created at 1,500, raised by 500; A won, B lost
     flow = query(
         salesforce_db,
@@ -178,11 +197,7 @@ def test_salesforce_marts_match_hand_worked_numbers(salesforce_db: Path) -> None
     )
     assert flow == [(2, 1500, 1, 1500, 1, 1000, 1, 500, 500, 1, 2000)]
     # January: two calls (one connected; the third call is deleted) and a meeting by Ava
-    activity = query(
-        salesforce_db,
-        "select user_id, dials, connects, meetings from marts.mart_activity_efficiency",
-    )
-    assert activity == [("005AVA", 2, 1, 1)]
+    assert query(salesforce_db, ACTIVITY_SQL) == [("005AVA", 2, 1, 1)]
     # lead L1 (2023-12-20 10:00) converted into A on 2024-01-05: 15 d 14 h; L3 is deleted
     leads = query(
         salesforce_db,
@@ -200,11 +215,7 @@ def test_salesforce_marts_match_hand_worked_numbers(salesforce_db: Path) -> None
 
 
 def test_salesforce_deleted_rows_are_rejected_and_counted(salesforce_db: Path) -> None:
-    rejected = query(
-        salesforce_db,
-        "select table_name, reason, row_count from data_quality.dq_summary "
-        "where outcome = 'rejected' order by 1, 2",
-    )
+    rejected = query(salesforce_db, REJECTED_SQL)
     assert rejected == [
         ("accounts", "deleted_in_source", 1),  # Initech
         ("activities", "deleted_in_source", 1),  # the third call
@@ -238,9 +249,7 @@ def test_salesforce_roles_and_missing_optional_columns(salesforce_db: Path) -> N
 
 
 def test_salesforce_contract_path_gives_the_same_marts(salesforce_db: Path, tmp_path: Path) -> None:
-    contract_db = _contract_build(tmp_path, salesforce_contract())
-    compared = assert_same_tables(salesforce_db, contract_db, ("core", "marts"), ("core", "marts"))
-    assert compared > 30
+    assert_contract_path_same(salesforce_db, tmp_path, salesforce_contract())
 
 
 def test_salesforce_history_mode_collapses_versions(salesforce_db: Path, tmp_path: Path) -> None:
@@ -321,16 +330,7 @@ def test_hubspot_marts_match_hand_worked_numbers(hubspot_db: Path) -> None:
         "from marts.mart_win_rate",
     )
     assert win_rate == [("101", 1, 1, 0.5, 1000, 500)]
-    durations = query(
-        hubspot_db,
-        "select stage_name, outcome, deal_count, avg_days from marts.mart_stage_duration "
-        "order by stage_order, outcome",
-    )
-    assert [(s, o, n, round(d, 6)) for s, o, n, d in durations] == [
-        ("Prospecting", "lost", 1, round(36 + 3 / 24, 6)),
-        ("Prospecting", "won", 1, round(15 + 1 / 24, 6)),
-        ("Proposal", "won", 1, round(31 + 5 / 24, 6)),
-    ]
+    assert stage_durations(hubspot_db) == SCENARIO_STAGE_DURATIONS
     # HubSpot's stage history has no amounts: C counts at its current 2,000 from creation
     flow = query(
         hubspot_db,
@@ -339,10 +339,7 @@ def test_hubspot_marts_match_hand_worked_numbers(hubspot_db: Path) -> None:
         "from marts.mart_pipeline_flow where grain = 'month' and period_start = '2024-02-01'",
     )
     assert flow == [(2, 1500, 1, 2000, 1, 1, 0, 1, 2000)]
-    activity = query(
-        hubspot_db, "select user_id, dials, connects, meetings from marts.mart_activity_efficiency"
-    )
-    assert activity == [("101", 2, 1, 1)]
+    assert query(hubspot_db, ACTIVITY_SQL) == [("101", 2, 1, 1)]
     # created_at written with a time zone is taken in UTC: 11:00+02:00 is 09:00
     created = query(
         hubspot_db,
@@ -356,11 +353,7 @@ def test_hubspot_marts_match_hand_worked_numbers(hubspot_db: Path) -> None:
 
 
 def test_hubspot_deleted_rows_are_rejected_and_counted(hubspot_db: Path) -> None:
-    rejected = query(
-        hubspot_db,
-        "select table_name, reason, row_count from data_quality.dq_summary "
-        "where outcome = 'rejected' order by 1, 2",
-    )
+    rejected = query(hubspot_db, REJECTED_SQL)
     assert rejected == [
         ("accounts", "deleted_in_source", 1),
         ("activities", "deleted_in_source", 1),
@@ -371,9 +364,7 @@ def test_hubspot_deleted_rows_are_rejected_and_counted(hubspot_db: Path) -> None
 
 
 def test_hubspot_contract_path_gives_the_same_marts(hubspot_db: Path, tmp_path: Path) -> None:
-    contract_db = _contract_build(tmp_path, hubspot_contract())
-    compared = assert_same_tables(hubspot_db, contract_db, ("core", "marts"), ("core", "marts"))
-    assert compared > 30
+    assert_contract_path_same(hubspot_db, tmp_path, hubspot_contract())
 
 
 def test_hubspot_role_mapping_and_other_pipelines(tmp_path: Path) -> None:

@@ -11,10 +11,11 @@ import csv
 from pathlib import Path
 
 import pytest
+from helpers import build_raw
 
 from crm_metrics.errors import DbtNodesFailedError
 from crm_metrics.importers.salesforce import import_salesforce
-from crm_metrics.runner import dq_report, run_dbt
+from crm_metrics.runner import dq_report
 
 SALESFORCE = Path(__file__).parent / "fixtures" / "importers" / "salesforce"
 
@@ -33,20 +34,7 @@ def rewrite_created_at(raw: Path, values: dict[str, str]) -> None:
 
 
 def build_alerts(database: Path, raw: Path):
-    return run_dbt(
-        [
-            "build",
-            "--exclude",
-            "resource_type:seed",
-            "--select",
-            "+dq_table_alerts",
-            "--indirect-selection",
-            "cautious",
-        ],
-        database=database,
-        vars={"raw_dir": str(raw)},
-        progress=False,
-    )
+    return build_raw(database, raw, ["+dq_table_alerts"])
 
 
 @pytest.mark.slow

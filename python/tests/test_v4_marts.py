@@ -29,22 +29,21 @@ from typing import Any
 
 import pytest
 from conftest import query
-from test_foundation import STAGES, write_table
+from helpers import build_raw, generate_and_build, write_table
+from test_foundation import STAGES
 from test_pipeline_recompute import (
     REPORTING_CURRENCY,
     Deal,
     _money,
     _next_month,
     _percentile_cont,
-    _shuffle_history,
     _state_at,
     load_deals,
 )
 
 from crm_metrics.contract import load_contract
 from crm_metrics.errors import CrmMetricsError
-from crm_metrics.generate import generate
-from crm_metrics.runner import PROJECT_DIR, build, run_dbt
+from crm_metrics.runner import PROJECT_DIR, build
 
 pytestmark = pytest.mark.slow
 
@@ -688,24 +687,12 @@ def test_contract_value_matches_recomputation(demo: RawData, demo_db: Path) -> N
 
 @pytest.fixture(scope="module")
 def shuffled(tmp_path_factory: pytest.TempPathFactory) -> tuple[RawData, Path]:
-    folder = tmp_path_factory.mktemp("v4_deliverables")
-    raw = folder / "raw"
-    generate(raw, opportunities=1200, seed=11)
-    _shuffle_history(raw, seed=20260101)
-    database = folder / "deliverables.duckdb"
-    run_dbt(
-        [
-            "build",
-            "--exclude",
-            "resource_type:seed",
-            "--indirect-selection",
-            "cautious",
-            "--select",
-            "+mart_presales_deliverables",
-        ],
-        database=database,
-        vars={"raw_dir": str(raw)},
-        progress=False,
+    raw, database = generate_and_build(
+        tmp_path_factory.mktemp("v4_deliverables"),
+        opportunities=1200,
+        seed=11,
+        shuffle_seed=20260101,
+        marts=["mart_presales_deliverables"],
     )
     return RawData(raw), database
 
@@ -758,20 +745,7 @@ def test_v4_marts_are_empty_on_empty_input(tmp_path: Path) -> None:
     for table in load_contract().table_names:
         write_table(raw, table, STAGES if table == "stages" else [])
     database = tmp_path / "empty.duckdb"
-    results = run_dbt(
-        [
-            "build",
-            "--exclude",
-            "resource_type:seed",
-            "--indirect-selection",
-            "cautious",
-            "--select",
-            *(f"+{mart}" for mart in V4_MARTS),
-        ],
-        database=database,
-        vars={"raw_dir": str(raw)},
-        progress=False,
-    )
+    results = build_raw(database, raw, [f"+{mart}" for mart in V4_MARTS])
     built = {result.name for result in results if result.status == "success"}
     assert set(V4_MARTS) <= built
     for mart in V4_MARTS:

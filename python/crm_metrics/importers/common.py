@@ -27,27 +27,22 @@ import io
 import json
 import re
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 
 from crm_metrics.contract import load_contract
 from crm_metrics.errors import CrmMetricsError
 from crm_metrics.importers.dates import ColumnFormat, DateSettings, decide_order, scan_column
+from crm_metrics.sql import quote_identifier, quote_literal
 
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
-
-
-def sql_string(value: object) -> str:
-    """A SQL string literal: single quotes doubled, so no path or value can break the SQL."""
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def sql_identifier(name: str) -> str:
-    """A quoted identifier (export column names may hold spaces, dots or quotes)."""
-    return '"' + name.replace('"', '""') + '"'
+# placeholders an import writes where the export names no owner / no account name
+UNKNOWN_OWNER = "(unknown owner)"
+UNKNOWN_ACCOUNT_NAME = "(name unknown)"
 
 
 def timestamp_text(expr: str) -> str:
@@ -79,7 +74,7 @@ def account_or_placeholder(expr: str, unknown_account: str | None) -> str:
     `missing_required:account_id`)."""
     if unknown_account is None:
         return expr
-    return f"coalesce({expr}, {sql_string(unknown_account)})"
+    return f"coalesce({expr}, {quote_literal(unknown_account)})"
 
 
 def placeholder_account(
@@ -93,7 +88,7 @@ def placeholder_account(
     hold an account of that id. No option, no row."""
     if unknown_account is None:
         return "select null, null, null, null, null, null, null, null where false"
-    name = sql_string(unknown_account)
+    name = quote_literal(unknown_account)
     return f"""
         select {name}, {name}, null, null, null, null, null, min(created_at)
         from ({accountless_created_sql}) as accountless
@@ -180,6 +175,33 @@ def split_report_footer(text: str) -> tuple[str, list[str]]:
     return text[: len(text) - footer_chars], block
 
 
+Export = TypeVar("Export")
+Builder = Callable[["Importer", Export], "str | None"]
+
+
+class TableBuilders(dict):
+    """Output table -> the function giving its select (None when the export has nothing for
+    it), in the order they are registered (`@BUILDERS.table("stages")`)."""
+
+    def table(self, name: str) -> Callable[[Builder], Builder]:
+        def register(build: Builder) -> Builder:
+            self[name] = build
+            return build
+
+        return register
+
+
+def build_tables(imp: Importer, export: Export, builders: Mapping[str, Builder]) -> dict[str, str]:
+    """Each output table's select from its builder, called in the builders' order (the notes
+    keep that order)."""
+    tables = {}
+    for table, build in builders.items():
+        query = build(imp, export)
+        if query is not None:
+            tables[table] = query
+    return tables
+
+
 @dataclass
 class ImportResult:
     """Rows written per table, plus the notes (inferences and unmapped rows) of one import."""
@@ -259,10 +281,10 @@ class Importer:
             self.empty(name, [*required, *optional])
             return
         if reader is None and path.suffix.lower() == ".json":
-            reader = f"read_json_auto({sql_string(path)})"
+            reader = f"read_json_auto({quote_literal(path)})"
         if reader is None:
             readable = self._readable_csv(path)
-            reader = f"read_csv({sql_string(readable)}, header = true, all_varchar = true)"
+            reader = f"read_csv({quote_literal(readable)}, header = true, all_varchar = true)"
         try:
             self.connection.execute(
                 f"create or replace temp view src_{name}_file as select * from {reader}"
@@ -282,14 +304,14 @@ class Importer:
             names = [column, *((labels or {}).get(column, ()))]
             actual = next((by_key[k] for k in map(_column_key, names) if k in by_key), None)
             if actual is None:
-                columns.append(f"cast(null as varchar) as {sql_identifier(column)}")
+                columns.append(f"cast(null as varchar) as {quote_identifier(column)}")
                 if column in required:
                     spelled = " or ".join(repr(n) for n in names)
                     self.problems.append(f"{path.name}: missing column {spelled}")
             else:
                 found.add(column)
                 columns.append(
-                    f"cast({sql_identifier(actual)} as varchar) as {sql_identifier(column)}"
+                    f"cast({quote_identifier(actual)} as varchar) as {quote_identifier(column)}"
                 )
         self.present[name] = found
         self.files[name] = path.name
@@ -303,7 +325,7 @@ class Importer:
         readable = self._readable_csv(path)
         try:
             described = self.connection.execute(
-                f"describe select * from read_csv({sql_string(readable)}, header = true, "
+                f"describe select * from read_csv({quote_literal(readable)}, header = true, "
                 "all_varchar = true)"
             ).fetchall()
         except duckdb.Error as exc:
@@ -349,7 +371,7 @@ class Importer:
 
     def empty(self, name: str, columns: Iterable[str]) -> None:
         """An empty `src_<name>` for an optional export file that is absent."""
-        listed = ", ".join(f"cast(null as varchar) as {sql_identifier(c)}" for c in columns)
+        listed = ", ".join(f"cast(null as varchar) as {quote_identifier(c)}" for c in columns)
         self.connection.execute(
             f"create or replace temp table src_{name} as select {listed} where false"
         )
@@ -390,8 +412,8 @@ class Importer:
                 if not self.has(table, column):
                     continue
                 values = self.connection.execute(
-                    f"select distinct trim({sql_identifier(column)}) from src_{table} "
-                    f"where nullif(trim({sql_identifier(column)}), '') is not null"
+                    f"select distinct trim({quote_identifier(column)}) from src_{table} "
+                    f"where nullif(trim({quote_identifier(column)}), '') is not null"
                 ).fetchall()
                 label = f"{self.files.get(table, table)} {column}"
                 scans[table, column] = scan_column(label, (row[0] for row in values))
@@ -406,7 +428,7 @@ class Importer:
             if scan.values:
                 key = (self.files.get(table, table), fmt.describe())
                 described.setdefault(key, []).append(column)
-            quoted = sql_identifier(column)
+            quoted = quote_identifier(column)
             bad, example = self.connection.execute(
                 f"select count(*), min(trim({quoted})) from src_{table} "
                 f"where nullif(trim({quoted}), '') is not null and {fmt.parsed_sql(quoted)} is null"
@@ -430,7 +452,7 @@ class Importer:
             )
         for table, fmts in formats.items():
             replaced = ", ".join(
-                f"{fmt.sql(sql_identifier(column))} as {sql_identifier(column)}"
+                f"{fmt.sql(quote_identifier(column))} as {quote_identifier(column)}"
                 for column, fmt in fmts
             )
             self.connection.execute(
@@ -469,11 +491,11 @@ class Importer:
         out = self.result.out_dir
         out.mkdir(parents=True, exist_ok=True)
         for table, query in tables.items():
-            columns = ", ".join(sql_identifier(c) for c in contract[table].column_names)
+            columns = ", ".join(quote_identifier(c) for c in contract[table].column_names)
             self.connection.execute(f"create or replace temp table out_{table} as {query}")
             self.connection.execute(
                 f"copy (select {columns} from out_{table}) to "
-                f"{sql_string(out / f'{table}.csv')} (header true, delimiter ',')"
+                f"{quote_literal(out / f'{table}.csv')} (header true, delimiter ',')"
             )
             self.result.rows[table] = int(self.scalar(f"select count(*) from out_{table}") or 0)
         self._write_notes()

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crm_metrics.errors import CrmMetricsError
+from crm_metrics.sql import quote_literal
 
 DATE_ORDERS = ("MDY", "DMY")
 DEFAULT_DATE_ORDER = "MDY"
@@ -233,10 +234,6 @@ def decide_order(scans: Iterable[ColumnScan], settings: DateSettings) -> tuple[s
     )
 
 
-def _sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 @dataclass(frozen=True)
 class ColumnFormat:
     """The chosen reading of one column; `sql()` converts it to the raw contract's ISO text."""
@@ -271,14 +268,14 @@ class ColumnFormat:
     def _local_to_utc(self, timestamp: str) -> str:
         if self.timezone == "UTC":
             return timestamp
-        return f"timezone('UTC', timezone({_sql_string(self.timezone)}, {timestamp}))"
+        return f"timezone('UTC', timezone({quote_literal(self.timezone)}, {timestamp}))"
 
     def parsed_sql(self, expr: str) -> str:
         """SQL: the value as a timestamp (UTC for instants), null when it fits no format."""
         v = f"trim({expr})"
         branches = []
         if self.scan.iso:
-            offset = f"regexp_full_match({v}, {_sql_string(ISO_OFFSET_PATTERN)})"
+            offset = f"regexp_full_match({v}, {quote_literal(ISO_OFFSET_PATTERN)})"
             if self.kind == "date":
                 naive = f"try_cast(left({v}, 10) as timestamp)"
             else:
@@ -287,7 +284,7 @@ class ColumnFormat:
             if self.kind == "date":
                 with_offset = f"cast(cast({with_offset} as date) as timestamp)"
             branches.append(
-                f"when regexp_full_match({v}, {_sql_string(ISO_PATTERN)}) then "
+                f"when regexp_full_match({v}, {quote_literal(ISO_PATTERN)}) then "
                 f"case when {offset} then {with_offset} else {naive} end"
             )
         if self.scan.epoch_ms:
@@ -295,19 +292,19 @@ class ColumnFormat:
             if self.kind == "date":
                 epoch = f"cast(cast({epoch} as date) as timestamp)"
             branches.append(
-                f"when regexp_full_match({v}, {_sql_string(EPOCH_MS_PATTERN)}) then {epoch}"
+                f"when regexp_full_match({v}, {quote_literal(EPOCH_MS_PATTERN)}) then {epoch}"
             )
         for shape in sorted(self.scan.shapes, key=lambda s: s.pattern()):
             parsed = (
                 f"try_strptime(regexp_replace({v}, '[ T,]+', ' ', 'g'), "
-                f"{_sql_string(shape.strptime_format(self.order))})"
+                f"{quote_literal(shape.strptime_format(self.order))})"
             )
             if shape.time and self.kind == "timestamp":
                 parsed = self._local_to_utc(parsed)
             elif shape.time:
                 parsed = f"cast(cast({parsed} as date) as timestamp)"
             branches.append(
-                f"when regexp_full_match({v}, {_sql_string(shape.pattern())}) then {parsed}"
+                f"when regexp_full_match({v}, {quote_literal(shape.pattern())}) then {parsed}"
             )
         if not branches:
             return "cast(null as timestamp)"

@@ -51,23 +51,28 @@ Rules:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
 from crm_metrics.errors import CrmMetricsError
 from crm_metrics.importers.common import (
+    UNKNOWN_ACCOUNT_NAME,
+    UNKNOWN_OWNER,
     Importer,
     ImportResult,
+    TableBuilders,
     account_or_placeholder,
     bool_text,
+    build_tables,
     date_text,
     placeholder_account,
-    sql_string,
     timestamp_text,
 )
 from crm_metrics.importers.dates import DateSettings
-from crm_metrics.importers.hubspot_ui import UNKNOWN_ACCOUNT_NAME, UNKNOWN_OWNER, import_hubspot_ui
+from crm_metrics.importers.hubspot_ui import PIPELINE_STAGE_COLUMNS, import_hubspot_ui
+from crm_metrics.sql import quote_literal
 
 DEALS = (
     [
@@ -87,6 +92,15 @@ COMPANIES = (
     ["hs_object_id", "name", "createdate"],
     ["industry", "numberofemployees", "country", "hubspot_owner_id"],
 )
+COMPANY = "nullif(trim(associatedcompanyid), '')"  # SQL: a deal's company id
+OWNER_FIELDS = {
+    "owner_id": "$.id",
+    "email": "$.email",
+    "first_name": "$.firstName",
+    "last_name": "$.lastName",
+    "archived": "$.archived",
+    "teams": "$.teams",
+}
 ENGAGEMENTS = (
     ["id", "type", "timestamp", "ownerId"],
     ["dealId", "companyId", "durationMilliseconds", "status"],
@@ -99,7 +113,7 @@ def _json_results(imp: Importer, name: str, path: Path, fields: dict[str, str]) 
     if not path.is_file():
         raise CrmMetricsError(f"hubspot import: file not found: {path}")
     columns = ", ".join(
-        f"json_extract_string(item, {sql_string(json_path)}) as {column}"
+        f"json_extract_string(item, {quote_literal(json_path)}) as {column}"
         for column, json_path in fields.items()
     )
     try:
@@ -107,7 +121,7 @@ def _json_results(imp: Importer, name: str, path: Path, fields: dict[str, str]) 
             f"""
             create or replace temp table src_{name} as
             with response as (
-                select cast(json as json) as body from read_json_objects({sql_string(path)})
+                select cast(json as json) as body from read_json_objects({quote_literal(path)})
             ),
             items as (
                 select unnest(cast(json_extract(body, '$.results') as json[])) as item
@@ -140,7 +154,7 @@ def _load_pipelines(imp: Importer, pipelines_path: Path) -> None:
         create or replace temp table src_pipeline_rows as
         with response as (
             select cast(json as json) as body
-            from read_json_objects({sql_string(pipelines_path)})
+            from read_json_objects({quote_literal(pipelines_path)})
         ),
         pipelines as (
             select unnest(cast(json_extract(body, '$.results') as json[])) as pipeline
@@ -227,244 +241,292 @@ def import_hubspot(
                 f"{pipelines_path}: no stages (expected the pipelines API response: "
                 "results[].stages[] with id, label, displayOrder, metadata)"
             )
-        owner_fields = {
-            "owner_id": "$.id",
-            "email": "$.email",
-            "first_name": "$.firstName",
-            "last_name": "$.lastName",
-            "archived": "$.archived",
-            "teams": "$.teams",
-        }
-        if owners_path is None:
-            imp.empty("owners", owner_fields)
-            imp.note(
-                "No owners.json: one user (role AE) per hubspot_owner_id of the deals, named by "
-                "the id."
-            )
-        else:
-            _json_results(imp, "owners", owners_path, owner_fields)
-        if pipeline is None:
-            pipeline = imp.scalar(
-                "select pipeline_id from src_pipeline_rows "
-                "order by pipeline_id <> 'default', pipeline_order, pipeline_id limit 1"
-            )
-        elif not imp.count(
-            f"select 1 from src_pipeline_rows where pipeline_id = {sql_string(pipeline)}"
-        ):
-            raise CrmMetricsError(f"pipelines.json has no pipeline {pipeline!r}")
-        chosen = sql_string(pipeline)
-        imp.note(f"Pipeline {pipeline}: deals of other pipelines are left out.")
-        imp.unmapped(
-            "deals of other pipelines (left out)",
-            f"select 1 from src_deals where coalesce(trim(pipeline), '') <> {chosen}",
+        _read_owners(imp, owners_path)
+        _pipeline_deals(imp, pipeline)
+        imp.accountless("deals", f"select 1 from deals where {COMPANY} is null", unknown_account)
+        export = _Export(
+            has_companies, has_history, has_engagements, owners_path is not None, unknown_account
         )
-        duplicate = imp.scalar(
-            f"select string_agg(label, ', ') from (select label from src_pipeline_rows "
-            f"where pipeline_id = {chosen} group by label having count(*) > 1)"
-        )
-        if duplicate:
-            raise CrmMetricsError(f"pipelines.json: pipeline {pipeline} repeats stage {duplicate}")
-        imp.connection.execute(
-            f"""
-            create temp table stage_definition as
-            select
-                stage_id,
-                label as stage_name,
-                row_number() over (order by is_closed, display_order, label) as stage_order,
-                probability as default_probability,
-                coalesce(is_closed, false) as is_closed,
-                coalesce(is_closed, false) and probability = 1.0 as is_won
-            from src_pipeline_rows
-            where pipeline_id = {chosen}
-            """
-        )
-        imp.note(
-            "Stages: open first then closed, by displayOrder; won = closed at probability 1.0."
-        )
-        imp.connection.execute(
-            f"""
-            create temp table deals as
-            select
-                src_deals.*,
-                stage_definition.stage_name as stage_label,
-                coalesce(nullif(trim(src_deals.hubspot_owner_id), ''), {sql_string(UNKNOWN_OWNER)})
-                    as owner_key
-            from src_deals
-            left join stage_definition on trim(src_deals.dealstage) = stage_definition.stage_id
-            where trim(src_deals.pipeline) = {chosen}
-            """
-        )
-        imp.unmapped(
-            "deals whose dealstage is no stage of the pipeline (rejected by staging)",
-            "select 1 from deals where stage_label is null",
-        )
-        company = "nullif(trim(associatedcompanyid), '')"
-        imp.accountless("deals", f"select 1 from deals where {company} is null", unknown_account)
+        return imp.write(build_tables(imp, export, BUILDERS))
 
-        tables: dict[str, str] = {}
-        tables["stages"] = """
-            select stage_name, stage_order, default_probability, is_closed, is_won
-            from stage_definition
-            order by stage_order
+
+@dataclass(frozen=True)
+class _Export:
+    """What the table builders share: which optional files the export has."""
+
+    has_companies: bool
+    has_history: bool
+    has_engagements: bool
+    has_owners: bool
+    unknown_account: str | None
+
+
+def _read_owners(imp: Importer, owners_path: Path | None) -> None:
+    """owners.json as `src_owners` (empty without the file)."""
+    if owners_path is None:
+        imp.empty("owners", OWNER_FIELDS)
+        imp.note(
+            "No owners.json: one user (role AE) per hubspot_owner_id of the deals, named by the id."
+        )
+    else:
+        _json_results(imp, "owners", owners_path, OWNER_FIELDS)
+
+
+def _pipeline_deals(imp: Importer, pipeline: str | None) -> None:
+    """The temp tables every builder reads: `stage_definition`, the stages of the chosen pipeline
+    (`--pipeline`, else the default one) in contract order, and `deals`, the pipeline's deals
+    with their stage label and owner key."""
+    if pipeline is None:
+        pipeline = imp.scalar(
+            "select pipeline_id from src_pipeline_rows "
+            "order by pipeline_id <> 'default', pipeline_order, pipeline_id limit 1"
+        )
+    elif not imp.count(
+        f"select 1 from src_pipeline_rows where pipeline_id = {quote_literal(pipeline)}"
+    ):
+        raise CrmMetricsError(f"pipelines.json has no pipeline {pipeline!r}")
+    chosen = quote_literal(pipeline)
+    imp.note(f"Pipeline {pipeline}: deals of other pipelines are left out.")
+    imp.unmapped(
+        "deals of other pipelines (left out)",
+        f"select 1 from src_deals where coalesce(trim(pipeline), '') <> {chosen}",
+    )
+    duplicate = imp.scalar(
+        f"select string_agg(label, ', ') from (select label from src_pipeline_rows "
+        f"where pipeline_id = {chosen} group by label having count(*) > 1)"
+    )
+    if duplicate:
+        raise CrmMetricsError(f"pipelines.json: pipeline {pipeline} repeats stage {duplicate}")
+    imp.connection.execute(
+        f"""
+        create temp table stage_definition as
+        select
+            stage_id,
+            {PIPELINE_STAGE_COLUMNS}
+        from src_pipeline_rows
+        where pipeline_id = {chosen}
         """
-        tables["opportunities"] = f"""
-            select
-                trim(hs_object_id) as opportunity_id,
-                {account_or_placeholder(company, unknown_account)} as account_id,
-                owner_key as owner_id,
-                null as presales_owner_id,
-                dealname as opportunity_name,
-                case lower(trim(dealtype))
-                    when 'newbusiness' then 'new_business'
-                    when 'existingbusiness' then 'expansion'
-                    when 'renewal' then 'renewal'
-                    else nullif(trim(dealtype), '')
-                end as opportunity_type,
-                null as lead_source,
-                {timestamp_text("createdate")} as created_at,
-                {date_text("closedate")} as close_date,
-                nullif(trim(amount), '') as amount,
-                nullif(trim(deal_currency_code), '') as currency_code,
-                coalesce(stage_label, trim(dealstage)) as stage_name,
-                null as is_closed,
-                null as is_won,
-                nullif(trim(closed_lost_reason), '') as loss_reason,
-                null as closed_at
-            from deals
-            order by 1
+    )
+    imp.note("Stages: open first then closed, by displayOrder; won = closed at probability 1.0.")
+    imp.connection.execute(
+        f"""
+        create temp table deals as
+        select
+            src_deals.*,
+            stage_definition.stage_name as stage_label,
+            coalesce(
+                nullif(trim(src_deals.hubspot_owner_id), ''), {quote_literal(UNKNOWN_OWNER)}
+            ) as owner_key
+        from src_deals
+        left join stage_definition on trim(src_deals.dealstage) = stage_definition.stage_id
+        where trim(src_deals.pipeline) = {chosen}
         """
-        tables["opportunity_history"] = f"""
+    )
+    imp.unmapped(
+        "deals whose dealstage is no stage of the pipeline (rejected by staging)",
+        "select 1 from deals where stage_label is null",
+    )
+
+
+BUILDERS = TableBuilders()
+
+
+@BUILDERS.table("stages")
+def _stages(imp: Importer, hs: _Export) -> str:
+    """The chosen pipeline's stages."""
+    sql = """
+        select stage_name, stage_order, default_probability, is_closed, is_won
+        from stage_definition
+        order by stage_order
+    """
+    return sql
+
+
+@BUILDERS.table("opportunities")
+def _opportunities(imp: Importer, hs: _Export) -> str:
+    """One row per deal of the pipeline."""
+    sql = f"""
+        select
+            trim(hs_object_id) as opportunity_id,
+            {account_or_placeholder(COMPANY, hs.unknown_account)} as account_id,
+            owner_key as owner_id,
+            null as presales_owner_id,
+            dealname as opportunity_name,
+            case lower(trim(dealtype))
+                when 'newbusiness' then 'new_business'
+                when 'existingbusiness' then 'expansion'
+                when 'renewal' then 'renewal'
+                else nullif(trim(dealtype), '')
+            end as opportunity_type,
+            null as lead_source,
+            {timestamp_text("createdate")} as created_at,
+            {date_text("closedate")} as close_date,
+            nullif(trim(amount), '') as amount,
+            nullif(trim(deal_currency_code), '') as currency_code,
+            coalesce(stage_label, trim(dealstage)) as stage_name,
+            null as is_closed,
+            null as is_won,
+            nullif(trim(closed_lost_reason), '') as loss_reason,
+            null as closed_at
+        from deals
+        order by 1
+    """
+    return sql
+
+
+@BUILDERS.table("opportunity_history")
+def _history(imp: Importer, hs: _Export) -> str:
+    """The dealstage history of the pipeline's deals."""
+    sql = f"""
+        select
+            trim(src_history.hs_object_id) as opportunity_id,
+            {timestamp_text("src_history.timestamp")} as changed_at,
+            coalesce(stage_definition.stage_name, trim(src_history.value)) as stage_name,
+            nullif(trim(deals.amount), '') as amount,
+            {date_text("deals.closedate")} as close_date,
+            null as changed_by
+        from src_history
+        inner join deals on trim(src_history.hs_object_id) = trim(deals.hs_object_id)
+        left join stage_definition on trim(src_history.value) = stage_definition.stage_id
+        order by 1, 2
+    """
+    if hs.has_history:
+        imp.unmapped(
+            "dealstage history rows with a stage id of no stage (rejected by staging)",
+            "select 1 from src_history inner join deals "
+            "on trim(src_history.hs_object_id) = trim(deals.hs_object_id) "
+            "where trim(src_history.value) not in (select stage_id from stage_definition)",
+        )
+    else:
+        imp.note("No deal_stage_history.csv: each deal gets one history row at createdate.")
+    return sql
+
+
+@BUILDERS.table("users")
+def _users(imp: Importer, hs: _Export) -> str:
+    """owners.json, plus an AE per deal owner it lacks."""
+    sql = f"""
+        select
+            owner_id as user_id,
+            coalesce(
+                nullif(trim(concat_ws(' ', first_name, last_name)), ''), email, owner_id
+            ) as full_name,
+            email,
+            case when owner_id in (select owner_key from deals)
+                then 'AE' else 'OTHER' end as role,
+            null as manager_id,
+            coalesce(
+                list_filter(
+                    cast(cast(teams as json) as json[]),
+                    lambda team: json_extract_string(team, '$.primary') = 'true'
+                )[1],
+                cast(cast(teams as json) as json[])[1]
+            )->>'$.name' as team,
+            null as segment,
+            null as hired_on,
+            case {bool_text("archived")} when 'true' then 'false' when 'false' then 'true'
+            end as is_active
+        from src_owners
+        union all
+        select distinct owner_key, owner_key, null, 'AE', null, null, null, null, null
+        from deals
+        where owner_key not in (select owner_id from src_owners where owner_id is not null)
+        order by 1
+    """
+    no_owner = imp.count(f"select 1 from deals where owner_key = {quote_literal(UNKNOWN_OWNER)}")
+    if no_owner:
+        imp.note(f"{no_owner} deals without an owner go to {UNKNOWN_OWNER!r}.")
+    missing_owners = imp.count(
+        "select distinct owner_key from deals where owner_key <> "
+        f"{quote_literal(UNKNOWN_OWNER)} and owner_key not in "
+        "(select owner_id from src_owners where owner_id is not null)"
+    )
+    if missing_owners and hs.has_owners:
+        imp.note(
+            f"{missing_owners} deal owner ids are not in owners.json: a user (role AE) "
+            "named by the id for each."
+        )
+    return sql
+
+
+@BUILDERS.table("accounts")
+def _accounts(imp: Importer, hs: _Export) -> str:
+    """From companies.csv, else one per company id of the deals; plus the placeholder."""
+    first_deal = f"""
+        select {COMPANY} as account_id, min({timestamp_text("createdate")}) as first_at
+        from deals where {COMPANY} is not null group by 1
+    """
+    placeholder = placeholder_account(
+        hs.unknown_account,
+        f"select {timestamp_text('createdate')} as created_at from deals where {COMPANY} is null",
+        "select trim(hs_object_id) from src_companies"
+        if hs.has_companies
+        else f"select {COMPANY} from deals",
+    )
+    if hs.has_companies:
+        sql = f"""
+            with first_deal as ({first_deal})
             select
-                trim(src_history.hs_object_id) as opportunity_id,
-                {timestamp_text("src_history.timestamp")} as changed_at,
-                coalesce(stage_definition.stage_name, trim(src_history.value)) as stage_name,
-                nullif(trim(deals.amount), '') as amount,
-                {date_text("deals.closedate")} as close_date,
-                null as changed_by
-            from src_history
-            inner join deals on trim(src_history.hs_object_id) = trim(deals.hs_object_id)
-            left join stage_definition on trim(src_history.value) = stage_definition.stage_id
-            order by 1, 2
-        """
-        if has_history:
-            imp.unmapped(
-                "dealstage history rows with a stage id of no stage (rejected by staging)",
-                "select 1 from src_history inner join deals "
-                "on trim(src_history.hs_object_id) = trim(deals.hs_object_id) "
-                "where trim(src_history.value) not in (select stage_id from stage_definition)",
-            )
-        else:
-            imp.note("No deal_stage_history.csv: each deal gets one history row at createdate.")
-        tables["users"] = f"""
-            select
-                owner_id as user_id,
-                coalesce(
-                    nullif(trim(concat_ws(' ', first_name, last_name)), ''), email, owner_id
-                ) as full_name,
-                email,
-                case when owner_id in (select owner_key from deals)
-                    then 'AE' else 'OTHER' end as role,
-                null as manager_id,
-                coalesce(
-                    list_filter(
-                        cast(cast(teams as json) as json[]),
-                        lambda team: json_extract_string(team, '$.primary') = 'true'
-                    )[1],
-                    cast(cast(teams as json) as json[])[1]
-                )->>'$.name' as team,
+                trim(hs_object_id) as account_id,
+                name as account_name,
+                nullif(trim(industry), '') as industry,
+                nullif(trim(numberofemployees), '') as employee_count,
+                nullif(trim(country), '') as country,
                 null as segment,
-                null as hired_on,
-                case {bool_text("archived")} when 'true' then 'false' when 'false' then 'true'
-                end as is_active
-            from src_owners
+                nullif(trim(hubspot_owner_id), '') as owner_id,
+                coalesce({timestamp_text("createdate")}, first_deal.first_at) as created_at
+            from src_companies
+            left join first_deal on trim(src_companies.hs_object_id) = first_deal.account_id
             union all
-            select distinct owner_key, owner_key, null, 'AE', null, null, null, null, null
-            from deals
-            where owner_key not in (select owner_id from src_owners where owner_id is not null)
+            {placeholder}
             order by 1
         """
-        no_owner = imp.count(f"select 1 from deals where owner_key = {sql_string(UNKNOWN_OWNER)}")
-        if no_owner:
-            imp.note(f"{no_owner} deals without an owner go to {UNKNOWN_OWNER!r}.")
-        missing_owners = imp.count(
-            "select distinct owner_key from deals where owner_key <> "
-            f"{sql_string(UNKNOWN_OWNER)} and owner_key not in "
-            "(select owner_id from src_owners where owner_id is not null)"
-        )
-        if missing_owners and owners_path is not None:
-            imp.note(
-                f"{missing_owners} deal owner ids are not in owners.json: a user (role AE) "
-                "named by the id for each."
-            )
-        first_deal = f"""
-            select {company} as account_id, min({timestamp_text("createdate")}) as first_at
-            from deals where {company} is not null group by 1
+    else:
+        sql = f"""
+            with first_deal as ({first_deal})
+            select account_id, {quote_literal(UNKNOWN_ACCOUNT_NAME)} as account_name,
+                null as industry, null as employee_count, null as country, null as segment,
+                null as owner_id, first_at as created_at
+            from first_deal
+            union all
+            {placeholder}
+            order by 1
         """
-        placeholder = placeholder_account(
-            unknown_account,
-            f"select {timestamp_text('createdate')} as created_at from deals "
-            f"where {company} is null",
-            "select trim(hs_object_id) from src_companies"
-            if has_companies
-            else f"select {company} from deals",
+        imp.note(
+            "No companies.csv: one account per associatedcompanyid of the deals, name "
+            f"{UNKNOWN_ACCOUNT_NAME!r}, created at its earliest deal's createdate."
         )
-        if has_companies:
-            tables["accounts"] = f"""
-                with first_deal as ({first_deal})
-                select
-                    trim(hs_object_id) as account_id,
-                    name as account_name,
-                    nullif(trim(industry), '') as industry,
-                    nullif(trim(numberofemployees), '') as employee_count,
-                    nullif(trim(country), '') as country,
-                    null as segment,
-                    nullif(trim(hubspot_owner_id), '') as owner_id,
-                    coalesce({timestamp_text("createdate")}, first_deal.first_at) as created_at
-                from src_companies
-                left join first_deal on trim(src_companies.hs_object_id) = first_deal.account_id
-                union all
-                {placeholder}
-                order by 1
-            """
-        else:
-            tables["accounts"] = f"""
-                with first_deal as ({first_deal})
-                select account_id, {sql_string(UNKNOWN_ACCOUNT_NAME)} as account_name,
-                    null as industry, null as employee_count, null as country, null as segment,
-                    null as owner_id, first_at as created_at
-                from first_deal
-                union all
-                {placeholder}
-                order by 1
-            """
-            imp.note(
-                "No companies.csv: one account per associatedcompanyid of the deals, name "
-                f"{UNKNOWN_ACCOUNT_NAME!r}, created at its earliest deal's createdate."
-            )
-        if has_engagements:
-            tables["activities"] = f"""
-                select
-                    trim(id) as activity_id,
-                    nullif(trim(ownerId), '') as user_id,
-                    case upper(trim(type))
-                        when 'CALL' then 'call'
-                        when 'EMAIL' then 'email'
-                        when 'INCOMING_EMAIL' then 'email'
-                        when 'MEETING' then 'meeting'
-                        else 'other'
-                    end as activity_type,
-                    {timestamp_text("timestamp")} as activity_at,
-                    case upper(trim(status))
-                        when 'COMPLETED' then 'completed'
-                        when 'NO_ANSWER' then 'no_answer'
-                        when 'BUSY' then 'no_answer'
-                    end as outcome,
-                    try_cast(durationMilliseconds as double) / 60000 as duration_minutes,
-                    null as lead_id,
-                    null as contact_id,
-                    nullif(trim(companyId), '') as account_id,
-                    nullif(trim(dealId), '') as opportunity_id
-                from src_engagements
-                order by 1
-            """
-        return imp.write(tables)
+    return sql
+
+
+@BUILDERS.table("activities")
+def _activities(imp: Importer, hs: _Export) -> str | None:
+    """Engagements."""
+    sql = None
+    if hs.has_engagements:
+        sql = f"""
+            select
+                trim(id) as activity_id,
+                nullif(trim(ownerId), '') as user_id,
+                case upper(trim(type))
+                    when 'CALL' then 'call'
+                    when 'EMAIL' then 'email'
+                    when 'INCOMING_EMAIL' then 'email'
+                    when 'MEETING' then 'meeting'
+                    else 'other'
+                end as activity_type,
+                {timestamp_text("timestamp")} as activity_at,
+                case upper(trim(status))
+                    when 'COMPLETED' then 'completed'
+                    when 'NO_ANSWER' then 'no_answer'
+                    when 'BUSY' then 'no_answer'
+                end as outcome,
+                try_cast(durationMilliseconds as double) / 60000 as duration_minutes,
+                null as lead_id,
+                null as contact_id,
+                nullif(trim(companyId), '') as account_id,
+                nullif(trim(dealId), '') as opportunity_id
+            from src_engagements
+            order by 1
+        """
+    return sql

@@ -39,23 +39,34 @@ Rules:
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from crm_metrics.errors import CrmMetricsError
 from crm_metrics.importers.common import (
+    UNKNOWN_ACCOUNT_NAME,
+    UNKNOWN_OWNER,
     Importer,
     ImportResult,
+    TableBuilders,
     account_or_placeholder,
     bool_text,
+    build_tables,
     date_text,
     placeholder_account,
-    sql_identifier,
-    sql_string,
     timestamp_text,
 )
+from crm_metrics.sql import quote_identifier, quote_literal
 
-UNKNOWN_OWNER = "(unknown owner)"
-UNKNOWN_ACCOUNT_NAME = "(name unknown)"
+# SQL over src_pipeline_rows: the contract's stage columns, open stages first then closed ones,
+# each by displayOrder; won = closed at probability 1.0
+PIPELINE_STAGE_COLUMNS = """
+    label as stage_name,
+    row_number() over (order by is_closed, display_order, label) as stage_order,
+    probability as default_probability,
+    coalesce(is_closed, false) as is_closed,
+    coalesce(is_closed, false) and probability = 1.0 as is_won
+"""
 
 DEALS = (
     ["Record ID", "Deal Name", "Pipeline", "Deal Stage", "Close Date", "Create Date"],
@@ -89,6 +100,10 @@ def _first(expr: str) -> str:
     return f"nullif(trim(split_part({expr}, ';', 1)), '')"
 
 
+ACCOUNT_ID = _first('"Associated Company IDs"')  # SQL: a deal's company id
+OWNER = "nullif(trim(\"Deal owner\"), '')"  # SQL: a deal's owner name
+
+
 def import_hubspot_ui(
     imp: Importer,
     source: Path,
@@ -99,6 +114,28 @@ def import_hubspot_ui(
 ) -> ImportResult:
     """The UI layout (see the module docstring); `pipelines_rows`: src_pipeline_rows holds a
     pipelines.json; `unknown_account`: the placeholder account of deals without a company."""
+    entered, has_companies = _read_deals(imp, source, deals_path)
+    pipeline, columns = _choose_pipeline(imp, deals_path, pipeline, entered)
+    _stage_tables(imp, deals_path, pipeline, columns, pipelines_rows)
+    export = _Export(columns, has_companies, unknown_account)
+    return imp.write(build_tables(imp, export, BUILDERS))
+
+
+@dataclass(frozen=True)
+class _Export:
+    """What the builders share: the pipeline's Date entered columns (header -> stage), whether
+    a companies file was read, the placeholder account."""
+
+    columns: dict[str, str]
+    has_companies: bool
+    unknown_account: str | None
+
+
+def _read_deals(
+    imp: Importer, source: Path, deals_path: Path
+) -> tuple[dict[str, tuple[str, str]], bool]:
+    """Read the deals (with every Date entered column) and the companies file: the Date entered
+    headers (header -> (stage label, pipeline label)) and whether there are companies."""
     headers = imp.headers(deals_path)
     entered = {}  # header -> (stage label, pipeline label)
     for header in headers:
@@ -121,7 +158,13 @@ def import_hubspot_ui(
             "companies": {"Create Date": "timestamp"},
         }
     )
+    return entered, has_companies
 
+
+def _choose_pipeline(
+    imp: Importer, deals_path: Path, pipeline: str | None, entered: dict[str, tuple[str, str]]
+) -> tuple[str, dict[str, str]]:
+    """`--pipeline`, else the one with the most deals; with its Date entered columns."""
     # Pipeline -------------------------------------------------------------------------------
     counts = imp.connection.execute(
         'select trim("Pipeline"), count(*) from src_deals group by 1 order by 2 desc, 1'
@@ -131,7 +174,7 @@ def import_hubspot_ui(
     if pipeline not in {name for name, _ in counts}:
         known = ", ".join(f"{name} ({n} deals)" for name, n in counts) or "none"
         raise CrmMetricsError(f"{deals_path.name}: no deal in pipeline {pipeline!r} ({known})")
-    chosen = sql_string(pipeline)
+    chosen = quote_literal(pipeline)
     imp.note(
         f"HubSpot UI export (property labels). Pipeline {pipeline!r}"
         + (" (the one with the most deals; --pipeline picks another)" if len(counts) > 1 else "")
@@ -142,13 +185,20 @@ def import_hubspot_ui(
         f"select 1 from src_deals where coalesce(trim(\"Pipeline\"), '') <> {chosen}",
     )
     columns = {h: stage for h, (stage, pipe) in entered.items() if pipe == pipeline}
+    return pipeline, columns
 
-    # Stages ---------------------------------------------------------------------------------
+
+def _stage_tables(
+    imp: Importer, deals_path: Path, pipeline: str, columns: dict[str, str], pipelines_rows: bool
+) -> None:
+    """The temp tables every builder reads: `pipeline_deals`, `stage_entries` (from the Date
+    entered columns) and `stage_definition` (from pipelines.json, else inferred)."""
+    chosen = quote_literal(pipeline)
     entries = (
         " union all ".join(
-            f'select trim("Record ID") as deal_id, {sql_string(stage)} as stage_name, '
-            f"try_cast({sql_identifier(h)} as timestamp) as entered_at from pipeline_deals "
-            f"where nullif(trim({sql_identifier(h)}), '') is not null"
+            f'select trim("Record ID") as deal_id, {quote_literal(stage)} as stage_name, '
+            f"try_cast({quote_identifier(h)} as timestamp) as entered_at from pipeline_deals "
+            f"where nullif(trim({quote_identifier(h)}), '') is not null"
             for h, stage in columns.items()
         )
         or "select null as deal_id, null as stage_name, cast(null as timestamp) as entered_at "
@@ -168,18 +218,14 @@ def import_hubspot_ui(
             f"""
             create temp table stage_definition as
             select
-                label as stage_name,
-                row_number() over (order by is_closed, display_order, label) as stage_order,
-                probability as default_probability,
-                coalesce(is_closed, false) as is_closed,
-                coalesce(is_closed, false) and probability = 1.0 as is_won
+                {PIPELINE_STAGE_COLUMNS}
             from src_pipeline_rows
             where pipeline_id = {chosen} or pipeline_label = {chosen}
             """
         )
         imp.note("Stages from pipelines.json (by label): open by displayOrder, then closed.")
     elif flags:
-        listed = "[" + ", ".join(sql_string(stage) for stage in columns.values()) + "]"
+        listed = "[" + ", ".join(quote_literal(stage) for stage in columns.values()) + "]"
         imp.connection.execute(
             f"""
             create temp table stage_definition as
@@ -253,91 +299,113 @@ def import_hubspot_ui(
         "(select stage_name from stage_definition)",
     )
 
-    # Deals, history, users, accounts -------------------------------------------------------
-    account_id = _first('"Associated Company IDs"')
-    owner = "nullif(trim(\"Deal owner\"), '')"
-    tables: dict[str, str] = {
-        "stages": """
-            select stage_name, stage_order, default_probability, is_closed, is_won
-            from stage_definition order by stage_order
-        """,
-        "opportunities": f"""
-            select
-                trim("Record ID") as opportunity_id,
-                {account_or_placeholder(account_id, unknown_account)} as account_id,
-                coalesce({owner}, {sql_string(UNKNOWN_OWNER)}) as owner_id,
-                null as presales_owner_id,
-                "Deal Name" as opportunity_name,
-                case lower(trim("Deal Type"))
-                    when 'new business' then 'new_business'
-                    when 'existing business' then 'expansion'
-                    when 'renewal' then 'renewal'
-                    else nullif(trim("Deal Type"), '')
-                end as opportunity_type,
-                null as lead_source,
-                {timestamp_text('"Create Date"')} as created_at,
-                {date_text('"Close Date"')} as close_date,
-                nullif(trim("Amount"), '') as amount,
-                nullif(trim("Currency"), '') as currency_code,
-                trim("Deal Stage") as stage_name,
-                null as is_closed,
-                null as is_won,
-                nullif(trim("Closed Lost Reason"), '') as loss_reason,
-                null as closed_at
-            from pipeline_deals
-            order by 1
-        """,
-        "opportunity_history": f"""
-            select
-                stage_entries.deal_id as opportunity_id,
-                strftime(stage_entries.entered_at, '%Y-%m-%d %H:%M:%S') as changed_at,
-                stage_entries.stage_name,
-                nullif(trim(pipeline_deals."Amount"), '') as amount,
-                {date_text('pipeline_deals."Close Date"')} as close_date,
-                null as changed_by
-            from stage_entries
-            inner join pipeline_deals on stage_entries.deal_id = trim(pipeline_deals."Record ID")
-            order by 1, 2
-        """,
-        "users": f"""
-            select distinct
-                coalesce({owner}, {sql_string(UNKNOWN_OWNER)}) as user_id,
-                coalesce({owner}, {sql_string(UNKNOWN_OWNER)}) as full_name,
-                null as email, 'AE' as role, null as manager_id, null as team, null as segment,
-                null as hired_on, null as is_active
-            from pipeline_deals
-            order by 1
-        """,
-    }
-    if columns:
+
+BUILDERS = TableBuilders()
+
+
+@BUILDERS.table("stages")
+def _stages(imp: Importer, ui: _Export) -> str:
+    """The pipeline's stages."""
+    return """
+        select stage_name, stage_order, default_probability, is_closed, is_won
+        from stage_definition order by stage_order
+    """
+
+
+@BUILDERS.table("opportunities")
+def _opportunities(imp: Importer, ui: _Export) -> str:
+    """One row per deal of the pipeline."""
+    return f"""
+        select
+            trim("Record ID") as opportunity_id,
+            {account_or_placeholder(ACCOUNT_ID, ui.unknown_account)} as account_id,
+            coalesce({OWNER}, {quote_literal(UNKNOWN_OWNER)}) as owner_id,
+            null as presales_owner_id,
+            "Deal Name" as opportunity_name,
+            case lower(trim("Deal Type"))
+                when 'new business' then 'new_business'
+                when 'existing business' then 'expansion'
+                when 'renewal' then 'renewal'
+                else nullif(trim("Deal Type"), '')
+            end as opportunity_type,
+            null as lead_source,
+            {timestamp_text('"Create Date"')} as created_at,
+            {date_text('"Close Date"')} as close_date,
+            nullif(trim("Amount"), '') as amount,
+            nullif(trim("Currency"), '') as currency_code,
+            trim("Deal Stage") as stage_name,
+            null as is_closed,
+            null as is_won,
+            nullif(trim("Closed Lost Reason"), '') as loss_reason,
+            null as closed_at
+        from pipeline_deals
+        order by 1
+    """
+
+
+@BUILDERS.table("opportunity_history")
+def _history(imp: Importer, ui: _Export) -> str:
+    """The latest entry into each stage (the Date entered columns)."""
+    if ui.columns:
         imp.note(
             "No deal stage history file: the history is the Date entered columns of the "
-            f"pipeline ({len(columns)} stages). HubSpot keeps only the latest entry into each "
+            f"pipeline ({len(ui.columns)} stages). HubSpot keeps only the latest entry into each "
             "stage there: a deal that went back to an earlier stage shows only its last visit, "
             "so regressions and repeated visits are lost."
         )
+    return f"""
+        select
+            stage_entries.deal_id as opportunity_id,
+            strftime(stage_entries.entered_at, '%Y-%m-%d %H:%M:%S') as changed_at,
+            stage_entries.stage_name,
+            nullif(trim(pipeline_deals."Amount"), '') as amount,
+            {date_text('pipeline_deals."Close Date"')} as close_date,
+            null as changed_by
+        from stage_entries
+        inner join pipeline_deals on stage_entries.deal_id = trim(pipeline_deals."Record ID")
+        order by 1, 2
+    """
+
+
+@BUILDERS.table("users")
+def _users(imp: Importer, ui: _Export) -> str:
+    """One AE per Deal owner name."""
     imp.note("Users: one per Deal owner name (role AE).")
-    no_owner = imp.count(f"select 1 from pipeline_deals where {owner} is null")
+    no_owner = imp.count(f"select 1 from pipeline_deals where {OWNER} is null")
     if no_owner:
         imp.note(f"{no_owner} deals without a Deal owner go to {UNKNOWN_OWNER!r}.")
+    return f"""
+        select distinct
+            coalesce({OWNER}, {quote_literal(UNKNOWN_OWNER)}) as user_id,
+            coalesce({OWNER}, {quote_literal(UNKNOWN_OWNER)}) as full_name,
+            null as email, 'AE' as role, null as manager_id, null as team, null as segment,
+            null as hired_on, null as is_active
+        from pipeline_deals
+        order by 1
+    """
+
+
+@BUILDERS.table("accounts")
+def _accounts(imp: Importer, ui: _Export) -> str:
+    """From the companies file, else one per company of the deals; plus the placeholder."""
     imp.accountless(
-        "deals", f"select 1 from pipeline_deals where {account_id} is null", unknown_account
+        "deals", f"select 1 from pipeline_deals where {ACCOUNT_ID} is null", ui.unknown_account
     )
     first_deal = f"""
-        select {account_id} as account_id, min({timestamp_text('"Create Date"')}) as first_at,
+        select {ACCOUNT_ID} as account_id, min({timestamp_text('"Create Date"')}) as first_at,
             min({_first('"Associated Company"')}) as deal_name
-        from pipeline_deals where {account_id} is not null group by 1
+        from pipeline_deals where {ACCOUNT_ID} is not null group by 1
     """
     created = timestamp_text('"Create Date"')
     placeholder = placeholder_account(
-        unknown_account,
-        f"select {created} as created_at from pipeline_deals where {account_id} is null",
+        ui.unknown_account,
+        f"select {created} as created_at from pipeline_deals where {ACCOUNT_ID} is null",
         'select trim("Record ID") from src_companies'
-        if has_companies
-        else f"select {account_id} from pipeline_deals",
+        if ui.has_companies
+        else f"select {ACCOUNT_ID} from pipeline_deals",
     )
-    if has_companies:
-        tables["accounts"] = f"""
+    if ui.has_companies:
+        sql = f"""
             with first_deal as ({first_deal})
             select
                 trim(companies."Record ID") as account_id,
@@ -357,9 +425,9 @@ def import_hubspot_ui(
             order by 1
         """
     else:
-        tables["accounts"] = f"""
+        sql = f"""
             with first_deal as ({first_deal})
-            select account_id, coalesce(deal_name, {sql_string(UNKNOWN_ACCOUNT_NAME)})
+            select account_id, coalesce(deal_name, {quote_literal(UNKNOWN_ACCOUNT_NAME)})
                 as account_name, null as industry, null as employee_count, null as country,
                 null as segment, null as owner_id, first_at as created_at
             from first_deal
@@ -371,4 +439,4 @@ def import_hubspot_ui(
             "No companies file: one account per associated company of the deals, named by "
             "Associated Company, created at its earliest deal's create date."
         )
-    return imp.write(tables)
+    return sql

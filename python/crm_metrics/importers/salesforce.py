@@ -64,20 +64,25 @@ Rules:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from crm_metrics.errors import CrmMetricsError
 from crm_metrics.importers.common import (
+    UNKNOWN_ACCOUNT_NAME,
+    UNKNOWN_OWNER,
     Importer,
     ImportResult,
+    TableBuilders,
     account_or_placeholder,
     bool_text,
+    build_tables,
     date_text,
     placeholder_account,
-    sql_string,
     timestamp_text,
 )
 from crm_metrics.importers.dates import DateSettings
+from crm_metrics.sql import quote_literal
 
 # object: (required columns, optional columns); a missing optional column is null.
 OBJECTS: dict[str, tuple[list[str], list[str]]] = {
@@ -253,8 +258,6 @@ DATE_COLUMNS: dict[str, dict[str, str]] = {
     "Event": {"StartDateTime": "timestamp"},
 }
 REQUIRED_OBJECTS = ("Opportunity",)
-UNKNOWN_OWNER = "(unknown owner)"
-UNKNOWN_ACCOUNT_NAME = "(name unknown)"
 STANDARD_WON = "Closed Won"
 STANDARD_LOST = "Closed Lost"
 
@@ -275,23 +278,7 @@ def import_salesforce(
     if not source.is_dir():
         raise CrmMetricsError(f"salesforce import: {source} is not a folder of <Object>.csv files")
     with Importer("salesforce", out_dir, settings) as imp:
-        present = {}
-        for obj, (required, optional) in OBJECTS.items():
-            path = imp.find(source, obj)
-            if path is None and obj in REQUIRED_OBJECTS:
-                imp.problems.append(f"{obj}.csv: not found in {source} ({obj} is required)")
-            present[obj] = imp.read_optional(obj, path, required, optional, LABELS.get(obj))
-            if present[obj] and path.name != f"{obj}.csv":
-                imp.note(f"{obj}: read from {path.name}.")
-        if (
-            present["Opportunity"]
-            and not imp.has("Opportunity", "CreatedDate")
-            and not present["OpportunityHistory"]
-        ):
-            imp.problems.append(
-                f"{imp.files['Opportunity']}: missing column 'CreatedDate' or 'Created Date' "
-                "(or an OpportunityHistory file to date the deals)"
-            )
+        present = _read_objects(imp, source)
         imp.check()
         imp.convert_dates(DATE_COLUMNS)
 
@@ -305,372 +292,458 @@ def import_salesforce(
                 imp.note(f"{rows} deleted {obj} rows (IsDeleted) left out.")
 
         has = {col: imp.has("Opportunity", col) for col in OBJECTS["Opportunity"][1]}
-        tables: dict[str, str] = {}
-        # Deals: ids of account and owner, created date -----------------------------------
-        if has["AccountId"]:
-            account_id = "nullif(trim(AccountId), '')"
-        elif has["AccountName"]:
-            account_id = "nullif(trim(AccountName), '')"
-            imp.note("No AccountId on Opportunity: the Account Name is the account id.")
-        else:
-            account_id = "cast(null as varchar)"
-        raw_account_id = account_id
-        account_id = account_or_placeholder(account_id, unknown_account)
-        if has["OwnerId"]:
-            owner_id = "nullif(trim(OwnerId), '')"
-        elif has["OwnerName"]:
-            owner_id = "nullif(trim(OwnerName), '')"
-            imp.note("No OwnerId on Opportunity: the Opportunity Owner's name is the owner id.")
-        else:
-            owner_id = "cast(null as varchar)"
-        imp.connection.execute(
-            f"""
-            create temp table deals as
-            with first_history as (
-                select trim(OpportunityId) as opportunity_id, min(CreatedDate) as first_at
-                from {_live("OpportunityHistory")}
-                group by 1
-            )
-            select
-                live.*,
-                {account_id} as account_key,
-                coalesce({owner_id}, {sql_string(UNKNOWN_OWNER)}) as owner_key,
-                {owner_id} is null as has_no_owner,
-                coalesce(nullif(trim(live.CreatedDate), ''), first_history.first_at)
-                    as created_text
-            from {_live("Opportunity")} as live
-            left join first_history on trim(live.Id) = first_history.opportunity_id
-            """
-        )
-        no_owner = imp.count("select 1 from deals where has_no_owner")
-        if no_owner:
-            imp.note(
-                f"{no_owner} deals without an owner (no OwnerId) go to one placeholder owner "
-                f"{UNKNOWN_OWNER!r}."
-            )
-        if not has["CreatedDate"]:
-            imp.note(
-                "No CreatedDate on Opportunity: each deal is created at its first history row."
-            )
-        imp.accountless(
-            "opportunities",
-            f"select 1 from deals where ({raw_account_id}) is null",
-            unknown_account,
-        )
+        export = _Export(present, has, _deals(imp, has, unknown_account), unknown_account)
+        return imp.write(build_tables(imp, export, BUILDERS))
 
-        # Stages --------------------------------------------------------------------------
-        if present["OpportunityStage"]:
-            tables["stages"] = f"""
-                with stage_rows as (
-                    select
-                        coalesce(nullif(trim(ApiName), ''), trim(MasterLabel)) as stage_name,
-                        try_cast(SortOrder as double) as sort_order,
-                        {bool_text("IsClosed")} as is_closed,
-                        {bool_text("IsWon")} as is_won,
-                        try_cast(DefaultProbability as double) / 100 as default_probability
-                    from src_OpportunityStage
-                )
+
+@dataclass(frozen=True)
+class _Export:
+    """What the table builders share: which objects and Opportunity columns the export has, and
+    the SQL of a deal's own account id (null when it has none)."""
+
+    present: dict[str, bool]
+    has: dict[str, bool]
+    raw_account_id: str
+    unknown_account: str | None
+
+
+def _read_objects(imp: Importer, source: Path) -> dict[str, bool]:
+    """Read each object's file as `src_<Object>`; which objects the export has."""
+    present = {}
+    for obj, (required, optional) in OBJECTS.items():
+        path = imp.find(source, obj)
+        if path is None and obj in REQUIRED_OBJECTS:
+            imp.problems.append(f"{obj}.csv: not found in {source} ({obj} is required)")
+        present[obj] = imp.read_optional(obj, path, required, optional, LABELS.get(obj))
+        if present[obj] and path.name != f"{obj}.csv":
+            imp.note(f"{obj}: read from {path.name}.")
+    if (
+        present["Opportunity"]
+        and not imp.has("Opportunity", "CreatedDate")
+        and not present["OpportunityHistory"]
+    ):
+        imp.problems.append(
+            f"{imp.files['Opportunity']}: missing column 'CreatedDate' or 'Created Date' "
+            "(or an OpportunityHistory file to date the deals)"
+        )
+    return present
+
+
+def _deals(imp: Importer, has: dict[str, bool], unknown_account: str | None) -> str:
+    """The temp table `deals` every builder reads: live opportunities with their account key,
+    owner key and created date. Returns the SQL of a deal's own account id."""
+    if has["AccountId"]:
+        account_id = "nullif(trim(AccountId), '')"
+    elif has["AccountName"]:
+        account_id = "nullif(trim(AccountName), '')"
+        imp.note("No AccountId on Opportunity: the Account Name is the account id.")
+    else:
+        account_id = "cast(null as varchar)"
+    raw_account_id = account_id
+    account_id = account_or_placeholder(account_id, unknown_account)
+    if has["OwnerId"]:
+        owner_id = "nullif(trim(OwnerId), '')"
+    elif has["OwnerName"]:
+        owner_id = "nullif(trim(OwnerName), '')"
+        imp.note("No OwnerId on Opportunity: the Opportunity Owner's name is the owner id.")
+    else:
+        owner_id = "cast(null as varchar)"
+    imp.connection.execute(
+        f"""
+        create temp table deals as
+        with first_history as (
+            select trim(OpportunityId) as opportunity_id, min(CreatedDate) as first_at
+            from {_live("OpportunityHistory")}
+            group by 1
+        )
+        select
+            live.*,
+            {account_id} as account_key,
+            coalesce({owner_id}, {quote_literal(UNKNOWN_OWNER)}) as owner_key,
+            {owner_id} is null as has_no_owner,
+            coalesce(nullif(trim(live.CreatedDate), ''), first_history.first_at)
+                as created_text
+        from {_live("Opportunity")} as live
+        left join first_history on trim(live.Id) = first_history.opportunity_id
+        """
+    )
+    no_owner = imp.count("select 1 from deals where has_no_owner")
+    if no_owner:
+        imp.note(
+            f"{no_owner} deals without an owner (no OwnerId) go to one placeholder owner "
+            f"{UNKNOWN_OWNER!r}."
+        )
+    if not has["CreatedDate"]:
+        imp.note("No CreatedDate on Opportunity: each deal is created at its first history row.")
+    imp.accountless(
+        "opportunities",
+        f"select 1 from deals where ({raw_account_id}) is null",
+        unknown_account,
+    )
+    return raw_account_id
+
+
+BUILDERS = TableBuilders()
+
+
+@BUILDERS.table("stages")
+def _stages(imp: Importer, sf: _Export) -> str:
+    """From OpportunityStage, else inferred from the StageName values."""
+    if sf.present["OpportunityStage"]:
+        sql = f"""
+            with stage_rows as (
                 select
-                    stage_name,
-                    row_number() over (order by is_closed = 'true', sort_order, stage_name)
-                        as stage_order,
-                    default_probability,
-                    is_closed,
-                    is_won
-                from stage_rows
-                order by stage_order
-            """
-            imp.note("Stages from OpportunityStage: open stages first, then closed, by SortOrder.")
-        else:
-            tables["stages"] = _inferred_stages(imp, has)
-
-        # Opportunities and history ----------------------------------------------------------
-        tables["opportunities"] = f"""
+                    coalesce(nullif(trim(ApiName), ''), trim(MasterLabel)) as stage_name,
+                    try_cast(SortOrder as double) as sort_order,
+                    {bool_text("IsClosed")} as is_closed,
+                    {bool_text("IsWon")} as is_won,
+                    try_cast(DefaultProbability as double) / 100 as default_probability
+                from src_OpportunityStage
+            )
             select
-                trim(Id) as opportunity_id,
-                account_key as account_id,
-                owner_key as owner_id,
-                null as presales_owner_id,
-                Name as opportunity_name,
+                stage_name,
+                row_number() over (order by is_closed = 'true', sort_order, stage_name)
+                    as stage_order,
+                default_probability,
+                is_closed,
+                is_won
+            from stage_rows
+            order by stage_order
+        """
+        imp.note("Stages from OpportunityStage: open stages first, then closed, by SortOrder.")
+    else:
+        sql = _inferred_stages(imp, sf.has)
+    return sql
+
+
+@BUILDERS.table("opportunities")
+def _opportunities(imp: Importer, sf: _Export) -> str:
+    """One row per live Opportunity."""
+    return f"""
+        select
+            trim(Id) as opportunity_id,
+            account_key as account_id,
+            owner_key as owner_id,
+            null as presales_owner_id,
+            Name as opportunity_name,
+            case
+                when lower(Type) like '%renewal%' then 'renewal'
+                when lower(Type) in ('new business', 'new customer') then 'new_business'
+                when lower(Type) like 'existing%' or lower(Type) like '%upgrade%'
+                    or lower(Type) like '%upsell%' then 'expansion'
+                else nullif(trim(Type), '')
+            end as opportunity_type,
+            nullif(trim(LeadSource), '') as lead_source,
+            {timestamp_text("created_text")} as created_at,
+            {date_text("CloseDate")} as close_date,
+            nullif(trim(Amount), '') as amount,
+            nullif(trim(CurrencyIsoCode), '') as currency_code,
+            trim(StageName) as stage_name,
+            {bool_text("IsClosed")} as is_closed,
+            {bool_text("IsWon")} as is_won,
+            null as loss_reason,
+            null as closed_at
+        from deals
+        order by 1
+    """
+
+
+@BUILDERS.table("opportunity_history")
+def _history(imp: Importer, sf: _Export) -> str:
+    """OpportunityHistory rows (none without the file: staging dates each deal)."""
+    sql = f"""
+        select
+            trim(OpportunityId) as opportunity_id,
+            {timestamp_text("CreatedDate")} as changed_at,
+            trim(StageName) as stage_name,
+            nullif(trim(Amount), '') as amount,
+            {date_text("CloseDate")} as close_date,
+            nullif(trim(CreatedById), '') as changed_by
+        from {_live("OpportunityHistory")}
+        order by 1, 2
+    """
+    if not sf.present["OpportunityHistory"]:
+        imp.note("No OpportunityHistory file: each deal gets one history row at CreatedDate.")
+    return sql
+
+
+@BUILDERS.table("users")
+def _users(imp: Importer, sf: _Export) -> str:
+    """From User, else one AE per owner of the deals."""
+    if sf.present["User"]:
+        sql = f"""
+            select
+                trim(Id) as user_id,
+                coalesce(
+                    nullif(trim(Name), ''),
+                    nullif(trim(concat_ws(' ', FirstName, LastName)), '')
+                ) as full_name,
+                Email as email,
                 case
-                    when lower(Type) like '%renewal%' then 'renewal'
-                    when lower(Type) in ('new business', 'new customer') then 'new_business'
-                    when lower(Type) like 'existing%' or lower(Type) like '%upgrade%'
-                        or lower(Type) like '%upsell%' then 'expansion'
-                    else nullif(trim(Type), '')
-                end as opportunity_type,
-                nullif(trim(LeadSource), '') as lead_source,
-                {timestamp_text("created_text")} as created_at,
-                {date_text("CloseDate")} as close_date,
-                nullif(trim(Amount), '') as amount,
-                nullif(trim(CurrencyIsoCode), '') as currency_code,
-                trim(StageName) as stage_name,
-                {bool_text("IsClosed")} as is_closed,
-                {bool_text("IsWon")} as is_won,
-                null as loss_reason,
-                null as closed_at
-            from deals
+                    when trim(Id) in (select trim(ManagerId) from src_User
+                        where ManagerId is not null) then 'MANAGER'
+                    when trim(Id) in (select owner_key from deals) then 'AE'
+                    when trim(Id) in (select trim(OwnerId) from src_Lead
+                        where OwnerId is not null) then 'SDR'
+                    else 'OTHER'
+                end as role,
+                nullif(trim(ManagerId), '') as manager_id,
+                nullif(trim(Department), '') as team,
+                null as segment,
+                {date_text("CreatedDate")} as hired_on,
+                {bool_text("IsActive")} as is_active
+            from {_live("User")}
+            union all
+            select {quote_literal(UNKNOWN_OWNER)}, {quote_literal(UNKNOWN_OWNER)}, null, 'AE',
+                null, null, null, null, null
+            where exists (select 1 from deals where has_no_owner)
             order by 1
         """
-        tables["opportunity_history"] = f"""
-            select
-                trim(OpportunityId) as opportunity_id,
-                {timestamp_text("CreatedDate")} as changed_at,
-                trim(StageName) as stage_name,
-                nullif(trim(Amount), '') as amount,
-                {date_text("CloseDate")} as close_date,
-                nullif(trim(CreatedById), '') as changed_by
-            from {_live("OpportunityHistory")}
-            order by 1, 2
-        """
-        if not present["OpportunityHistory"]:
-            imp.note("No OpportunityHistory file: each deal gets one history row at CreatedDate.")
-
-        # Users --------------------------------------------------------------------------------
-        if present["User"]:
-            tables["users"] = f"""
-                select
-                    trim(Id) as user_id,
-                    coalesce(
-                        nullif(trim(Name), ''),
-                        nullif(trim(concat_ws(' ', FirstName, LastName)), '')
-                    ) as full_name,
-                    Email as email,
-                    case
-                        when trim(Id) in (select trim(ManagerId) from src_User
-                            where ManagerId is not null) then 'MANAGER'
-                        when trim(Id) in (select owner_key from deals) then 'AE'
-                        when trim(Id) in (select trim(OwnerId) from src_Lead
-                            where OwnerId is not null) then 'SDR'
-                        else 'OTHER'
-                    end as role,
-                    nullif(trim(ManagerId), '') as manager_id,
-                    nullif(trim(Department), '') as team,
-                    null as segment,
-                    {date_text("CreatedDate")} as hired_on,
-                    {bool_text("IsActive")} as is_active
-                from {_live("User")}
-                union all
-                select {sql_string(UNKNOWN_OWNER)}, {sql_string(UNKNOWN_OWNER)}, null, 'AE',
-                    null, null, null, null, null
-                where exists (select 1 from deals where has_no_owner)
-                order by 1
-            """
-            imp.note(
-                "User roles: MANAGER if someone's ManagerId, else AE if owning an opportunity, "
-                "else SDR if owning a lead, else OTHER; hired_on = the user's CreatedDate."
-            )
-        else:
-            owner_name = "nullif(trim(OwnerName), '')" if has["OwnerName"] else "null"
-            tables["users"] = f"""
-                select
-                    owner_key as user_id,
-                    coalesce(min({owner_name}), owner_key) as full_name,
-                    null as email,
-                    'AE' as role,
-                    null as manager_id,
-                    null as team,
-                    null as segment,
-                    null as hired_on,
-                    null as is_active
-                from deals
-                group by owner_key
-                order by 1
-            """
-            imp.note(
-                "No User file: one user (role AE) per owner of the deals, named by "
-                + ("the Opportunity Owner column." if has["OwnerName"] else "the owner id.")
-            )
-
-        # Accounts -----------------------------------------------------------------------------
-        account_name = "nullif(trim(AccountName), '')" if has["AccountName"] else "null"
-        first_deal = f"""
-            select account_key, min(created_text) as first_at, min({account_name}) as deal_name
-            from deals where ({raw_account_id}) is not null group by account_key
-        """
-        placeholder = placeholder_account(
-            unknown_account,
-            f"select created_text as created_at from deals where ({raw_account_id}) is null",
-            f"select trim(Id) from {_live('Account')}"
-            if present["Account"]
-            else f"select account_key from deals where ({raw_account_id}) is not null",
+        imp.note(
+            "User roles: MANAGER if someone's ManagerId, else AE if owning an opportunity, "
+            "else SDR if owning a lead, else OTHER; hired_on = the user's CreatedDate."
         )
-        if present["Account"]:
-            tables["accounts"] = f"""
-                with first_deal as ({first_deal})
-                select
-                    trim(accounts.Id) as account_id,
-                    coalesce(nullif(trim(accounts.Name), ''), first_deal.deal_name)
-                        as account_name,
-                    nullif(trim(accounts.Industry), '') as industry,
-                    nullif(trim(accounts.NumberOfEmployees), '') as employee_count,
-                    nullif(trim(accounts.BillingCountry), '') as country,
-                    null as segment,
-                    nullif(trim(accounts.OwnerId), '') as owner_id,
-                    coalesce({timestamp_text("accounts.CreatedDate")}, first_deal.first_at)
-                        as created_at
-                from {_live("Account")} as accounts
-                left join first_deal on trim(accounts.Id) = first_deal.account_key
-                union all
-                {placeholder}
-                order by 1
-            """
-            undated = imp.count(
-                f"select 1 from {_live('Account')} where nullif(trim(CreatedDate), '') is null"
-            )
-            if undated:
-                imp.note(
-                    f"{undated} accounts without a CreatedDate are created at their earliest "
-                    "deal's created date (none when they have no deal: rejected by staging)."
-                )
-        else:
-            tables["accounts"] = f"""
-                with first_deal as ({first_deal})
-                select
-                    account_key as account_id,
-                    coalesce(deal_name, {sql_string(UNKNOWN_ACCOUNT_NAME)}) as account_name,
-                    null as industry,
-                    null as employee_count,
-                    null as country,
-                    null as segment,
-                    null as owner_id,
-                    first_at as created_at
-                from first_deal
-                union all
-                {placeholder}
-                order by 1
-            """
-            imp.note(
-                "No Account file: one account per account of the deals, created at its earliest "
-                "deal's created date, named by "
-                + (
-                    "the Account Name column."
-                    if has["AccountName"]
-                    else f"{UNKNOWN_ACCOUNT_NAME!r} (the export has no account names)."
-                )
-            )
+    else:
+        owner_name = "nullif(trim(OwnerName), '')" if sf.has["OwnerName"] else "null"
+        sql = f"""
+            select
+                owner_key as user_id,
+                coalesce(min({owner_name}), owner_key) as full_name,
+                null as email,
+                'AE' as role,
+                null as manager_id,
+                null as team,
+                null as segment,
+                null as hired_on,
+                null as is_active
+            from deals
+            group by owner_key
+            order by 1
+        """
+        imp.note(
+            "No User file: one user (role AE) per owner of the deals, named by "
+            + ("the Opportunity Owner column." if sf.has["OwnerName"] else "the owner id.")
+        )
+    return sql
 
-        # Optional objects -------------------------------------------------------------------
-        if present["Lead"]:
-            undated = imp.count(
-                f"select 1 from {_live('Lead')} where nullif(trim(CreatedDate), '') is null"
+
+@BUILDERS.table("accounts")
+def _accounts(imp: Importer, sf: _Export) -> str:
+    """From Account, else one per account of the deals; plus the placeholder."""
+    account_name = "nullif(trim(AccountName), '')" if sf.has["AccountName"] else "null"
+    first_deal = f"""
+        select account_key, min(created_text) as first_at, min({account_name}) as deal_name
+        from deals where ({sf.raw_account_id}) is not null group by account_key
+    """
+    placeholder = placeholder_account(
+        sf.unknown_account,
+        f"select created_text as created_at from deals where ({sf.raw_account_id}) is null",
+        f"select trim(Id) from {_live('Account')}"
+        if sf.present["Account"]
+        else f"select account_key from deals where ({sf.raw_account_id}) is not null",
+    )
+    if sf.present["Account"]:
+        sql = f"""
+            with first_deal as ({first_deal})
+            select
+                trim(accounts.Id) as account_id,
+                coalesce(nullif(trim(accounts.Name), ''), first_deal.deal_name)
+                    as account_name,
+                nullif(trim(accounts.Industry), '') as industry,
+                nullif(trim(accounts.NumberOfEmployees), '') as employee_count,
+                nullif(trim(accounts.BillingCountry), '') as country,
+                null as segment,
+                nullif(trim(accounts.OwnerId), '') as owner_id,
+                coalesce({timestamp_text("accounts.CreatedDate")}, first_deal.first_at)
+                    as created_at
+            from {_live("Account")} as accounts
+            left join first_deal on trim(accounts.Id) = first_deal.account_key
+            union all
+            {placeholder}
+            order by 1
+        """
+        undated = imp.count(
+            f"select 1 from {_live('Account')} where nullif(trim(CreatedDate), '') is null"
+        )
+        if undated:
+            imp.note(
+                f"{undated} accounts without a CreatedDate are created at their earliest "
+                "deal's created date (none when they have no deal: rejected by staging)."
             )
-            if undated:
-                imp.unmapped(
-                    "leads without a CreatedDate (left out: leads are optional)",
-                    f"select 1 from {_live('Lead')} where nullif(trim(CreatedDate), '') is null",
-                )
-            tables["leads"] = f"""
-                select
-                    trim(Id) as lead_id,
-                    {timestamp_text("CreatedDate")} as created_at,
-                    nullif(trim(LeadSource), '') as lead_source,
-                    nullif(trim(OwnerId), '') as owner_id,
-                    nullif(trim(Status), '') as status,
-                    null as mql_at,
-                    null as sql_at,
-                    case when {bool_text("IsConverted")} = 'true'
-                        then {timestamp_text("ConvertedDate")} end as converted_at,
-                    nullif(trim(ConvertedOpportunityId), '') as converted_opportunity_id,
-                    nullif(trim(ConvertedAccountId), '') as converted_account_id,
-                    null as disqualified_at,
-                    null as disqualify_reason
-                from {_live("Lead")}
-                where nullif(trim(CreatedDate), '') is not null
-                order by 1
-            """
+    else:
+        sql = f"""
+            with first_deal as ({first_deal})
+            select
+                account_key as account_id,
+                coalesce(deal_name, {quote_literal(UNKNOWN_ACCOUNT_NAME)}) as account_name,
+                null as industry,
+                null as employee_count,
+                null as country,
+                null as segment,
+                null as owner_id,
+                first_at as created_at
+            from first_deal
+            union all
+            {placeholder}
+            order by 1
+        """
+        imp.note(
+            "No Account file: one account per account of the deals, created at its earliest "
+            "deal's created date, named by "
+            + (
+                "the Account Name column."
+                if sf.has["AccountName"]
+                else f"{UNKNOWN_ACCOUNT_NAME!r} (the export has no account names)."
+            )
+        )
+    return sql
+
+
+@BUILDERS.table("leads")
+def _leads(imp: Importer, sf: _Export) -> str | None:
+    """Leads with a CreatedDate."""
+    sql = None
+    if sf.present["Lead"]:
+        undated = imp.count(
+            f"select 1 from {_live('Lead')} where nullif(trim(CreatedDate), '') is null"
+        )
+        if undated:
             imp.unmapped(
-                "leads without a LeadSource (rejected by staging)",
-                f"select 1 from {_live('Lead')} where nullif(trim(LeadSource), '') is null "
-                "and nullif(trim(CreatedDate), '') is not null",
+                "leads without a CreatedDate (left out: leads are optional)",
+                f"select 1 from {_live('Lead')} where nullif(trim(CreatedDate), '') is null",
             )
-        if present["Task"] or present["Event"]:
-            tables["activities"] = f"""
-                with tasks as (
-                    select
-                        trim(Id) as activity_id,
-                        nullif(trim(OwnerId), '') as user_id,
-                        case lower(coalesce(nullif(trim(TaskSubtype), ''), trim(Type)))
-                            when 'call' then 'call'
-                            when 'email' then 'email'
-                            when 'listemail' then 'email'
-                            when 'meeting' then 'meeting'
-                            when 'demo' then 'demo'
-                            else 'other'
-                        end as activity_type,
-                        coalesce(
-                            nullif(trim(CompletedDateTime), ''),
-                            nullif(trim(ActivityDate), ''),
-                            CreatedDate
-                        ) as activity_raw,
-                        case when lower(trim(Status)) = 'completed' then 'completed' end
-                            as outcome,
-                        try_cast(CallDurationInSeconds as double) / 60 as duration_minutes,
-                        WhoId as who_id,
-                        WhatId as what_id,
-                        AccountId as account_id
-                    from {_live("Task")}
-                ),
-                events as (
-                    select
-                        trim(Id),
-                        nullif(trim(OwnerId), ''),
-                        case when lower(Type) like '%demo%' then 'demo' else 'meeting' end,
-                        StartDateTime,
-                        null,
-                        try_cast(DurationInMinutes as double),
-                        WhoId,
-                        WhatId,
-                        AccountId
-                    from {_live("Event")}
-                ),
-                both_kinds as (
-                    select * from tasks
-                    union all
-                    select * from events
-                )
+        sql = f"""
+            select
+                trim(Id) as lead_id,
+                {timestamp_text("CreatedDate")} as created_at,
+                nullif(trim(LeadSource), '') as lead_source,
+                nullif(trim(OwnerId), '') as owner_id,
+                nullif(trim(Status), '') as status,
+                null as mql_at,
+                null as sql_at,
+                case when {bool_text("IsConverted")} = 'true'
+                    then {timestamp_text("ConvertedDate")} end as converted_at,
+                nullif(trim(ConvertedOpportunityId), '') as converted_opportunity_id,
+                nullif(trim(ConvertedAccountId), '') as converted_account_id,
+                null as disqualified_at,
+                null as disqualify_reason
+            from {_live("Lead")}
+            where nullif(trim(CreatedDate), '') is not null
+            order by 1
+        """
+        imp.unmapped(
+            "leads without a LeadSource (rejected by staging)",
+            f"select 1 from {_live('Lead')} where nullif(trim(LeadSource), '') is null "
+            "and nullif(trim(CreatedDate), '') is not null",
+        )
+    return sql
+
+
+@BUILDERS.table("activities")
+def _activities(imp: Importer, sf: _Export) -> str | None:
+    """Task and Event rows."""
+    sql = None
+    if sf.present["Task"] or sf.present["Event"]:
+        sql = f"""
+            with tasks as (
                 select
-                    activity_id,
-                    user_id,
-                    activity_type,
-                    {timestamp_text("activity_raw")} as activity_at,
-                    outcome,
-                    duration_minutes,
-                    case when who_id like '00Q%' then who_id end as lead_id,
-                    case when who_id like '003%' then who_id end as contact_id,
+                    trim(Id) as activity_id,
+                    nullif(trim(OwnerId), '') as user_id,
+                    case lower(coalesce(nullif(trim(TaskSubtype), ''), trim(Type)))
+                        when 'call' then 'call'
+                        when 'email' then 'email'
+                        when 'listemail' then 'email'
+                        when 'meeting' then 'meeting'
+                        when 'demo' then 'demo'
+                        else 'other'
+                    end as activity_type,
                     coalesce(
-                        nullif(trim(account_id), ''),
-                        case when what_id like '001%' then what_id end
-                    ) as account_id,
-                    case when what_id like '006%' then what_id end as opportunity_id
-                from both_kinds
-                order by 1
-            """
-        if present["Product2"]:
-            tables["products"] = f"""
+                        nullif(trim(CompletedDateTime), ''),
+                        nullif(trim(ActivityDate), ''),
+                        CreatedDate
+                    ) as activity_raw,
+                    case when lower(trim(Status)) = 'completed' then 'completed' end
+                        as outcome,
+                    try_cast(CallDurationInSeconds as double) / 60 as duration_minutes,
+                    WhoId as who_id,
+                    WhatId as what_id,
+                    AccountId as account_id
+                from {_live("Task")}
+            ),
+            events as (
                 select
-                    trim(Id) as product_id,
-                    Name as product_name,
-                    nullif(trim(Family), '') as product_family,
-                    null as list_price
-                from {_live("Product2")}
+                    trim(Id),
+                    nullif(trim(OwnerId), ''),
+                    case when lower(Type) like '%demo%' then 'demo' else 'meeting' end,
+                    StartDateTime,
+                    null,
+                    try_cast(DurationInMinutes as double),
+                    WhoId,
+                    WhatId,
+                    AccountId
+                from {_live("Event")}
+            ),
+            both_kinds as (
+                select * from tasks
+                union all
+                select * from events
+            )
+            select
+                activity_id,
+                user_id,
+                activity_type,
+                {timestamp_text("activity_raw")} as activity_at,
+                outcome,
+                duration_minutes,
+                case when who_id like '00Q%' then who_id end as lead_id,
+                case when who_id like '003%' then who_id end as contact_id,
+                coalesce(
+                    nullif(trim(account_id), ''),
+                    case when what_id like '001%' then what_id end
+                ) as account_id,
+                case when what_id like '006%' then what_id end as opportunity_id
+            from both_kinds
+            order by 1
+        """
+    return sql
+
+
+@BUILDERS.table("products")
+def _products(imp: Importer, sf: _Export) -> str | None:
+    """Product2 rows."""
+    sql = None
+    if sf.present["Product2"]:
+        sql = f"""
+            select
+                trim(Id) as product_id,
+                Name as product_name,
+                nullif(trim(Family), '') as product_family,
+                null as list_price
+            from {_live("Product2")}
+            order by 1
+        """
+    return sql
+
+
+@BUILDERS.table("opportunity_line_items")
+def _line_items(imp: Importer, sf: _Export) -> str | None:
+    """OpportunityLineItem rows, when Product2 is there to name their products."""
+    sql = None
+    if sf.present["OpportunityLineItem"]:
+        if not sf.present["Product2"]:
+            imp.note("OpportunityLineItem.csv without Product2.csv: line items skipped.")
+        else:
+            sql = f"""
+                select
+                    trim(Id) as line_item_id,
+                    trim(OpportunityId) as opportunity_id,
+                    trim(Product2Id) as product_id,
+                    nullif(trim(Quantity), '') as quantity,
+                    nullif(trim(UnitPrice), '') as unit_price
+                from {_live("OpportunityLineItem")}
                 order by 1
             """
-        if present["OpportunityLineItem"]:
-            if not present["Product2"]:
-                imp.note("OpportunityLineItem.csv without Product2.csv: line items skipped.")
-            else:
-                tables["opportunity_line_items"] = f"""
-                    select
-                        trim(Id) as line_item_id,
-                        trim(OpportunityId) as opportunity_id,
-                        trim(Product2Id) as product_id,
-                        nullif(trim(Quantity), '') as quantity,
-                        nullif(trim(UnitPrice), '') as unit_price
-                    from {_live("OpportunityLineItem")}
-                    order by 1
-                """
-        return imp.write(tables)
+    return sql
 
 
 def _inferred_stages(imp: Importer, has: dict[str, bool]) -> str:
@@ -781,10 +854,10 @@ def _inferred_stages(imp: Importer, has: dict[str, bool]) -> str:
     added = [
         name
         for name in (STANDARD_WON, STANDARD_LOST)
-        if imp.count(f"select 1 from inferred_stages where stage_name = {sql_string(name)}")
+        if imp.count(f"select 1 from inferred_stages where stage_name = {quote_literal(name)}")
         and not imp.count(
             "select 1 from (select trim(StageName) as s from deals union all "
-            f"select trim(StageName) from src_OpportunityHistory) where s = {sql_string(name)}"
+            f"select trim(StageName) from src_OpportunityHistory) where s = {quote_literal(name)}"
         )
     ]
     if added:

@@ -1,0 +1,3 @@
+from crm_metrics.generate import main
+
+main()
