@@ -16,14 +16,16 @@ column_findings as (
         select
             dq_row_key,
             case
-                when nullif(trim(raw_role), '') is not null
-                    and lower(nullif(trim(raw_role), '')) not in ('ae', 'sdr', 'se', 'manager', 'other')
-                    then 'unknown_enum_value'
+                when nullif(trim(raw_role), '') is null then null
+                when lower(nullif(trim(raw_role), '')) in (
+                    'ae', 'sdr', 'se', 'manager', 'other'
+                ) then null
+                else 'unknown_enum_value'
             end as finding,
             raw_role as raw_value
         from {{ ref('int_users_validated') }}
         where reject_reason is null
-    ) as checked
+    ) as candidates
     where finding is not null
     union all
     select
@@ -42,7 +44,7 @@ column_findings as (
             raw_manager_id as raw_value
         from {{ ref('int_users_validated') }}
         where reject_reason is null
-    ) as checked
+    ) as candidates
     where finding is not null
     union all
     select
@@ -55,14 +57,16 @@ column_findings as (
         select
             dq_row_key,
             case
-                when nullif(trim(raw_segment), '') is not null
-                    and lower(nullif(trim(raw_segment), '')) not in ('smb', 'mid', 'ent')
-                    then 'unknown_enum_value'
+                when nullif(trim(raw_segment), '') is null then null
+                when lower(nullif(trim(raw_segment), '')) in (
+                    'smb', 'mid', 'ent'
+                ) then null
+                else 'unknown_enum_value'
             end as finding,
             raw_segment as raw_value
         from {{ ref('int_users_validated') }}
         where reject_reason is null
-    ) as checked
+    ) as candidates
     where finding is not null
     union all
     select
@@ -75,13 +79,13 @@ column_findings as (
         select
             dq_row_key,
             case
-                when nullif(trim(raw_hired_on), '') is not null and hired_on is null
-                    then 'unparseable'
+                when nullif(trim(raw_hired_on), '') is null then null
+                when hired_on is null then 'unparseable'
             end as finding,
             raw_hired_on as raw_value
         from {{ ref('int_users_validated') }}
         where reject_reason is null
-    ) as checked
+    ) as candidates
     where finding is not null
     union all
     select
@@ -94,13 +98,13 @@ column_findings as (
         select
             dq_row_key,
             case
-                when nullif(trim(raw_is_active), '') is not null and is_active is null
-                    then 'unparseable'
+                when nullif(trim(raw_is_active), '') is null then null
+                when is_active is null then 'unparseable'
             end as finding,
             raw_is_active as raw_value
         from {{ ref('int_users_validated') }}
         where reject_reason is null
-    ) as checked
+    ) as candidates
     where finding is not null
     union all
     select
@@ -113,13 +117,16 @@ column_findings as (
         select
             dq_row_key,
             case
-                when nullif(trim(raw_employee_count), '') is not null and employee_count is null
-                    then case when {{ crm_parse_number("nullif(trim(raw_employee_count), '')") }} < 0 then 'negative_value' else 'unparseable' end
+                when nullif(trim(raw_employee_count), '') is null then null
+                when employee_count is not null then null
+                when {{ crm_parse_number("nullif(trim(raw_employee_count), '')") }} < 0
+                    then 'negative_value'
+                else 'unparseable'
             end as finding,
             raw_employee_count as raw_value
         from {{ ref('int_accounts_validated') }}
         where reject_reason is null
-    ) as checked
+    ) as candidates
     where finding is not null
     union all
     select
@@ -132,14 +139,16 @@ column_findings as (
         select
             dq_row_key,
             case
-                when nullif(trim(raw_segment), '') is not null
-                    and lower(nullif(trim(raw_segment), '')) not in ('smb', 'mid', 'ent')
-                    then 'unknown_enum_value'
+                when nullif(trim(raw_segment), '') is null then null
+                when lower(nullif(trim(raw_segment), '')) in (
+                    'smb', 'mid', 'ent'
+                ) then null
+                else 'unknown_enum_value'
             end as finding,
             raw_segment as raw_value
         from {{ ref('int_accounts_validated') }}
         where reject_reason is null
-    ) as checked
+    ) as candidates
     where finding is not null
     union all
     select
@@ -158,7 +167,7 @@ column_findings as (
             raw_owner_id as raw_value
         from {{ ref('int_accounts_validated') }}
         where reject_reason is null
-    ) as checked
+    ) as candidates
     where finding is not null
     union all
     select
@@ -171,13 +180,13 @@ column_findings as (
         select
             dq_row_key,
             case
-                when nullif(trim(raw_default_probability), '') is not null and default_probability is null
-                    then 'unparseable'
+                when nullif(trim(raw_default_probability), '') is null then null
+                when default_probability is null then 'unparseable'
             end as finding,
             raw_default_probability as raw_value
         from {{ ref('int_stages_validated') }}
         where reject_reason is null
-    ) as checked
+    ) as candidates
     where finding is not null
     union all
     select
@@ -196,7 +205,7 @@ column_findings as (
             raw_presales_owner_id as raw_value
         from {{ ref('int_opportunities_validated') }}
         where reject_reason is null
-    ) as checked
+    ) as candidates
     where finding is not null
     union all
     select
@@ -209,14 +218,16 @@ column_findings as (
         select
             dq_row_key,
             case
-                when nullif(trim(raw_opportunity_type), '') is not null
-                    and lower(nullif(trim(raw_opportunity_type), '')) not in ('new_business', 'expansion', 'renewal')
-                    then 'unknown_enum_value'
+                when nullif(trim(raw_opportunity_type), '') is null then null
+                when lower(nullif(trim(raw_opportunity_type), '')) in (
+                    'new_business', 'expansion', 'renewal'
+                ) then null
+                else 'unknown_enum_value'
             end as finding,
             raw_opportunity_type as raw_value
         from {{ ref('int_opportunities_validated') }}
         where reject_reason is null
-    ) as checked
+    ) as candidates
     where finding is not null
     union all
     select
@@ -229,13 +240,16 @@ column_findings as (
         select
             dq_row_key,
             case
-                when nullif(trim(raw_amount), '') is not null and amount is null
-                    then case when {{ crm_parse_number("nullif(trim(raw_amount), '')") }} < 0 then 'negative_value' else 'unparseable' end
+                when nullif(trim(raw_amount), '') is null then null
+                when amount is not null then null
+                when {{ crm_parse_number("nullif(trim(raw_amount), '')") }} < 0
+                    then 'negative_value'
+                else 'unparseable'
             end as finding,
             raw_amount as raw_value
         from {{ ref('int_opportunities_validated') }}
         where reject_reason is null
-    ) as checked
+    ) as candidates
     where finding is not null
     union all
     select
@@ -248,13 +262,13 @@ column_findings as (
         select
             dq_row_key,
             case
-                when nullif(trim(raw_is_closed), '') is not null and is_closed is null
-                    then 'unparseable'
+                when nullif(trim(raw_is_closed), '') is null then null
+                when is_closed is null then 'unparseable'
             end as finding,
             raw_is_closed as raw_value
         from {{ ref('int_opportunities_validated') }}
         where reject_reason is null
-    ) as checked
+    ) as candidates
     where finding is not null
     union all
     select
@@ -267,13 +281,13 @@ column_findings as (
         select
             dq_row_key,
             case
-                when nullif(trim(raw_is_won), '') is not null and is_won is null
-                    then 'unparseable'
+                when nullif(trim(raw_is_won), '') is null then null
+                when is_won is null then 'unparseable'
             end as finding,
             raw_is_won as raw_value
         from {{ ref('int_opportunities_validated') }}
         where reject_reason is null
-    ) as checked
+    ) as candidates
     where finding is not null
     union all
     select
@@ -286,13 +300,13 @@ column_findings as (
         select
             dq_row_key,
             case
-                when nullif(trim(raw_closed_at), '') is not null and closed_at is null
-                    then 'unparseable'
+                when nullif(trim(raw_closed_at), '') is null then null
+                when closed_at is null then 'unparseable'
             end as finding,
             raw_closed_at as raw_value
         from {{ ref('int_opportunities_validated') }}
         where reject_reason is null
-    ) as checked
+    ) as candidates
     where finding is not null
     union all
     select
@@ -304,11 +318,13 @@ column_findings as (
     from (
         select
             dq_row_key,
-            case when close_date < cast(created_at as date) then 'close_before_create' end as finding,
+            case
+                when close_date < cast(created_at as date) then 'close_before_create'
+            end as finding,
             raw_close_date as raw_value
         from {{ ref('int_opportunities_validated') }}
         where reject_reason is null
-    ) as checked
+    ) as candidates
     where finding is not null
     union all
     select
@@ -321,13 +337,16 @@ column_findings as (
         select
             dq_row_key,
             case
-                when nullif(trim(raw_amount), '') is not null and amount is null
-                    then case when {{ crm_parse_number("nullif(trim(raw_amount), '')") }} < 0 then 'negative_value' else 'unparseable' end
+                when nullif(trim(raw_amount), '') is null then null
+                when amount is not null then null
+                when {{ crm_parse_number("nullif(trim(raw_amount), '')") }} < 0
+                    then 'negative_value'
+                else 'unparseable'
             end as finding,
             raw_amount as raw_value
         from {{ ref('int_opportunity_history_validated') }}
         where reject_reason is null
-    ) as checked
+    ) as candidates
     where finding is not null
     union all
     select
@@ -340,13 +359,13 @@ column_findings as (
         select
             dq_row_key,
             case
-                when nullif(trim(raw_close_date), '') is not null and close_date is null
-                    then 'unparseable'
+                when nullif(trim(raw_close_date), '') is null then null
+                when close_date is null then 'unparseable'
             end as finding,
             raw_close_date as raw_value
         from {{ ref('int_opportunity_history_validated') }}
         where reject_reason is null
-    ) as checked
+    ) as candidates
     where finding is not null
     union all
     select
@@ -359,13 +378,16 @@ column_findings as (
         select
             dq_row_key,
             case
-                when nullif(trim(raw_quantity), '') is not null and quantity is null
-                    then case when {{ crm_parse_number("nullif(trim(raw_quantity), '')") }} < 0 then 'negative_value' else 'unparseable' end
+                when nullif(trim(raw_quantity), '') is null then null
+                when quantity is not null then null
+                when {{ crm_parse_number("nullif(trim(raw_quantity), '')") }} < 0
+                    then 'negative_value'
+                else 'unparseable'
             end as finding,
             raw_quantity as raw_value
         from {{ ref('int_opportunity_line_items_validated') }}
         where reject_reason is null
-    ) as checked
+    ) as candidates
     where finding is not null
     union all
     select
@@ -378,13 +400,16 @@ column_findings as (
         select
             dq_row_key,
             case
-                when nullif(trim(raw_unit_price), '') is not null and unit_price is null
-                    then case when {{ crm_parse_number("nullif(trim(raw_unit_price), '')") }} < 0 then 'negative_value' else 'unparseable' end
+                when nullif(trim(raw_unit_price), '') is null then null
+                when unit_price is not null then null
+                when {{ crm_parse_number("nullif(trim(raw_unit_price), '')") }} < 0
+                    then 'negative_value'
+                else 'unparseable'
             end as finding,
             raw_unit_price as raw_value
         from {{ ref('int_opportunity_line_items_validated') }}
         where reject_reason is null
-    ) as checked
+    ) as candidates
     where finding is not null
     union all
     select
@@ -397,13 +422,16 @@ column_findings as (
         select
             dq_row_key,
             case
-                when nullif(trim(raw_list_price), '') is not null and list_price is null
-                    then case when {{ crm_parse_number("nullif(trim(raw_list_price), '')") }} < 0 then 'negative_value' else 'unparseable' end
+                when nullif(trim(raw_list_price), '') is null then null
+                when list_price is not null then null
+                when {{ crm_parse_number("nullif(trim(raw_list_price), '')") }} < 0
+                    then 'negative_value'
+                else 'unparseable'
             end as finding,
             raw_list_price as raw_value
         from {{ ref('int_products_validated') }}
         where reject_reason is null
-    ) as checked
+    ) as candidates
     where finding is not null
     union all
     select
@@ -422,7 +450,7 @@ column_findings as (
             raw_owner_id as raw_value
         from {{ ref('int_leads_validated') }}
         where reject_reason is null
-    ) as checked
+    ) as candidates
     where finding is not null
     union all
     select
@@ -435,13 +463,13 @@ column_findings as (
         select
             dq_row_key,
             case
-                when nullif(trim(raw_mql_at), '') is not null and mql_at is null
-                    then 'unparseable'
+                when nullif(trim(raw_mql_at), '') is null then null
+                when mql_at is null then 'unparseable'
             end as finding,
             raw_mql_at as raw_value
         from {{ ref('int_leads_validated') }}
         where reject_reason is null
-    ) as checked
+    ) as candidates
     where finding is not null
     union all
     select
@@ -454,13 +482,13 @@ column_findings as (
         select
             dq_row_key,
             case
-                when nullif(trim(raw_sql_at), '') is not null and sql_at is null
-                    then 'unparseable'
+                when nullif(trim(raw_sql_at), '') is null then null
+                when sql_at is null then 'unparseable'
             end as finding,
             raw_sql_at as raw_value
         from {{ ref('int_leads_validated') }}
         where reject_reason is null
-    ) as checked
+    ) as candidates
     where finding is not null
     union all
     select
@@ -473,13 +501,13 @@ column_findings as (
         select
             dq_row_key,
             case
-                when nullif(trim(raw_converted_at), '') is not null and converted_at is null
-                    then 'unparseable'
+                when nullif(trim(raw_converted_at), '') is null then null
+                when converted_at is null then 'unparseable'
             end as finding,
             raw_converted_at as raw_value
         from {{ ref('int_leads_validated') }}
         where reject_reason is null
-    ) as checked
+    ) as candidates
     where finding is not null
     union all
     select
@@ -498,7 +526,7 @@ column_findings as (
             raw_converted_opportunity_id as raw_value
         from {{ ref('int_leads_validated') }}
         where reject_reason is null
-    ) as checked
+    ) as candidates
     where finding is not null
     union all
     select
@@ -517,7 +545,7 @@ column_findings as (
             raw_converted_account_id as raw_value
         from {{ ref('int_leads_validated') }}
         where reject_reason is null
-    ) as checked
+    ) as candidates
     where finding is not null
     union all
     select
@@ -530,13 +558,13 @@ column_findings as (
         select
             dq_row_key,
             case
-                when nullif(trim(raw_disqualified_at), '') is not null and disqualified_at is null
-                    then 'unparseable'
+                when nullif(trim(raw_disqualified_at), '') is null then null
+                when disqualified_at is null then 'unparseable'
             end as finding,
             raw_disqualified_at as raw_value
         from {{ ref('int_leads_validated') }}
         where reject_reason is null
-    ) as checked
+    ) as candidates
     where finding is not null
     union all
     select
@@ -549,14 +577,16 @@ column_findings as (
         select
             dq_row_key,
             case
-                when nullif(trim(raw_activity_type), '') is not null
-                    and lower(nullif(trim(raw_activity_type), '')) not in ('call', 'email', 'meeting', 'demo', 'poc', 'rfp', 'other')
-                    then 'unknown_enum_value'
+                when nullif(trim(raw_activity_type), '') is null then null
+                when lower(nullif(trim(raw_activity_type), '')) in (
+                    'call', 'email', 'meeting', 'demo', 'poc', 'rfp', 'other'
+                ) then null
+                else 'unknown_enum_value'
             end as finding,
             raw_activity_type as raw_value
         from {{ ref('int_activities_validated') }}
         where reject_reason is null
-    ) as checked
+    ) as candidates
     where finding is not null
     union all
     select
@@ -569,14 +599,17 @@ column_findings as (
         select
             dq_row_key,
             case
-                when nullif(trim(raw_outcome), '') is not null
-                    and lower(nullif(trim(raw_outcome), '')) not in ('connected', 'no_answer', 'left_voicemail', 'meeting_booked', 'completed', 'other')
-                    then 'unknown_enum_value'
+                when nullif(trim(raw_outcome), '') is null then null
+                when lower(nullif(trim(raw_outcome), '')) in (
+                    'connected', 'no_answer', 'left_voicemail',
+                    'meeting_booked', 'completed', 'other'
+                ) then null
+                else 'unknown_enum_value'
             end as finding,
             raw_outcome as raw_value
         from {{ ref('int_activities_validated') }}
         where reject_reason is null
-    ) as checked
+    ) as candidates
     where finding is not null
     union all
     select
@@ -589,13 +622,16 @@ column_findings as (
         select
             dq_row_key,
             case
-                when nullif(trim(raw_duration_minutes), '') is not null and duration_minutes is null
-                    then case when {{ crm_parse_number("nullif(trim(raw_duration_minutes), '')") }} < 0 then 'negative_value' else 'unparseable' end
+                when nullif(trim(raw_duration_minutes), '') is null then null
+                when duration_minutes is not null then null
+                when {{ crm_parse_number("nullif(trim(raw_duration_minutes), '')") }} < 0
+                    then 'negative_value'
+                else 'unparseable'
             end as finding,
             raw_duration_minutes as raw_value
         from {{ ref('int_activities_validated') }}
         where reject_reason is null
-    ) as checked
+    ) as candidates
     where finding is not null
     union all
     select
@@ -614,7 +650,7 @@ column_findings as (
             raw_lead_id as raw_value
         from {{ ref('int_activities_validated') }}
         where reject_reason is null
-    ) as checked
+    ) as candidates
     where finding is not null
     union all
     select
@@ -633,7 +669,7 @@ column_findings as (
             raw_account_id as raw_value
         from {{ ref('int_activities_validated') }}
         where reject_reason is null
-    ) as checked
+    ) as candidates
     where finding is not null
     union all
     select
@@ -652,7 +688,7 @@ column_findings as (
             raw_opportunity_id as raw_value
         from {{ ref('int_activities_validated') }}
         where reject_reason is null
-    ) as checked
+    ) as candidates
     where finding is not null
     union all
     select
@@ -671,7 +707,7 @@ column_findings as (
             raw_product_id as raw_value
         from {{ ref('int_subscriptions_validated') }}
         where reject_reason is null
-    ) as checked
+    ) as candidates
     where finding is not null
     union all
     select
@@ -684,13 +720,13 @@ column_findings as (
         select
             dq_row_key,
             case
-                when nullif(trim(raw_end_date), '') is not null and end_date is null
-                    then 'unparseable'
+                when nullif(trim(raw_end_date), '') is null then null
+                when end_date is null then 'unparseable'
             end as finding,
             raw_end_date as raw_value
         from {{ ref('int_subscriptions_validated') }}
         where reject_reason is null
-    ) as checked
+    ) as candidates
     where finding is not null
     union all
     select
@@ -702,11 +738,14 @@ column_findings as (
     from (
         select
             dq_row_key,
-            case when period_month <> {{ crm_parse_date("nullif(trim(raw_period_month), '')") }} then 'not_month_start' end as finding,
+            case
+                when period_month <> {{ crm_parse_date("nullif(trim(raw_period_month), '')") }}
+                    then 'not_month_start'
+            end as finding,
             raw_period_month as raw_value
         from {{ ref('int_targets_validated') }}
         where reject_reason is null
-    ) as checked
+    ) as candidates
     where finding is not null
     union all
     select
@@ -719,14 +758,17 @@ column_findings as (
         select
             dq_row_key,
             case
-                when nullif(trim(raw_metric), '') is not null
-                    and lower(nullif(trim(raw_metric), '')) not in ('bookings_amount', 'deals_won', 'dials', 'connects', 'meetings', 'opportunities_sourced')
-                    then 'unknown_enum_value'
+                when nullif(trim(raw_metric), '') is null then null
+                when lower(nullif(trim(raw_metric), '')) in (
+                    'bookings_amount', 'deals_won', 'dials', 'connects',
+                    'meetings', 'opportunities_sourced'
+                ) then null
+                else 'unknown_enum_value'
             end as finding,
             raw_metric as raw_value
         from {{ ref('int_targets_validated') }}
         where reject_reason is null
-    ) as checked
+    ) as candidates
     where finding is not null
     union all
     select
@@ -738,11 +780,14 @@ column_findings as (
     from (
         select
             dq_row_key,
-            case when period_month <> {{ crm_parse_date("nullif(trim(raw_period_month), '')") }} then 'not_month_start' end as finding,
+            case
+                when period_month <> {{ crm_parse_date("nullif(trim(raw_period_month), '')") }}
+                    then 'not_month_start'
+            end as finding,
             raw_period_month as raw_value
         from {{ ref('int_marketing_spend_validated') }}
         where reject_reason is null
-    ) as checked
+    ) as candidates
     where finding is not null
 ),
 

@@ -14,7 +14,7 @@ rejected as (
         raw_user_id as user_id,
         raw_full_name as full_name,
         raw_email as email,
-        raw_role as role,
+        raw_role as role,  -- noqa: RF04
         raw_manager_id as manager_id,
         raw_team as team,
         raw_segment as segment,

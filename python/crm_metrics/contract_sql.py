@@ -9,6 +9,7 @@ macros of macros/cross_db/crm_casts.sql.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from crm_metrics.contract import Column, Contract, Table
@@ -58,7 +59,11 @@ def _parse_expr(col: Column, keep_negative: bool = False) -> list[str]:
     if col.type == "boolean":
         return [f"{{{{ crm_parse_boolean('{text}') }}}}"]
     if col.type == "date" and col.month_start:
-        return [f"cast({{{{ dbt.date_trunc('month', crm_parse_date('{text}')) }}}} as date)"]
+        return [
+            "cast(",
+            f"    {{{{ dbt.date_trunc('month', crm_parse_date('{text}')) }}}} as date",
+            ")",
+        ]
     if col.type == "date":
         return [f"{{{{ crm_parse_date('{text}') }}}}"]
     if col.type == "timestamp":
@@ -70,23 +75,43 @@ def _parse_expr(col: Column, keep_negative: bool = False) -> list[str]:
     return [number]
 
 
+# contract columns that sqlfluff's dialect reads as keywords (the names are the contract's)
+KEYWORD_NAMES = frozenset({"role"})
+
+
 def _aliased(lines: list[str], alias: str) -> list[str]:
     return [*lines[:-1], f"{lines[-1]} as {alias}"]
 
 
+def _finish(lines: list[str]) -> str:
+    """The model's text; a line defining a keyword-named column gets sqlfluff's noqa."""
+    keyword_alias = re.compile(r" as (" + "|".join(sorted(KEYWORD_NAMES)) + r"),?$")
+    return "".join(
+        line + ("  -- noqa: RF04" if keyword_alias.search(line) else "") + "\n" for line in lines
+    )
+
+
 def _required_check(col: Column) -> list[str]:
     text = f"text_{col.name}"
-    lines = ["case", f"    when {text} is null then 'missing_required:{col.name}'"]
+    lines = ["case", *_when(f"{text} is null", f"'missing_required:{col.name}'")]
     if col.type != "text":
         # a text value is never unparseable; a negative one is told from an unparseable one
         if col.non_negative:
             raw = " ".join(_parse_expr(col, keep_negative=True))
-            lines += [
-                f"    when {col.name} is null and {raw} is not null",
-                f"        then 'negative_value:{col.name}'",
-            ]
-        lines.append(f"    when {col.name} is null then 'unparseable:{col.name}'")
+            lines.append(f"    when {col.name} is not null then null")
+            lines += _when(f"{raw} is not null", f"'negative_value:{col.name}'")
+            lines.append(f"    else 'unparseable:{col.name}'")
+        else:
+            lines += _when(f"{col.name} is null", f"'unparseable:{col.name}'")
     return [*lines, "end"]
+
+
+def _when(condition: str, result: str, width: int = 80) -> list[str]:
+    """A `when` branch of a case, `then` on its own line when the branch is long."""
+    line = f"    when {condition} then {result}"
+    if len(line) <= width:
+        return [line]
+    return [f"    when {condition}", f"        then {result}"]
 
 
 def _compare_value(col: Column) -> list[str]:
@@ -102,13 +127,21 @@ def _compare_value(col: Column) -> list[str]:
         ]
     if col.type == "text":
         return [f"coalesce({f'upper({text})' if col.upper else text}, '<null>')"]
-    return ["coalesce(", f"    cast({col.name} as {STRING}), 'raw:' || {text}, '<null>'", ")"]
+    return [
+        "coalesce(",
+        f"    cast({col.name} as {STRING}),",
+        f"    'raw:' || {text},",
+        "    '<null>'",
+        ")",
+    ]
 
 
-def key_string(key: tuple[str, ...], prefix: str = "") -> str:
+def key_string(key: tuple[str, ...]) -> list[str]:
+    """The key as one text value ('|'-joined, empty for null), as lines."""
     if len(key) == 1:
-        return f"cast({prefix}{key[0]} as {STRING})"
-    return " || '|' || ".join(f"coalesce(cast({prefix}{k} as {STRING}), '')" for k in key)
+        return [f"cast({key[0]} as {STRING})"]
+    parts = [f"coalesce(cast({k} as {STRING}), '')" for k in key]
+    return [parts[0], *(f"|| '|' || {part}" for part in parts[1:])]
 
 
 def render_staging_sql(table: Table) -> str:
@@ -157,7 +190,7 @@ def render_staging_sql(table: Table) -> str:
         "        coalesce(",
         *_indent(_join_items(checks), 3),
         "        ) as row_reject_reason,",
-        f"        {key_string(table.key)} as dq_row_key",
+        *_indent(_aliased(key_string(table.key), "dq_row_key"), 2),
         "    from parsed",
         "),",
         "",
@@ -241,7 +274,7 @@ def render_staging_sql(table: Table) -> str:
         "",
         "select * from final",
     ]
-    return "\n".join(out) + "\n"
+    return _finish(out)
 
 
 def _join_items(items: list[list[str]]) -> list[str]:
@@ -367,7 +400,7 @@ def render_validated_sql(table: Table) -> str:
     out += ["", "final as (", "    select"]
     out += _indent(_join_items(items), 2)
     out += [f"    from {source}", ")", "", "select * from final"]
-    return "\n".join(out) + "\n"
+    return _finish(out)
 
 
 # --- data quality ----------------------------------------------------------------------------
@@ -396,47 +429,69 @@ def render_rejects_sql(table: Table) -> str:
         "",
         "select * from rejected",
     ]
-    return "\n".join(out) + "\n"
+    return _finish(out)
+
+
+def _wrapped(values: list[str], width: int = 60) -> list[str]:
+    """Comma-separated values over as few lines as fit `width`."""
+    lines = [""]
+    for value in values:
+        candidate = f"{lines[-1]} {value}," if lines[-1] else f"{value},"
+        if len(candidate) > width and lines[-1]:
+            lines.append(f"{value},")
+        else:
+            lines[-1] = candidate
+    return [*lines[:-1], lines[-1].rstrip(",")]
 
 
 def _findings(table: Table) -> list[tuple[str, list[str]]]:
-    """(column, the finding's `case` expression as lines) per check of the table."""
+    """(column, the finding's `case` expression as lines) per check of the table. Every one
+    gives null for an empty raw value."""
     found = []
     for col in table.columns:
         text = f"nullif(trim(raw_{col.name}), '')"
+        empty = f"    when {text} is null then null"
         if col.enum:
-            values = ", ".join(f"'{v.lower()}'" for v in col.enum)
+            values = [f"'{v.lower()}'" for v in col.enum]
             found.append(
                 (
                     col.name,
                     [
                         "case",
-                        f"    when {text} is not null",
-                        f"        and lower({text}) not in ({values})",
-                        "        then 'unknown_enum_value'",
+                        empty,
+                        f"    when lower({text}) in (",
+                        *_indent(_wrapped(values), 2),
+                        "    ) then null",
+                        "    else 'unknown_enum_value'",
                         "end",
                     ],
                 )
             )
         elif col.type != "text" and not col.required:
-            kind = "'unparseable'"
+            lines = ["case", empty]
             if col.non_negative:
-                number = f"{{{{ crm_parse_number({_sql_text(text)}) }}}}"
-                kind = f"case when {number} < 0 then 'negative_value' else 'unparseable' end"
+                lines += [
+                    f"    when {col.name} is not null then null",
+                    f"    when {{{{ crm_parse_number({_sql_text(text)}) }}}} < 0",
+                    "        then 'negative_value'",
+                    "    else 'unparseable'",
+                ]
+            else:
+                lines.append(f"    when {col.name} is null then 'unparseable'")
+            found.append((col.name, [*lines, "end"]))
+        if col.month_start:
+            date = f"{{{{ crm_parse_date({_sql_text(text)}) }}}}"
             found.append(
                 (
                     col.name,
                     [
                         "case",
-                        f"    when {text} is not null and {col.name} is null",
-                        f"        then {kind}",
+                        f"    when {col.name} <> {date}",
+                        "        then 'not_month_start'",
                         "end",
                     ],
                 )
             )
-        if col.month_start:
-            date = f"{{{{ crm_parse_date({_sql_text(text)}) }}}}"
-            found.append((col.name, [f"case when {col.name} <> {date} then 'not_month_start' end"]))
         if col.references and col.orphan_outcome == "null":
             found.append(
                 (
@@ -450,7 +505,8 @@ def _findings(table: Table) -> list[tuple[str, list[str]]]:
                 )
             )
     for rule in table.finding_rules:
-        found.append((rule["column"], [f"case when {rule['when']} then '{rule['finding']}' end"]))
+        kind = ["case", *_when(rule["when"], f"'{rule['finding']}'"), "end"]
+        found.append((rule["column"], kind))
     return found
 
 
@@ -482,7 +538,7 @@ def render_findings_sql(contract: Contract) -> str:
                     ),
                     f"    from {{{{ ref('int_{table.name}_validated') }}}}",
                     "    where reject_reason is null",
-                    ") as checked",
+                    ") as candidates",
                     "where finding is not null",
                 ]
             )
@@ -507,7 +563,7 @@ def render_findings_sql(contract: Contract) -> str:
         "",
         "select * from final",
     ]
-    return "\n".join(out) + "\n"
+    return _finish(out)
 
 
 def rendered_sql(contract: Contract) -> dict[Path, str]:

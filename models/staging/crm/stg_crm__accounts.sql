@@ -109,7 +109,9 @@ repeated_keys as (
             || '|' || coalesce(text_account_name, '<null>')
             || '|' || coalesce(text_industry, '<null>')
             || '|' || coalesce(
-                cast(employee_count as {{ dbt.type_string() }}), 'raw:' || text_employee_count, '<null>'
+                cast(employee_count as {{ dbt.type_string() }}),
+                'raw:' || text_employee_count,
+                '<null>'
             )
             || '|' || coalesce(text_country, '<null>')
             || '|' || case
@@ -119,7 +121,9 @@ repeated_keys as (
             end
             || '|' || coalesce(text_owner_id, '<null>')
             || '|' || coalesce(
-                cast(created_at as {{ dbt.type_string() }}), 'raw:' || text_created_at, '<null>'
+                cast(created_at as {{ dbt.type_string() }}),
+                'raw:' || text_created_at,
+                '<null>'
             )
         ) as row_hash
     from counted

@@ -135,7 +135,9 @@ repeated_keys as (
                 else 'raw:' || text_activity_type
             end
             || '|' || coalesce(
-                cast(activity_at as {{ dbt.type_string() }}), 'raw:' || text_activity_at, '<null>'
+                cast(activity_at as {{ dbt.type_string() }}),
+                'raw:' || text_activity_at,
+                '<null>'
             )
             || '|' || case
                 when text_outcome is null then '<null>'
@@ -143,7 +145,9 @@ repeated_keys as (
                 else 'raw:' || text_outcome
             end
             || '|' || coalesce(
-                cast(duration_minutes as {{ dbt.type_string() }}), 'raw:' || text_duration_minutes, '<null>'
+                cast(duration_minutes as {{ dbt.type_string() }}),
+                'raw:' || text_duration_minutes,
+                '<null>'
             )
             || '|' || coalesce(text_lead_id, '<null>')
             || '|' || coalesce(text_contact_id, '<null>')

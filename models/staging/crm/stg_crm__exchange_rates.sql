@@ -52,15 +52,18 @@ row_checked as (
                 when rate_date is null then 'unparseable:rate_date'
             end,
             case
-                when text_rate_to_reporting is null then 'missing_required:rate_to_reporting'
-                when rate_to_reporting is null and {{ crm_parse_number('text_rate_to_reporting') }} is not null
+                when text_rate_to_reporting is null
+                    then 'missing_required:rate_to_reporting'
+                when rate_to_reporting is not null then null
+                when {{ crm_parse_number('text_rate_to_reporting') }} is not null
                     then 'negative_value:rate_to_reporting'
-                when rate_to_reporting is null then 'unparseable:rate_to_reporting'
+                else 'unparseable:rate_to_reporting'
             end,
             case when rate_to_reporting = 0 then 'zero_rate' end,
             cast(null as {{ dbt.type_string() }})
         ) as row_reject_reason,
-        coalesce(cast(currency_code as {{ dbt.type_string() }}), '') || '|' || coalesce(cast(rate_date as {{ dbt.type_string() }}), '') as dq_row_key
+        coalesce(cast(currency_code as {{ dbt.type_string() }}), '')
+        || '|' || coalesce(cast(rate_date as {{ dbt.type_string() }}), '') as dq_row_key
     from parsed
 ),
 
@@ -92,10 +95,14 @@ repeated_keys as (
         md5(
             coalesce(upper(text_currency_code), '<null>')
             || '|' || coalesce(
-                cast(rate_date as {{ dbt.type_string() }}), 'raw:' || text_rate_date, '<null>'
+                cast(rate_date as {{ dbt.type_string() }}),
+                'raw:' || text_rate_date,
+                '<null>'
             )
             || '|' || coalesce(
-                cast(rate_to_reporting as {{ dbt.type_string() }}), 'raw:' || text_rate_to_reporting, '<null>'
+                cast(rate_to_reporting as {{ dbt.type_string() }}),
+                'raw:' || text_rate_to_reporting,
+                '<null>'
             )
         ) as row_hash
     from counted

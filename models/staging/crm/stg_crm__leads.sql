@@ -110,24 +110,34 @@ repeated_keys as (
         md5(
             coalesce(text_lead_id, '<null>')
             || '|' || coalesce(
-                cast(created_at as {{ dbt.type_string() }}), 'raw:' || text_created_at, '<null>'
+                cast(created_at as {{ dbt.type_string() }}),
+                'raw:' || text_created_at,
+                '<null>'
             )
             || '|' || coalesce(text_lead_source, '<null>')
             || '|' || coalesce(text_owner_id, '<null>')
             || '|' || coalesce(text_status, '<null>')
             || '|' || coalesce(
-                cast(mql_at as {{ dbt.type_string() }}), 'raw:' || text_mql_at, '<null>'
+                cast(mql_at as {{ dbt.type_string() }}),
+                'raw:' || text_mql_at,
+                '<null>'
             )
             || '|' || coalesce(
-                cast(sql_at as {{ dbt.type_string() }}), 'raw:' || text_sql_at, '<null>'
+                cast(sql_at as {{ dbt.type_string() }}),
+                'raw:' || text_sql_at,
+                '<null>'
             )
             || '|' || coalesce(
-                cast(converted_at as {{ dbt.type_string() }}), 'raw:' || text_converted_at, '<null>'
+                cast(converted_at as {{ dbt.type_string() }}),
+                'raw:' || text_converted_at,
+                '<null>'
             )
             || '|' || coalesce(text_converted_opportunity_id, '<null>')
             || '|' || coalesce(text_converted_account_id, '<null>')
             || '|' || coalesce(
-                cast(disqualified_at as {{ dbt.type_string() }}), 'raw:' || text_disqualified_at, '<null>'
+                cast(disqualified_at as {{ dbt.type_string() }}),
+                'raw:' || text_disqualified_at,
+                '<null>'
             )
             || '|' || coalesce(text_disqualify_reason, '<null>')
         ) as row_hash

@@ -30,7 +30,9 @@ trimmed as (
 parsed as (
     select
         *,
-        cast({{ dbt.date_trunc('month', crm_parse_date('text_period_month')) }} as date) as period_month,
+        cast(
+            {{ dbt.date_trunc('month', crm_parse_date('text_period_month')) }} as date
+        ) as period_month,
         text_channel as channel,
         case
             when {{ crm_parse_number('text_spend') }} >= 0
@@ -53,13 +55,15 @@ row_checked as (
             end,
             case
                 when text_spend is null then 'missing_required:spend'
-                when spend is null and {{ crm_parse_number('text_spend') }} is not null
+                when spend is not null then null
+                when {{ crm_parse_number('text_spend') }} is not null
                     then 'negative_value:spend'
-                when spend is null then 'unparseable:spend'
+                else 'unparseable:spend'
             end,
             cast(null as {{ dbt.type_string() }})
         ) as row_reject_reason,
-        coalesce(cast(period_month as {{ dbt.type_string() }}), '') || '|' || coalesce(cast(channel as {{ dbt.type_string() }}), '') as dq_row_key
+        coalesce(cast(period_month as {{ dbt.type_string() }}), '')
+        || '|' || coalesce(cast(channel as {{ dbt.type_string() }}), '') as dq_row_key
     from parsed
 ),
 
@@ -90,11 +94,15 @@ repeated_keys as (
         *,
         md5(
             coalesce(
-                cast(period_month as {{ dbt.type_string() }}), 'raw:' || text_period_month, '<null>'
+                cast(period_month as {{ dbt.type_string() }}),
+                'raw:' || text_period_month,
+                '<null>'
             )
             || '|' || coalesce(text_channel, '<null>')
             || '|' || coalesce(
-                cast(spend as {{ dbt.type_string() }}), 'raw:' || text_spend, '<null>'
+                cast(spend as {{ dbt.type_string() }}),
+                'raw:' || text_spend,
+                '<null>'
             )
         ) as row_hash
     from counted

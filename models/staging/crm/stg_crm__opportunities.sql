@@ -151,25 +151,37 @@ repeated_keys as (
             end
             || '|' || coalesce(text_lead_source, '<null>')
             || '|' || coalesce(
-                cast(created_at as {{ dbt.type_string() }}), 'raw:' || text_created_at, '<null>'
+                cast(created_at as {{ dbt.type_string() }}),
+                'raw:' || text_created_at,
+                '<null>'
             )
             || '|' || coalesce(
-                cast(close_date as {{ dbt.type_string() }}), 'raw:' || text_close_date, '<null>'
+                cast(close_date as {{ dbt.type_string() }}),
+                'raw:' || text_close_date,
+                '<null>'
             )
             || '|' || coalesce(
-                cast(amount as {{ dbt.type_string() }}), 'raw:' || text_amount, '<null>'
+                cast(amount as {{ dbt.type_string() }}),
+                'raw:' || text_amount,
+                '<null>'
             )
             || '|' || coalesce(upper(text_currency_code), '<null>')
             || '|' || coalesce(text_stage_name, '<null>')
             || '|' || coalesce(
-                cast(is_closed as {{ dbt.type_string() }}), 'raw:' || text_is_closed, '<null>'
+                cast(is_closed as {{ dbt.type_string() }}),
+                'raw:' || text_is_closed,
+                '<null>'
             )
             || '|' || coalesce(
-                cast(is_won as {{ dbt.type_string() }}), 'raw:' || text_is_won, '<null>'
+                cast(is_won as {{ dbt.type_string() }}),
+                'raw:' || text_is_won,
+                '<null>'
             )
             || '|' || coalesce(text_loss_reason, '<null>')
             || '|' || coalesce(
-                cast(closed_at as {{ dbt.type_string() }}), 'raw:' || text_closed_at, '<null>'
+                cast(closed_at as {{ dbt.type_string() }}),
+                'raw:' || text_closed_at,
+                '<null>'
             )
         ) as row_hash
     from counted

@@ -65,7 +65,8 @@ row_checked as (
             end,
             cast(null as {{ dbt.type_string() }})
         ) as row_reject_reason,
-        coalesce(cast(opportunity_id as {{ dbt.type_string() }}), '') || '|' || coalesce(cast(changed_at as {{ dbt.type_string() }}), '') as dq_row_key
+        coalesce(cast(opportunity_id as {{ dbt.type_string() }}), '')
+        || '|' || coalesce(cast(changed_at as {{ dbt.type_string() }}), '') as dq_row_key
     from parsed
 ),
 
@@ -97,14 +98,20 @@ repeated_keys as (
         md5(
             coalesce(text_opportunity_id, '<null>')
             || '|' || coalesce(
-                cast(changed_at as {{ dbt.type_string() }}), 'raw:' || text_changed_at, '<null>'
+                cast(changed_at as {{ dbt.type_string() }}),
+                'raw:' || text_changed_at,
+                '<null>'
             )
             || '|' || coalesce(text_stage_name, '<null>')
             || '|' || coalesce(
-                cast(amount as {{ dbt.type_string() }}), 'raw:' || text_amount, '<null>'
+                cast(amount as {{ dbt.type_string() }}),
+                'raw:' || text_amount,
+                '<null>'
             )
             || '|' || coalesce(
-                cast(close_date as {{ dbt.type_string() }}), 'raw:' || text_close_date, '<null>'
+                cast(close_date as {{ dbt.type_string() }}),
+                'raw:' || text_close_date,
+                '<null>'
             )
             || '|' || coalesce(text_changed_by, '<null>')
         ) as row_hash

@@ -96,10 +96,14 @@ repeated_keys as (
             || '|' || coalesce(text_opportunity_id, '<null>')
             || '|' || coalesce(text_product_id, '<null>')
             || '|' || coalesce(
-                cast(quantity as {{ dbt.type_string() }}), 'raw:' || text_quantity, '<null>'
+                cast(quantity as {{ dbt.type_string() }}),
+                'raw:' || text_quantity,
+                '<null>'
             )
             || '|' || coalesce(
-                cast(unit_price as {{ dbt.type_string() }}), 'raw:' || text_unit_price, '<null>'
+                cast(unit_price as {{ dbt.type_string() }}),
+                'raw:' || text_unit_price,
+                '<null>'
             )
         ) as row_hash
     from counted

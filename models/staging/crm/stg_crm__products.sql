@@ -87,7 +87,9 @@ repeated_keys as (
             || '|' || coalesce(text_product_name, '<null>')
             || '|' || coalesce(text_product_family, '<null>')
             || '|' || coalesce(
-                cast(list_price as {{ dbt.type_string() }}), 'raw:' || text_list_price, '<null>'
+                cast(list_price as {{ dbt.type_string() }}),
+                'raw:' || text_list_price,
+                '<null>'
             )
         ) as row_hash
     from counted

@@ -94,16 +94,24 @@ repeated_keys as (
         md5(
             coalesce(text_stage_name, '<null>')
             || '|' || coalesce(
-                cast(stage_order as {{ dbt.type_string() }}), 'raw:' || text_stage_order, '<null>'
+                cast(stage_order as {{ dbt.type_string() }}),
+                'raw:' || text_stage_order,
+                '<null>'
             )
             || '|' || coalesce(
-                cast(default_probability as {{ dbt.type_string() }}), 'raw:' || text_default_probability, '<null>'
+                cast(default_probability as {{ dbt.type_string() }}),
+                'raw:' || text_default_probability,
+                '<null>'
             )
             || '|' || coalesce(
-                cast(is_closed as {{ dbt.type_string() }}), 'raw:' || text_is_closed, '<null>'
+                cast(is_closed as {{ dbt.type_string() }}),
+                'raw:' || text_is_closed,
+                '<null>'
             )
             || '|' || coalesce(
-                cast(is_won as {{ dbt.type_string() }}), 'raw:' || text_is_won, '<null>'
+                cast(is_won as {{ dbt.type_string() }}),
+                'raw:' || text_is_won,
+                '<null>'
             )
         ) as row_hash
     from counted

@@ -68,9 +68,10 @@ row_checked as (
             end,
             case
                 when text_mrr_amount is null then 'missing_required:mrr_amount'
-                when mrr_amount is null and {{ crm_parse_number('text_mrr_amount') }} is not null
+                when mrr_amount is not null then null
+                when {{ crm_parse_number('text_mrr_amount') }} is not null
                     then 'negative_value:mrr_amount'
-                when mrr_amount is null then 'unparseable:mrr_amount'
+                else 'unparseable:mrr_amount'
             end,
             case when end_date < start_date then 'end_before_start' end,
             cast(null as {{ dbt.type_string() }})
@@ -107,13 +108,19 @@ repeated_keys as (
             || '|' || coalesce(text_account_id, '<null>')
             || '|' || coalesce(text_product_id, '<null>')
             || '|' || coalesce(
-                cast(start_date as {{ dbt.type_string() }}), 'raw:' || text_start_date, '<null>'
+                cast(start_date as {{ dbt.type_string() }}),
+                'raw:' || text_start_date,
+                '<null>'
             )
             || '|' || coalesce(
-                cast(end_date as {{ dbt.type_string() }}), 'raw:' || text_end_date, '<null>'
+                cast(end_date as {{ dbt.type_string() }}),
+                'raw:' || text_end_date,
+                '<null>'
             )
             || '|' || coalesce(
-                cast(mrr_amount as {{ dbt.type_string() }}), 'raw:' || text_mrr_amount, '<null>'
+                cast(mrr_amount as {{ dbt.type_string() }}),
+                'raw:' || text_mrr_amount,
+                '<null>'
             )
             || '|' || coalesce(upper(text_currency_code), '<null>')
         ) as row_hash

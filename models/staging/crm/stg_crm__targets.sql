@@ -33,7 +33,9 @@ parsed as (
     select
         *,
         text_user_id as user_id,
-        cast({{ dbt.date_trunc('month', crm_parse_date('text_period_month')) }} as date) as period_month,
+        cast(
+            {{ dbt.date_trunc('month', crm_parse_date('text_period_month')) }} as date
+        ) as period_month,
         case
             when text_metric is null then null
             when lower(text_metric) = 'bookings_amount' then 'bookings_amount'
@@ -66,7 +68,9 @@ row_checked as (
             end,
             cast(null as {{ dbt.type_string() }})
         ) as row_reject_reason,
-        coalesce(cast(user_id as {{ dbt.type_string() }}), '') || '|' || coalesce(cast(period_month as {{ dbt.type_string() }}), '') || '|' || coalesce(cast(metric as {{ dbt.type_string() }}), '') as dq_row_key
+        coalesce(cast(user_id as {{ dbt.type_string() }}), '')
+        || '|' || coalesce(cast(period_month as {{ dbt.type_string() }}), '')
+        || '|' || coalesce(cast(metric as {{ dbt.type_string() }}), '') as dq_row_key
     from parsed
 ),
 
@@ -100,7 +104,9 @@ repeated_keys as (
         md5(
             coalesce(text_user_id, '<null>')
             || '|' || coalesce(
-                cast(period_month as {{ dbt.type_string() }}), 'raw:' || text_period_month, '<null>'
+                cast(period_month as {{ dbt.type_string() }}),
+                'raw:' || text_period_month,
+                '<null>'
             )
             || '|' || case
                 when text_metric is null then '<null>'
@@ -108,7 +114,9 @@ repeated_keys as (
                 else 'raw:' || text_metric
             end
             || '|' || coalesce(
-                cast(target_value as {{ dbt.type_string() }}), 'raw:' || text_target_value, '<null>'
+                cast(target_value as {{ dbt.type_string() }}),
+                'raw:' || text_target_value,
+                '<null>'
             )
         ) as row_hash
     from counted

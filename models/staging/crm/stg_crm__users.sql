@@ -53,7 +53,7 @@ parsed as (
             when lower(text_role) = 'manager' then 'MANAGER'
             when lower(text_role) = 'other' then 'OTHER'
             else 'OTHER'
-        end as role,
+        end as role,  -- noqa: RF04
         text_manager_id as manager_id,
         text_team as team,
         case
@@ -128,10 +128,14 @@ repeated_keys as (
                 else 'raw:' || text_segment
             end
             || '|' || coalesce(
-                cast(hired_on as {{ dbt.type_string() }}), 'raw:' || text_hired_on, '<null>'
+                cast(hired_on as {{ dbt.type_string() }}),
+                'raw:' || text_hired_on,
+                '<null>'
             )
             || '|' || coalesce(
-                cast(is_active as {{ dbt.type_string() }}), 'raw:' || text_is_active, '<null>'
+                cast(is_active as {{ dbt.type_string() }}),
+                'raw:' || text_is_active,
+                '<null>'
             )
         ) as row_hash
     from counted
