@@ -127,6 +127,9 @@ def _compare_value(col: Column) -> list[str]:
         ]
     if col.type == "text":
         return [f"coalesce({f'upper({text})' if col.upper else text}, '<null>')"]
+    one_line = f"coalesce(cast({col.name} as {STRING}), 'raw:' || {text}, '<null>')"
+    if len(one_line) <= 76:  # indented, after `|| '|' || `: within 100 characters
+        return [one_line]
     return [
         "coalesce(",
         f"    cast({col.name} as {STRING}),",
@@ -236,11 +239,12 @@ def render_staging_sql(table: Table) -> str:
         "),",
         "",
     ]
-    kept = names + ["dq_row_key", "row_reject_reason"] + [f"raw_{n}" for n in names]
+    # the same columns in both branches: counted's, then the hash and the key checks
     out += [
         "key_checked as (",
         "    select",
-        *_indent([f"{c}," for c in kept], 2),
+        "        *,",
+        f"        cast(null as {STRING}) as row_hash,",
         f"        cast(null as {STRING}) as key_min_hash,",
         f"        cast(null as {STRING}) as key_max_hash,",
         "        1 as key_row_number",
@@ -248,7 +252,7 @@ def render_staging_sql(table: Table) -> str:
         "    where key_row_count = 1",
         "    union all",
         "    select",
-        *_indent([f"{c}," for c in kept], 2),
+        "        *,",
         f"        min(row_hash) over (partition by {partition}) as key_min_hash,",
         f"        max(row_hash) over (partition by {partition}) as key_max_hash,",
         "        row_number() over (",

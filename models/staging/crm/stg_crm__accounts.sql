@@ -132,24 +132,8 @@ repeated_keys as (
 
 key_checked as (
     select
-        account_id,
-        account_name,
-        industry,
-        employee_count,
-        country,
-        segment,
-        owner_id,
-        created_at,
-        dq_row_key,
-        row_reject_reason,
-        raw_account_id,
-        raw_account_name,
-        raw_industry,
-        raw_employee_count,
-        raw_country,
-        raw_segment,
-        raw_owner_id,
-        raw_created_at,
+        *,
+        cast(null as {{ dbt.type_string() }}) as row_hash,
         cast(null as {{ dbt.type_string() }}) as key_min_hash,
         cast(null as {{ dbt.type_string() }}) as key_max_hash,
         1 as key_row_number
@@ -157,24 +141,7 @@ key_checked as (
     where key_row_count = 1
     union all
     select
-        account_id,
-        account_name,
-        industry,
-        employee_count,
-        country,
-        segment,
-        owner_id,
-        created_at,
-        dq_row_key,
-        row_reject_reason,
-        raw_account_id,
-        raw_account_name,
-        raw_industry,
-        raw_employee_count,
-        raw_country,
-        raw_segment,
-        raw_owner_id,
-        raw_created_at,
+        *,
         min(row_hash) over (partition by account_id) as key_min_hash,
         max(row_hash) over (partition by account_id) as key_max_hash,
         row_number() over (

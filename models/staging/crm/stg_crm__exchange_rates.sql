@@ -111,14 +111,8 @@ repeated_keys as (
 
 key_checked as (
     select
-        currency_code,
-        rate_date,
-        rate_to_reporting,
-        dq_row_key,
-        row_reject_reason,
-        raw_currency_code,
-        raw_rate_date,
-        raw_rate_to_reporting,
+        *,
+        cast(null as {{ dbt.type_string() }}) as row_hash,
         cast(null as {{ dbt.type_string() }}) as key_min_hash,
         cast(null as {{ dbt.type_string() }}) as key_max_hash,
         1 as key_row_number
@@ -126,14 +120,7 @@ key_checked as (
     where key_row_count = 1
     union all
     select
-        currency_code,
-        rate_date,
-        rate_to_reporting,
-        dq_row_key,
-        row_reject_reason,
-        raw_currency_code,
-        raw_rate_date,
-        raw_rate_to_reporting,
+        *,
         min(row_hash) over (partition by currency_code, rate_date) as key_min_hash,
         max(row_hash) over (partition by currency_code, rate_date) as key_max_hash,
         row_number() over (

@@ -111,14 +111,8 @@ repeated_keys as (
 
 key_checked as (
     select
-        period_month,
-        channel,
-        spend,
-        dq_row_key,
-        row_reject_reason,
-        raw_period_month,
-        raw_channel,
-        raw_spend,
+        *,
+        cast(null as {{ dbt.type_string() }}) as row_hash,
         cast(null as {{ dbt.type_string() }}) as key_min_hash,
         cast(null as {{ dbt.type_string() }}) as key_max_hash,
         1 as key_row_number
@@ -126,14 +120,7 @@ key_checked as (
     where key_row_count = 1
     union all
     select
-        period_month,
-        channel,
-        spend,
-        dq_row_key,
-        row_reject_reason,
-        raw_period_month,
-        raw_channel,
-        raw_spend,
+        *,
         min(row_hash) over (partition by period_month, channel) as key_min_hash,
         max(row_hash) over (partition by period_month, channel) as key_max_hash,
         row_number() over (

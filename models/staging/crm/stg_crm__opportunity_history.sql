@@ -121,20 +121,8 @@ repeated_keys as (
 
 key_checked as (
     select
-        opportunity_id,
-        changed_at,
-        stage_name,
-        amount,
-        close_date,
-        changed_by,
-        dq_row_key,
-        row_reject_reason,
-        raw_opportunity_id,
-        raw_changed_at,
-        raw_stage_name,
-        raw_amount,
-        raw_close_date,
-        raw_changed_by,
+        *,
+        cast(null as {{ dbt.type_string() }}) as row_hash,
         cast(null as {{ dbt.type_string() }}) as key_min_hash,
         cast(null as {{ dbt.type_string() }}) as key_max_hash,
         1 as key_row_number
@@ -142,20 +130,7 @@ key_checked as (
     where key_row_count = 1
     union all
     select
-        opportunity_id,
-        changed_at,
-        stage_name,
-        amount,
-        close_date,
-        changed_by,
-        dq_row_key,
-        row_reject_reason,
-        raw_opportunity_id,
-        raw_changed_at,
-        raw_stage_name,
-        raw_amount,
-        raw_close_date,
-        raw_changed_by,
+        *,
         min(row_hash) over (partition by opportunity_id, changed_at) as key_min_hash,
         max(row_hash) over (partition by opportunity_id, changed_at) as key_max_hash,
         row_number() over (

@@ -112,18 +112,8 @@ repeated_keys as (
 
 key_checked as (
     select
-        line_item_id,
-        opportunity_id,
-        product_id,
-        quantity,
-        unit_price,
-        dq_row_key,
-        row_reject_reason,
-        raw_line_item_id,
-        raw_opportunity_id,
-        raw_product_id,
-        raw_quantity,
-        raw_unit_price,
+        *,
+        cast(null as {{ dbt.type_string() }}) as row_hash,
         cast(null as {{ dbt.type_string() }}) as key_min_hash,
         cast(null as {{ dbt.type_string() }}) as key_max_hash,
         1 as key_row_number
@@ -131,18 +121,7 @@ key_checked as (
     where key_row_count = 1
     union all
     select
-        line_item_id,
-        opportunity_id,
-        product_id,
-        quantity,
-        unit_price,
-        dq_row_key,
-        row_reject_reason,
-        raw_line_item_id,
-        raw_opportunity_id,
-        raw_product_id,
-        raw_quantity,
-        raw_unit_price,
+        *,
         min(row_hash) over (partition by line_item_id) as key_min_hash,
         max(row_hash) over (partition by line_item_id) as key_max_hash,
         row_number() over (

@@ -98,16 +98,8 @@ repeated_keys as (
 
 key_checked as (
     select
-        product_id,
-        product_name,
-        product_family,
-        list_price,
-        dq_row_key,
-        row_reject_reason,
-        raw_product_id,
-        raw_product_name,
-        raw_product_family,
-        raw_list_price,
+        *,
+        cast(null as {{ dbt.type_string() }}) as row_hash,
         cast(null as {{ dbt.type_string() }}) as key_min_hash,
         cast(null as {{ dbt.type_string() }}) as key_max_hash,
         1 as key_row_number
@@ -115,16 +107,7 @@ key_checked as (
     where key_row_count = 1
     union all
     select
-        product_id,
-        product_name,
-        product_family,
-        list_price,
-        dq_row_key,
-        row_reject_reason,
-        raw_product_id,
-        raw_product_name,
-        raw_product_family,
-        raw_list_price,
+        *,
         min(row_hash) over (partition by product_id) as key_min_hash,
         max(row_hash) over (partition by product_id) as key_max_hash,
         row_number() over (

@@ -120,18 +120,8 @@ repeated_keys as (
 
 key_checked as (
     select
-        stage_name,
-        stage_order,
-        default_probability,
-        is_closed,
-        is_won,
-        dq_row_key,
-        row_reject_reason,
-        raw_stage_name,
-        raw_stage_order,
-        raw_default_probability,
-        raw_is_closed,
-        raw_is_won,
+        *,
+        cast(null as {{ dbt.type_string() }}) as row_hash,
         cast(null as {{ dbt.type_string() }}) as key_min_hash,
         cast(null as {{ dbt.type_string() }}) as key_max_hash,
         1 as key_row_number
@@ -139,18 +129,7 @@ key_checked as (
     where key_row_count = 1
     union all
     select
-        stage_name,
-        stage_order,
-        default_probability,
-        is_closed,
-        is_won,
-        dq_row_key,
-        row_reject_reason,
-        raw_stage_name,
-        raw_stage_order,
-        raw_default_probability,
-        raw_is_closed,
-        raw_is_won,
+        *,
         min(row_hash) over (partition by stage_name) as key_min_hash,
         max(row_hash) over (partition by stage_name) as key_max_hash,
         row_number() over (

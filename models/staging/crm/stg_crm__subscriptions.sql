@@ -130,22 +130,8 @@ repeated_keys as (
 
 key_checked as (
     select
-        subscription_id,
-        account_id,
-        product_id,
-        start_date,
-        end_date,
-        mrr_amount,
-        currency_code,
-        dq_row_key,
-        row_reject_reason,
-        raw_subscription_id,
-        raw_account_id,
-        raw_product_id,
-        raw_start_date,
-        raw_end_date,
-        raw_mrr_amount,
-        raw_currency_code,
+        *,
+        cast(null as {{ dbt.type_string() }}) as row_hash,
         cast(null as {{ dbt.type_string() }}) as key_min_hash,
         cast(null as {{ dbt.type_string() }}) as key_max_hash,
         1 as key_row_number
@@ -153,22 +139,7 @@ key_checked as (
     where key_row_count = 1
     union all
     select
-        subscription_id,
-        account_id,
-        product_id,
-        start_date,
-        end_date,
-        mrr_amount,
-        currency_code,
-        dq_row_key,
-        row_reject_reason,
-        raw_subscription_id,
-        raw_account_id,
-        raw_product_id,
-        raw_start_date,
-        raw_end_date,
-        raw_mrr_amount,
-        raw_currency_code,
+        *,
         min(row_hash) over (partition by subscription_id) as key_min_hash,
         max(row_hash) over (partition by subscription_id) as key_max_hash,
         row_number() over (

@@ -125,16 +125,8 @@ repeated_keys as (
 
 key_checked as (
     select
-        user_id,
-        period_month,
-        metric,
-        target_value,
-        dq_row_key,
-        row_reject_reason,
-        raw_user_id,
-        raw_period_month,
-        raw_metric,
-        raw_target_value,
+        *,
+        cast(null as {{ dbt.type_string() }}) as row_hash,
         cast(null as {{ dbt.type_string() }}) as key_min_hash,
         cast(null as {{ dbt.type_string() }}) as key_max_hash,
         1 as key_row_number
@@ -142,16 +134,7 @@ key_checked as (
     where key_row_count = 1
     union all
     select
-        user_id,
-        period_month,
-        metric,
-        target_value,
-        dq_row_key,
-        row_reject_reason,
-        raw_user_id,
-        raw_period_month,
-        raw_metric,
-        raw_target_value,
+        *,
         min(row_hash) over (partition by user_id, period_month, metric) as key_min_hash,
         max(row_hash) over (partition by user_id, period_month, metric) as key_max_hash,
         row_number() over (
