@@ -1,4 +1,177 @@
 {# Generated from contract/raw_schema.yml by `crm-metrics contract render`: do not edit. #}
 {% macro crm_raw_contract() %}
-    {{ return(fromjson("{\"tables\": {\"accounts\": {\"columns\": [{\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"account_id\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": true, \"type\": \"text\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"account_name\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": true, \"type\": \"text\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"industry\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": false, \"type\": \"text\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"employee_count\", \"non_negative\": true, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": false, \"type\": \"integer\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"country\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": false, \"type\": \"text\", \"upper\": false}, {\"default\": \"unknown\", \"enum\": [\"SMB\", \"MID\", \"ENT\"], \"enum_fallback\": \"unknown\", \"month_start\": false, \"name\": \"segment\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": false, \"type\": \"text\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"owner_id\", \"non_negative\": false, \"orphan_outcome\": \"null\", \"pii\": false, \"references\": \"users.user_id\", \"required\": false, \"type\": \"text\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"created_at\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": true, \"type\": \"timestamp\", \"upper\": false}], \"finding_rules\": [], \"key\": [\"account_id\"], \"reject_rules\": [], \"required\": true}, \"activities\": {\"columns\": [{\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"activity_id\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": true, \"type\": \"text\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"user_id\", \"non_negative\": false, \"orphan_outcome\": \"reject\", \"pii\": false, \"references\": \"users.user_id\", \"required\": true, \"type\": \"text\", \"upper\": false}, {\"default\": null, \"enum\": [\"call\", \"email\", \"meeting\", \"demo\", \"poc\", \"rfp\", \"other\"], \"enum_fallback\": \"other\", \"month_start\": false, \"name\": \"activity_type\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": true, \"type\": \"text\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"activity_at\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": true, \"type\": \"timestamp\", \"upper\": false}, {\"default\": null, \"enum\": [\"connected\", \"no_answer\", \"left_voicemail\", \"meeting_booked\", \"completed\", \"other\"], \"enum_fallback\": \"other\", \"month_start\": false, \"name\": \"outcome\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": false, \"type\": \"text\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"duration_minutes\", \"non_negative\": true, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": false, \"type\": \"decimal\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"lead_id\", \"non_negative\": false, \"orphan_outcome\": \"null\", \"pii\": false, \"references\": \"leads.lead_id\", \"required\": false, \"type\": \"text\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"contact_id\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": true, \"references\": null, \"required\": false, \"type\": \"text\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"account_id\", \"non_negative\": false, \"orphan_outcome\": \"null\", \"pii\": false, \"references\": \"accounts.account_id\", \"required\": false, \"type\": \"text\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"opportunity_id\", \"non_negative\": false, \"orphan_outcome\": \"null\", \"pii\": false, \"references\": \"opportunities.opportunity_id\", \"required\": false, \"type\": \"text\", \"upper\": false}], \"finding_rules\": [], \"key\": [\"activity_id\"], \"reject_rules\": [], \"required\": false}, \"exchange_rates\": {\"columns\": [{\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"currency_code\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": true, \"type\": \"text\", \"upper\": true}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"rate_date\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": true, \"type\": \"date\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"rate_to_reporting\", \"non_negative\": true, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": true, \"type\": \"decimal\", \"upper\": false}], \"finding_rules\": [], \"key\": [\"currency_code\", \"rate_date\"], \"reject_rules\": [{\"reason\": \"zero_rate\", \"when\": \"rate_to_reporting = 0\"}], \"required\": false}, \"leads\": {\"columns\": [{\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"lead_id\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": true, \"type\": \"text\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"created_at\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": true, \"type\": \"timestamp\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"lead_source\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": true, \"type\": \"text\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"owner_id\", \"non_negative\": false, \"orphan_outcome\": \"null\", \"pii\": false, \"references\": \"users.user_id\", \"required\": false, \"type\": \"text\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"status\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": false, \"type\": \"text\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"mql_at\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": false, \"type\": \"timestamp\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"sql_at\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": false, \"type\": \"timestamp\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"converted_at\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": false, \"type\": \"timestamp\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"converted_opportunity_id\", \"non_negative\": false, \"orphan_outcome\": \"null\", \"pii\": false, \"references\": \"opportunities.opportunity_id\", \"required\": false, \"type\": \"text\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"converted_account_id\", \"non_negative\": false, \"orphan_outcome\": \"null\", \"pii\": false, \"references\": \"accounts.account_id\", \"required\": false, \"type\": \"text\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"disqualified_at\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": false, \"type\": \"timestamp\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"disqualify_reason\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": false, \"type\": \"text\", \"upper\": false}], \"finding_rules\": [], \"key\": [\"lead_id\"], \"reject_rules\": [], \"required\": false}, \"marketing_spend\": {\"columns\": [{\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": true, \"name\": \"period_month\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": true, \"type\": \"date\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"channel\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": true, \"type\": \"text\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"spend\", \"non_negative\": true, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": true, \"type\": \"decimal\", \"upper\": false}], \"finding_rules\": [], \"key\": [\"period_month\", \"channel\"], \"reject_rules\": [], \"required\": false}, \"opportunities\": {\"columns\": [{\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"opportunity_id\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": true, \"type\": \"text\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"account_id\", \"non_negative\": false, \"orphan_outcome\": \"reject\", \"pii\": false, \"references\": \"accounts.account_id\", \"required\": true, \"type\": \"text\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"owner_id\", \"non_negative\": false, \"orphan_outcome\": \"reject\", \"pii\": false, \"references\": \"users.user_id\", \"required\": true, \"type\": \"text\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"presales_owner_id\", \"non_negative\": false, \"orphan_outcome\": \"null\", \"pii\": false, \"references\": \"users.user_id\", \"required\": false, \"type\": \"text\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"opportunity_name\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": false, \"type\": \"text\", \"upper\": false}, {\"default\": \"new_business\", \"enum\": [\"new_business\", \"expansion\", \"renewal\"], \"enum_fallback\": \"unknown\", \"month_start\": false, \"name\": \"opportunity_type\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": false, \"type\": \"text\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"lead_source\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": false, \"type\": \"text\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"created_at\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": true, \"type\": \"timestamp\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"close_date\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": true, \"type\": \"date\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"amount\", \"non_negative\": true, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": false, \"type\": \"decimal\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"currency_code\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": false, \"type\": \"text\", \"upper\": true}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"stage_name\", \"non_negative\": false, \"orphan_outcome\": \"reject\", \"pii\": false, \"references\": \"stages.stage_name\", \"required\": true, \"type\": \"text\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"is_closed\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": false, \"type\": \"boolean\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"is_won\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": false, \"type\": \"boolean\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"loss_reason\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": false, \"type\": \"text\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"closed_at\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": false, \"type\": \"timestamp\", \"upper\": false}], \"finding_rules\": [{\"column\": \"close_date\", \"finding\": \"close_before_create\", \"when\": \"close_date < cast(created_at as date)\"}], \"key\": [\"opportunity_id\"], \"reject_rules\": [], \"required\": true}, \"opportunity_history\": {\"columns\": [{\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"opportunity_id\", \"non_negative\": false, \"orphan_outcome\": \"reject\", \"pii\": false, \"references\": \"opportunities.opportunity_id\", \"required\": true, \"type\": \"text\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"changed_at\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": true, \"type\": \"timestamp\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"stage_name\", \"non_negative\": false, \"orphan_outcome\": \"reject\", \"pii\": false, \"references\": \"stages.stage_name\", \"required\": true, \"type\": \"text\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"amount\", \"non_negative\": true, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": false, \"type\": \"decimal\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"close_date\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": false, \"type\": \"date\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"changed_by\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": false, \"type\": \"text\", \"upper\": false}], \"finding_rules\": [], \"key\": [\"opportunity_id\", \"changed_at\"], \"reject_rules\": [], \"required\": true}, \"opportunity_line_items\": {\"columns\": [{\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"line_item_id\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": true, \"type\": \"text\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"opportunity_id\", \"non_negative\": false, \"orphan_outcome\": \"reject\", \"pii\": false, \"references\": \"opportunities.opportunity_id\", \"required\": true, \"type\": \"text\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"product_id\", \"non_negative\": false, \"orphan_outcome\": \"reject\", \"pii\": false, \"references\": \"products.product_id\", \"required\": true, \"type\": \"text\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"quantity\", \"non_negative\": true, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": false, \"type\": \"decimal\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"unit_price\", \"non_negative\": true, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": false, \"type\": \"decimal\", \"upper\": false}], \"finding_rules\": [], \"key\": [\"line_item_id\"], \"reject_rules\": [], \"required\": false}, \"products\": {\"columns\": [{\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"product_id\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": true, \"type\": \"text\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"product_name\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": true, \"type\": \"text\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"product_family\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": false, \"type\": \"text\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"list_price\", \"non_negative\": true, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": false, \"type\": \"decimal\", \"upper\": false}], \"finding_rules\": [], \"key\": [\"product_id\"], \"reject_rules\": [], \"required\": false}, \"stages\": {\"columns\": [{\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"stage_name\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": true, \"type\": \"text\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"stage_order\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": true, \"type\": \"integer\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"default_probability\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": false, \"type\": \"decimal\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"is_closed\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": true, \"type\": \"boolean\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"is_won\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": true, \"type\": \"boolean\", \"upper\": false}], \"finding_rules\": [], \"key\": [\"stage_name\"], \"reject_rules\": [], \"required\": true}, \"subscriptions\": {\"columns\": [{\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"subscription_id\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": true, \"type\": \"text\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"account_id\", \"non_negative\": false, \"orphan_outcome\": \"reject\", \"pii\": false, \"references\": \"accounts.account_id\", \"required\": true, \"type\": \"text\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"product_id\", \"non_negative\": false, \"orphan_outcome\": \"null\", \"pii\": false, \"references\": \"products.product_id\", \"required\": false, \"type\": \"text\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"start_date\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": true, \"type\": \"date\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"end_date\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": false, \"type\": \"date\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"mrr_amount\", \"non_negative\": true, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": true, \"type\": \"decimal\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"currency_code\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": false, \"type\": \"text\", \"upper\": true}], \"finding_rules\": [], \"key\": [\"subscription_id\"], \"reject_rules\": [{\"reason\": \"end_before_start\", \"when\": \"end_date < start_date\"}], \"required\": false}, \"targets\": {\"columns\": [{\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"user_id\", \"non_negative\": false, \"orphan_outcome\": \"reject\", \"pii\": false, \"references\": \"users.user_id\", \"required\": false, \"type\": \"text\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": true, \"name\": \"period_month\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": true, \"type\": \"date\", \"upper\": false}, {\"default\": null, \"enum\": [\"bookings_amount\", \"deals_won\", \"dials\", \"connects\", \"meetings\", \"opportunities_sourced\"], \"enum_fallback\": \"unknown\", \"month_start\": false, \"name\": \"metric\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": true, \"type\": \"text\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"target_value\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": true, \"type\": \"decimal\", \"upper\": false}], \"finding_rules\": [], \"key\": [\"user_id\", \"period_month\", \"metric\"], \"reject_rules\": [], \"required\": false}, \"users\": {\"columns\": [{\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"user_id\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": true, \"type\": \"text\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"full_name\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": true, \"references\": null, \"required\": true, \"type\": \"text\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"email\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": true, \"references\": null, \"required\": false, \"type\": \"text\", \"upper\": false}, {\"default\": null, \"enum\": [\"AE\", \"SDR\", \"SE\", \"MANAGER\", \"OTHER\"], \"enum_fallback\": \"OTHER\", \"month_start\": false, \"name\": \"role\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": true, \"type\": \"text\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"manager_id\", \"non_negative\": false, \"orphan_outcome\": \"null\", \"pii\": false, \"references\": \"users.user_id\", \"required\": false, \"type\": \"text\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"team\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": false, \"type\": \"text\", \"upper\": false}, {\"default\": null, \"enum\": [\"SMB\", \"MID\", \"ENT\"], \"enum_fallback\": \"unknown\", \"month_start\": false, \"name\": \"segment\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": false, \"type\": \"text\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"hired_on\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": false, \"type\": \"date\", \"upper\": false}, {\"default\": null, \"enum\": null, \"enum_fallback\": null, \"month_start\": false, \"name\": \"is_active\", \"non_negative\": false, \"orphan_outcome\": null, \"pii\": false, \"references\": null, \"required\": false, \"type\": \"boolean\", \"upper\": false}], \"finding_rules\": [], \"key\": [\"user_id\"], \"reject_rules\": [], \"required\": true}}}")) }}
+{{ return(fromjson('
+{"tables": {
+  "users": {
+    "columns": [
+      {"name": "user_id", "required": true, "type": "text"},
+      {"name": "full_name", "required": true, "type": "text"},
+      {"name": "email", "required": false, "type": "text"},
+      {"name": "role", "required": true, "type": "text"},
+      {"name": "manager_id", "required": false, "type": "text"},
+      {"name": "team", "required": false, "type": "text"},
+      {"name": "segment", "required": false, "type": "text"},
+      {"name": "hired_on", "required": false, "type": "date"},
+      {"name": "is_active", "required": false, "type": "boolean"}
+    ],
+    "key": ["user_id"],
+    "required": true
+  },
+  "accounts": {
+    "columns": [
+      {"name": "account_id", "required": true, "type": "text"},
+      {"name": "account_name", "required": true, "type": "text"},
+      {"name": "industry", "required": false, "type": "text"},
+      {"name": "employee_count", "required": false, "type": "integer"},
+      {"name": "country", "required": false, "type": "text"},
+      {"name": "segment", "required": false, "type": "text"},
+      {"name": "owner_id", "required": false, "type": "text"},
+      {"name": "created_at", "required": true, "type": "timestamp"}
+    ],
+    "key": ["account_id"],
+    "required": true
+  },
+  "stages": {
+    "columns": [
+      {"name": "stage_name", "required": true, "type": "text"},
+      {"name": "stage_order", "required": true, "type": "integer"},
+      {"name": "default_probability", "required": false, "type": "decimal"},
+      {"name": "is_closed", "required": true, "type": "boolean"},
+      {"name": "is_won", "required": true, "type": "boolean"}
+    ],
+    "key": ["stage_name"],
+    "required": true
+  },
+  "opportunities": {
+    "columns": [
+      {"name": "opportunity_id", "required": true, "type": "text"},
+      {"name": "account_id", "required": true, "type": "text"},
+      {"name": "owner_id", "required": true, "type": "text"},
+      {"name": "presales_owner_id", "required": false, "type": "text"},
+      {"name": "opportunity_name", "required": false, "type": "text"},
+      {"name": "opportunity_type", "required": false, "type": "text"},
+      {"name": "lead_source", "required": false, "type": "text"},
+      {"name": "created_at", "required": true, "type": "timestamp"},
+      {"name": "close_date", "required": true, "type": "date"},
+      {"name": "amount", "required": false, "type": "decimal"},
+      {"name": "currency_code", "required": false, "type": "text"},
+      {"name": "stage_name", "required": true, "type": "text"},
+      {"name": "is_closed", "required": false, "type": "boolean"},
+      {"name": "is_won", "required": false, "type": "boolean"},
+      {"name": "loss_reason", "required": false, "type": "text"},
+      {"name": "closed_at", "required": false, "type": "timestamp"}
+    ],
+    "key": ["opportunity_id"],
+    "required": true
+  },
+  "opportunity_history": {
+    "columns": [
+      {"name": "opportunity_id", "required": true, "type": "text"},
+      {"name": "changed_at", "required": true, "type": "timestamp"},
+      {"name": "stage_name", "required": true, "type": "text"},
+      {"name": "amount", "required": false, "type": "decimal"},
+      {"name": "close_date", "required": false, "type": "date"},
+      {"name": "changed_by", "required": false, "type": "text"}
+    ],
+    "key": ["opportunity_id", "changed_at"],
+    "required": true
+  },
+  "opportunity_line_items": {
+    "columns": [
+      {"name": "line_item_id", "required": true, "type": "text"},
+      {"name": "opportunity_id", "required": true, "type": "text"},
+      {"name": "product_id", "required": true, "type": "text"},
+      {"name": "quantity", "required": false, "type": "decimal"},
+      {"name": "unit_price", "required": false, "type": "decimal"}
+    ],
+    "key": ["line_item_id"],
+    "required": false
+  },
+  "products": {
+    "columns": [
+      {"name": "product_id", "required": true, "type": "text"},
+      {"name": "product_name", "required": true, "type": "text"},
+      {"name": "product_family", "required": false, "type": "text"},
+      {"name": "list_price", "required": false, "type": "decimal"}
+    ],
+    "key": ["product_id"],
+    "required": false
+  },
+  "leads": {
+    "columns": [
+      {"name": "lead_id", "required": true, "type": "text"},
+      {"name": "created_at", "required": true, "type": "timestamp"},
+      {"name": "lead_source", "required": true, "type": "text"},
+      {"name": "owner_id", "required": false, "type": "text"},
+      {"name": "status", "required": false, "type": "text"},
+      {"name": "mql_at", "required": false, "type": "timestamp"},
+      {"name": "sql_at", "required": false, "type": "timestamp"},
+      {"name": "converted_at", "required": false, "type": "timestamp"},
+      {"name": "converted_opportunity_id", "required": false, "type": "text"},
+      {"name": "converted_account_id", "required": false, "type": "text"},
+      {"name": "disqualified_at", "required": false, "type": "timestamp"},
+      {"name": "disqualify_reason", "required": false, "type": "text"}
+    ],
+    "key": ["lead_id"],
+    "required": false
+  },
+  "activities": {
+    "columns": [
+      {"name": "activity_id", "required": true, "type": "text"},
+      {"name": "user_id", "required": true, "type": "text"},
+      {"name": "activity_type", "required": true, "type": "text"},
+      {"name": "activity_at", "required": true, "type": "timestamp"},
+      {"name": "outcome", "required": false, "type": "text"},
+      {"name": "duration_minutes", "required": false, "type": "decimal"},
+      {"name": "lead_id", "required": false, "type": "text"},
+      {"name": "contact_id", "required": false, "type": "text"},
+      {"name": "account_id", "required": false, "type": "text"},
+      {"name": "opportunity_id", "required": false, "type": "text"}
+    ],
+    "key": ["activity_id"],
+    "required": false
+  },
+  "subscriptions": {
+    "columns": [
+      {"name": "subscription_id", "required": true, "type": "text"},
+      {"name": "account_id", "required": true, "type": "text"},
+      {"name": "product_id", "required": false, "type": "text"},
+      {"name": "start_date", "required": true, "type": "date"},
+      {"name": "end_date", "required": false, "type": "date"},
+      {"name": "mrr_amount", "required": true, "type": "decimal"},
+      {"name": "currency_code", "required": false, "type": "text"}
+    ],
+    "key": ["subscription_id"],
+    "required": false
+  },
+  "targets": {
+    "columns": [
+      {"name": "user_id", "required": false, "type": "text"},
+      {"name": "period_month", "required": true, "type": "date"},
+      {"name": "metric", "required": true, "type": "text"},
+      {"name": "target_value", "required": true, "type": "decimal"}
+    ],
+    "key": ["user_id", "period_month", "metric"],
+    "required": false
+  },
+  "marketing_spend": {
+    "columns": [
+      {"name": "period_month", "required": true, "type": "date"},
+      {"name": "channel", "required": true, "type": "text"},
+      {"name": "spend", "required": true, "type": "decimal"}
+    ],
+    "key": ["period_month", "channel"],
+    "required": false
+  },
+  "exchange_rates": {
+    "columns": [
+      {"name": "currency_code", "required": true, "type": "text"},
+      {"name": "rate_date", "required": true, "type": "date"},
+      {"name": "rate_to_reporting", "required": true, "type": "decimal"}
+    ],
+    "key": ["currency_code", "rate_date"],
+    "required": false
+  }
+}}
+')) }}
 {% endmacro %}

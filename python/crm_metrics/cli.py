@@ -193,7 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     contract_commands = contract.add_subparsers(dest="action", required=True, metavar="ACTION")
     contract_commands.add_parser(
-        "render", help="rewrite the dbt sources, seed types and contract macro"
+        "render",
+        help="rewrite the dbt sources, seed types, contract macro, and the staging, validation "
+        "and data-quality models with their YAML",
     ).set_defaults(func=_cmd_contract_render)
     contract_commands.add_parser(
         "check", help="exit 1 when a rendered file differs from the contract"
@@ -519,11 +521,9 @@ def stale_contract_files(project_dir: Path | None = None) -> list[Path]:
 def _cmd_contract_check(args: argparse.Namespace) -> int:
     stale = stale_contract_files()
     if stale:
-        for path in stale:
-            print(f"stale: {path}", file=sys.stderr)
         print(
-            "error: files rendered from contract/raw_schema.yml are stale; "
-            "run `crm-metrics contract render` (make contract)",
+            "error: not what contract/raw_schema.yml renders: "
+            f"{', '.join(str(path) for path in stale)}; run `crm-metrics contract render`",
             file=sys.stderr,
         )
         return 1

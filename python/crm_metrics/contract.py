@@ -1,9 +1,10 @@
 """The raw input contract (contract/raw_schema.yml) and the files rendered from it.
 
 The YAML file is the one place a raw table or column is declared. dbt cannot read arbitrary
-files, so the dbt-side artefacts (source declarations, seed column types and a macro holding the
-contract for the staging and validation SQL) are rendered from it by `render_all` and committed;
-`python/tests/test_contract.py` fails when they are stale.
+files, so the dbt-side artefacts are rendered from it by `render_all` and committed: source
+declarations, seed column types, a macro holding the tables and columns, and the staging,
+validation and data-quality models as SQL (crm_metrics.contract_sql) with their YAML.
+`crm-metrics contract check` (in `make lint`) fails when one is stale.
 """
 
 from __future__ import annotations
@@ -165,6 +166,14 @@ def _column_doc(col: Column) -> str:
     return "; ".join(parts)
 
 
+def _dump(doc: dict) -> str:
+    """YAML with the header; a column without nested keys on one line (flow style)."""
+    text = yaml.safe_dump(
+        doc, sort_keys=False, width=100, allow_unicode=True, default_flow_style=None
+    )
+    return GENERATED_HEADER + text
+
+
 def render_sources(contract: Contract) -> str:
     tables = []
     for table in contract.tables.values():
@@ -203,7 +212,7 @@ def render_sources(contract: Contract) -> str:
             }
         ],
     }
-    return GENERATED_HEADER + yaml.safe_dump(doc, sort_keys=False, width=100)
+    return _dump(doc)
 
 
 # The demo seeds are built only on the demo path (the contract's tables, no raw_schema), unless
@@ -285,14 +294,12 @@ def render_staging_models(contract: Contract) -> str:
                 "description": (
                     f"One row per raw {table.name} row (one per {table.description}), nothing "
                     "dropped: contract columns parsed, trimmed and normalised, plus the in-table "
-                    "reject_reason and the raw text of every column. Built by macro crm_stage."
+                    "reject_reason and the raw text of every column."
                 ),
                 "columns": columns,
             }
         )
-    return GENERATED_HEADER + yaml.safe_dump(
-        {"version": 2, "models": models}, sort_keys=False, width=100
-    )
+    return _dump({"version": 2, "models": models})
 
 
 def render_rejects_models(contract: Contract) -> str:
@@ -334,14 +341,16 @@ def render_rejects_models(contract: Contract) -> str:
                 "columns": columns,
             }
         )
-    return GENERATED_HEADER + yaml.safe_dump(
-        {"version": 2, "models": models}, sort_keys=False, width=100
-    )
+    return _dump({"version": 2, "models": models})
 
 
-def render_validated_models(contract: Contract) -> str:
+def render_validated_models(contract: Contract, required: bool) -> str:
+    """The validated models of the required tables, or of the optional ones (two files: one
+    would be some 500 lines)."""
     models = []
     for table in contract.tables.values():
+        if table.required != required:
+            continue
         refs = [col for col in table.columns if col.references]
         columns = [
             {"name": col.name, "description": f"Parsed value ({_column_doc(col)})."}
@@ -407,8 +416,7 @@ def render_validated_models(contract: Contract) -> str:
                 "description": (
                     f"One row per raw {table.name} row with its final reject_reason after the "
                     f"cross-table checks ({checks or 'none'}). Accepted rows: reject_reason is "
-                    "null. Built by macro crm_validate; materialised as a table because many "
-                    "models read it."
+                    "null. Materialised as a table because many models read it."
                 ),
                 "data_tests": [
                     {
@@ -421,34 +429,20 @@ def render_validated_models(contract: Contract) -> str:
                 "columns": columns,
             }
         )
-    return GENERATED_HEADER + yaml.safe_dump(
-        {"version": 2, "models": models}, sort_keys=False, width=100, allow_unicode=True
-    )
+    return _dump({"version": 2, "models": models})
 
 
 def contract_as_json(contract: Contract) -> dict:
+    """What the macros read of the contract: tables, their keys and columns, and which are
+    required (crm_raw_table, crm_load_raw_dir, dq_summary, dq_table_alerts, the reconcile
+    test). Parses and rules are written into the rendered models instead."""
     return {
         "tables": {
             table.name: {
                 "required": table.required,
                 "key": list(table.key),
-                "reject_rules": list(table.reject_rules),
-                "finding_rules": list(table.finding_rules),
                 "columns": [
-                    {
-                        "name": col.name,
-                        "type": col.type,
-                        "required": col.required,
-                        "enum": list(col.enum) if col.enum else None,
-                        "enum_fallback": col.enum_fallback,
-                        "default": col.default,
-                        "non_negative": col.non_negative,
-                        "upper": col.upper,
-                        "month_start": col.month_start,
-                        "references": col.references,
-                        "orphan_outcome": col.orphan_outcome,
-                        "pii": col.pii,
-                    }
+                    {"name": col.name, "type": col.type, "required": col.required}
                     for col in table.columns
                 ],
             }
@@ -458,12 +452,29 @@ def contract_as_json(contract: Contract) -> dict:
 
 
 def render_macro(contract: Contract) -> str:
-    payload = json.dumps(contract_as_json(contract), sort_keys=True)
+    # a table per block and a column per line: readable, and a diff shows what changed
+    tables = []
+    for name, spec in contract_as_json(contract)["tables"].items():
+        columns = ",\n".join("      " + json.dumps(col, sort_keys=True) for col in spec["columns"])
+        rest = "".join(
+            f"    {json.dumps(k)}: {json.dumps(v, sort_keys=True)},\n"
+            for k, v in sorted(spec.items())
+            if k != "columns"
+        )
+        tables.append(
+            f'  {json.dumps(name)}: {{\n    "columns": [\n{columns}\n    ],\n{rest}'.rstrip(",\n")
+            + "\n  }"
+        )
+    payload = '{"tables": {\n' + ",\n".join(tables) + "\n}}"
+    if json.loads(payload) != contract_as_json(contract):
+        raise AssertionError("contract macro: the JSON does not round-trip")
+    if "'" in payload or "\\" in payload:
+        raise ValueError("contract: a quote or backslash cannot be written into the macro")
     return (
         "{# Generated from contract/raw_schema.yml by `crm-metrics contract render`: "
         "do not edit. #}\n"
         "{% macro crm_raw_contract() %}\n"
-        "    {{ return(fromjson(" + json.dumps(payload) + ")) }}\n"
+        "{{ return(fromjson('\n" + payload + "\n')) }}\n"
         "{% endmacro %}\n"
     )
 
@@ -474,19 +485,27 @@ RENDERED = {
     Path("macros/generated/crm_raw_contract.sql"): render_macro,
     Path("models/staging/crm/_crm__models.yml"): render_staging_models,
     Path("models/data_quality/_data_quality__rejects.yml"): render_rejects_models,
-    Path("models/intermediate/validation/_validation__models.yml"): render_validated_models,
+    Path("models/intermediate/validation/_validation__required__models.yml"): (
+        lambda contract: render_validated_models(contract, required=True)
+    ),
+    Path("models/intermediate/validation/_validation__optional__models.yml"): (
+        lambda contract: render_validated_models(contract, required=False)
+    ),
 }
 
 
 def rendered_files(contract: Contract | None = None) -> dict[Path, str]:
+    from crm_metrics.contract_sql import rendered_sql
+
     contract = contract or load_contract()
-    return {path: render(contract) for path, render in RENDERED.items()}
+    files = {path: render(contract) for path, render in RENDERED.items()}
+    return {**files, **rendered_sql(contract)}
 
 
-def render_all(project_dir: Path = PROJECT_DIR) -> list[Path]:
+def render_all(project_dir: Path = PROJECT_DIR, contract: Contract | None = None) -> list[Path]:
     """Write the rendered files; return those whose content changed."""
     changed = []
-    for rel, text in rendered_files().items():
+    for rel, text in rendered_files(contract).items():
         target = project_dir / rel
         if not target.exists() or target.read_text(encoding="utf-8") != text:
             target.parent.mkdir(parents=True, exist_ok=True)
