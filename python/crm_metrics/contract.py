@@ -484,7 +484,7 @@ RENDERED = {
     Path("seeds/_demo__seeds.yml"): render_seeds,
     Path("macros/generated/crm_raw_contract.sql"): render_macro,
     Path("models/staging/crm/_crm__models.yml"): render_staging_models,
-    Path("models/data_quality/_data_quality__rejects.yml"): render_rejects_models,
+    Path("models/data_quality/_data_quality__rejects__models.yml"): render_rejects_models,
     Path("models/intermediate/validation/_validation__required__models.yml"): (
         lambda contract: render_validated_models(contract, required=True)
     ),
