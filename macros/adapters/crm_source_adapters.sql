@@ -9,7 +9,7 @@
         Contract tables a connector does not have (subscriptions, targets, ...) are read from var
         raw_schema when it is set, and are absent (empty) otherwise.
 
-    crm_raw_relation(table_name) is the one place that chooses; staging (crm_stage) and the
+    crm_raw_relation(table_name) is the one place that chooses; staging (crm_raw_table) and the
     reconciliation test read the raw tables through it.
 #}
 
