@@ -27,7 +27,8 @@
     {%- set schema = 'raw_files' -%}
     {%- set base = (raw_dir | string).rstrip('/') -%}
     {%- do run_query('create schema if not exists ' ~ schema) -%}
-    {%- for table_name, spec in crm_raw_contract()['tables'].items() -%}
+    {#- in name order, so the first missing required table named is the same whatever the contract's order -#}
+    {%- for table_name, spec in crm_raw_contract()['tables'] | dictsort -%}
         {%- set found = namespace(path=none, reader=none, size=none) -%}
         {%- for ext, reader in [('parquet', 'read_parquet'), ('csv', 'read_csv')] -%}
             {%- if found.path is none -%}
