@@ -4,10 +4,11 @@
 {%- endmacro %}
 
 {#-
-    The month spine of every model that generates its months: one row per month, as column
-    `period_month` (a date), from start_expr (the first day of a month) to end_expr (a date,
-    inclusive: the last month starts on or before it). The bounds are scalar expressions over
-    `from_relation` (a one-row relation or CTE); no row when either is null.
+    One row per month, as column `period_month` (a date), from start_expr (the first day of a
+    month) to end_expr (a date, inclusive: the last month starts on or before it). The bounds
+    are scalar expressions over `from_relation` (a one-row relation or CTE); no row when either
+    is null. Only int_months calls it: every monthly model reads its months from int_months
+    (macro crm_spine_months below).
 -#}
 {% macro crm_month_series(from_relation, start_expr, end_expr) -%}
     {{ return(crm_metrics.crm_series(from_relation, start_expr, end_expr, 'month', 'period_month')) }}
