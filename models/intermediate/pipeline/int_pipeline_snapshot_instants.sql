@@ -24,7 +24,7 @@ bounds as (
 ),
 
 months as (
-    {{ crm_month_series('bounds', 'first_month', 'as_of_date') }}
+    {{ crm_spine_months('bounds', 'bounds.first_month', 'bounds.as_of_date') }}
 ),
 
 month_starts as (

@@ -116,7 +116,7 @@ month_bounds as (
 ),
 
 months as (
-    {{ crm_month_series('month_bounds', 'first_month', 'as_of_month') }}
+    {{ crm_spine_months('month_bounds', 'month_bounds.first_month', 'month_bounds.as_of_month') }}
 ),
 
 paying_months as (

@@ -8,11 +8,10 @@
 with
 
 as_of as (
-    select as_of_date from {{ ref('int_as_of_date') }}
-),
-
-dates as (
-    select period_month from {{ ref('dim_dates') }}
+    select
+        as_of_date,
+        cast({{ dbt.date_trunc('month', 'first_data_date') }} as date) as first_data_month
+    from {{ ref('int_as_of_date') }}
 ),
 
 presales_users as (
@@ -41,12 +40,7 @@ line_items as (
 ),
 
 months as (
-    select distinct
-        dates.period_month,
-        {{ dbt.dateadd('month', 1, 'dates.period_month') }} as next_month_start
-    from dates
-    cross join as_of
-    where dates.period_month <= as_of.as_of_date
+    {{ crm_spine_months('as_of', 'as_of.first_data_month', 'as_of.as_of_date') }}
 ),
 
 open_spans as (

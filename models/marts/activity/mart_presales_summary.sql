@@ -7,11 +7,10 @@
 with
 
 as_of as (
-    select as_of_date from {{ ref('int_as_of_date') }}
-),
-
-dates as (
-    select period_month from {{ ref('dim_dates') }}
+    select
+        as_of_date,
+        cast({{ dbt.date_trunc('month', 'first_data_date') }} as date) as first_data_month
+    from {{ ref('int_as_of_date') }}
 ),
 
 user_tenure as (
@@ -31,10 +30,7 @@ presales as (
 ),
 
 months as (
-    select distinct dates.period_month
-    from dates
-    cross join as_of
-    where dates.period_month <= as_of.as_of_date
+    {{ crm_spine_months('as_of', 'as_of.first_data_month', 'as_of.as_of_date') }}
 ),
 
 headcount as (

@@ -58,7 +58,7 @@ bounds as (
 ),
 
 months as (
-    {{ crm_month_series('bounds', 'first_month', 'last_month') }}
+    {{ crm_spine_months('bounds', 'bounds.first_month', 'bounds.last_month') }}
 ),
 
 methods as (

@@ -7,13 +7,10 @@
 #}
 with
 
-dim_dates as (
-    select period_month
-    from {{ ref('dim_dates') }}
-),
-
 as_of as (
-    select cast({{ dbt.date_trunc('month', 'as_of_date') }} as date) as as_of_month
+    select
+        cast({{ dbt.date_trunc('month', 'as_of_date') }} as date) as as_of_month,
+        cast({{ dbt.date_trunc('month', 'first_data_date') }} as date) as first_data_month
     from {{ ref('int_as_of_date') }}
 ),
 
@@ -31,11 +28,7 @@ targets as (
 ),
 
 months as (
-    select dim_dates.period_month
-    from dim_dates
-    cross join as_of
-    where dim_dates.period_month <= as_of.as_of_month
-    group by 1
+    {{ crm_spine_months('as_of', 'as_of.first_data_month', 'as_of.as_of_month') }}
 ),
 
 company_targets as (

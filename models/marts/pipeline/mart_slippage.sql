@@ -97,7 +97,7 @@ bounds as (
 ),
 
 months as (
-    {{ crm_month_series('bounds', 'first_month', 'last_day') }}
+    {{ crm_spine_months('bounds', 'bounds.first_month', 'bounds.last_day') }}
 ),
 
 final as (

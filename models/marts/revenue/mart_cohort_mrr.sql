@@ -10,10 +10,8 @@ fct_mrr as (
     from {{ ref('fct_mrr') }}
 ),
 
-dim_dates as (
-    select period_month
-    from {{ ref('dim_dates') }}
-    where date_day = period_month
+int_months as (
+    select period_month from {{ ref('int_months') }}
 ),
 
 as_of as (
@@ -33,14 +31,14 @@ cohort_months as (
     select
         cohorts.cohort_month,
         cohorts.cohort_customers,
-        {{ crm_months_between('cohorts.cohort_month', 'dim_dates.period_month') }}
+        {{ crm_months_between('cohorts.cohort_month', 'int_months.period_month') }}
             as months_since_start
     from cohorts
     cross join as_of
-    inner join dim_dates
+    inner join int_months
         on
-            cohorts.cohort_month <= dim_dates.period_month
-            and as_of.as_of_month >= dim_dates.period_month
+            cohorts.cohort_month <= int_months.period_month
+            and as_of.as_of_month >= int_months.period_month
 ),
 
 paying_by_cohort_month as (

@@ -10,12 +10,6 @@ fct_mrr as (
     from {{ ref('fct_mrr') }}
 ),
 
-dim_dates as (
-    select period_month
-    from {{ ref('dim_dates') }}
-    where date_day = period_month
-),
-
 as_of as (
     select cast({{ dbt.date_trunc('month', 'as_of_date') }} as date) as as_of_month
     from {{ ref('int_as_of_date') }}
@@ -30,12 +24,7 @@ month_bounds as (
 ),
 
 months as (
-    select dim_dates.period_month
-    from dim_dates
-    inner join month_bounds
-        on
-            dim_dates.period_month >= month_bounds.first_month
-            and dim_dates.period_month <= month_bounds.as_of_month
+    {{ crm_spine_months('month_bounds', 'month_bounds.first_month', 'month_bounds.as_of_month') }}
 ),
 
 movements_by_month as (

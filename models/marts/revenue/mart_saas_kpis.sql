@@ -61,13 +61,9 @@ month_bounds as (
     cross join as_of
 ),
 
-{#
-    The months are generated here, not read from dim_dates: dim_dates starts at the first CRM
-    event (int_as_of_date.first_data_date), which does not look at marketing spend, so spend
-    months before the first deal, activity, lead or subscription would otherwise be dropped.
-#}
+{# int_months starts early enough for spend months before the first CRM event. #}
 months as (
-    {{ crm_month_series('month_bounds', 'first_month', 'as_of_month') }}
+    {{ crm_spine_months('month_bounds', 'month_bounds.first_month', 'month_bounds.as_of_month') }}
 ),
 
 {# Mean of the monthly logo churn rates of this month and the 11 before (nulls skipped). #}
