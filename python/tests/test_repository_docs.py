@@ -200,3 +200,23 @@ def test_no_tracked_file_points_outside_the_repository() -> None:
             if pattern.search(line):
                 found.append(f"{name}:{number}: {line.strip()}")
     assert found == [], "references outside the repository:\n" + "\n".join(found)
+
+
+def test_yaml_files_cited_in_model_sql_exist_and_describe_the_model() -> None:
+    """A model's SQL that says "see _x__models.yml" points at a file that exists; when that file
+    is in the model's own folder, it is the one describing the model (files get split)."""
+    problems = []
+    for sql in sorted(MODELS_DIR.rglob("*.sql")):
+        for cited in sorted(set(re.findall(r"_[a-z0-9_]+__models\.yml", sql.read_text()))):
+            matches = list(MODELS_DIR.rglob(cited))
+            relative = sql.relative_to(PROJECT_DIR)
+            if not matches:
+                problems.append(f"{relative}: cites {cited}, which does not exist")
+                continue
+            local = sql.parent / cited
+            if local.exists():
+                document = yaml.safe_load(local.read_text(encoding="utf-8")) or {}
+                names = {model.get("name") for model in document.get("models") or []}
+                if sql.stem not in names:
+                    problems.append(f"{relative}: cites {cited}, which does not describe it")
+    assert problems == [], "\n".join(problems)

@@ -1,7 +1,7 @@
 {#
     One row per account × month from the account's first paying month to the month after its
     last paying month (or to the as-of month), with its MRR and change category: the rules of
-    the public dbt mrr-playbook, as written in _core__mrr__models.yml (fct_mrr).
+    the public dbt mrr-playbook, as written in marts/core/_core__mrr__models.yml (fct_mrr).
 
     A subscription is active in a month when start_date <= the month's first day < end_date
     (end exclusive, null = still active), i.e. from the first month starting on or after

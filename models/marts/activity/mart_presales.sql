@@ -3,7 +3,7 @@
     deal or had a deal won. SEs are users with role SE and anyone named presales owner on a
     deal (int_presales_users). Deal states at an instant come from int_opportunity_states: a state row holds on
     [changed_at, valid_to). Deal × month pairs are only formed for open spans of deals with a
-    presales owner, never deal × day. See _activity__models.yml.
+    presales owner, never deal × day. See _activity__presales__models.yml.
 #}
 with
 

@@ -4,7 +4,7 @@
     role SE whose manager_id is the manager, active in the month by the rule of
     int_user_tenure; their hours are mart_presales.hours_logged (0 for a month without a row).
     Months run from the first month with data to the as-of month. See
-    _activity__presales_effort__models.yml.
+    _activity__presales_outcomes__models.yml.
 #}
 with
 

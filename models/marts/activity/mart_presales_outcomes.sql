@@ -4,7 +4,7 @@
     a presales owner so that supported and unsupported win rates compare. Each deal counts once,
     by its final outcome; qualified-out deals (int_opportunity_outcome_details) are counted
     apart from lost ones and stay in the win rate's denominator. See
-    _activity__presales_effort__models.yml.
+    _activity__presales_outcomes__models.yml.
 #}
 with
 

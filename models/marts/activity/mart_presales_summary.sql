@@ -1,8 +1,8 @@
 {#
     One row per period_month, dense from the first month with data to the as-of month: how
     much of the closed business had presales support, how many AEs each SE serves, and how
-    busy the SEs were. "Active" is the rule of int_user_tenure. See _activity__models.yml for
-    the rules chosen.
+    busy the SEs were. "Active" is the rule of int_user_tenure. See
+    _activity__presales__models.yml for the rules chosen.
 #}
 with
 

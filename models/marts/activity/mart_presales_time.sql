@@ -3,7 +3,7 @@
     "opportunity time", how much of the SEs' logged time is spent on deals. The SEs are those
     of mart_presales (int_presales_users: role SE or named presales owner of a deal), so that the
     hours summed over types equal mart_presales.hours_logged (a data test). See
-    _activity__presales_effort__models.yml.
+    _activity__presales_outcomes__models.yml.
 #}
 with
 

@@ -1,6 +1,6 @@
 {#
     One row per deal: its current state (as of the as-of date) from its history, with the
-    owner's team and the account's segment. See _core__models.yml for each column.
+    owner's team and the account's segment. See _core__opportunities__models.yml for each column.
 #}
 with
 

@@ -1,6 +1,6 @@
 {#
     One row per deal open at the end of the as-of date, with its risk flags.
-    See _pipeline__forecast__models.yml.
+    See _pipeline__risk__models.yml.
 #}
 with
 

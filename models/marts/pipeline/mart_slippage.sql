@@ -1,6 +1,6 @@
 {#
     One row per month (dense), from the first month with history (or, if earlier, the first
-    month a close date was pushed out of) to the as-of month. See _pipeline__forecast__models.yml.
+    month a close date was pushed out of) to the as-of month. See _pipeline__risk__models.yml.
 #}
 with
 

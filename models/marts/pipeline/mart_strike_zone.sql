@@ -1,6 +1,6 @@
 {#
     One row per deal open at the end of the as-of date, with its win probability from the
-    closed deals of its amount band × age band cell. See _pipeline__forecast__models.yml.
+    closed deals of its amount band × age band cell. See _pipeline__risk__models.yml.
 #}
 with
 

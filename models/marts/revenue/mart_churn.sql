@@ -1,7 +1,7 @@
 {#
     One row per month of mart_mrr_movements (dense, first MRR month to the as-of month): logo
     and revenue churn of the month, and trailing-twelve-month revenue retention of the
-    customers that paid twelve months earlier. See _revenue__models.yml.
+    customers that paid twelve months earlier. See _revenue__kpis__models.yml.
 #}
 with
 

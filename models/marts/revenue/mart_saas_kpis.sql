@@ -1,6 +1,6 @@
 {#
     One row per month from the first month with MRR or marketing spend to the as-of month
-    (dense): the SaaS headline KPIs. Each column's formula is in _revenue__models.yml; every
+    (dense): the SaaS headline KPIs. Each column's formula is in _revenue__kpis__models.yml; every
     division whose divisor is zero (or null) gives null.
 #}
 with
