@@ -413,7 +413,7 @@ class Importer:
                     continue
                 values = self.connection.execute(
                     f"select distinct trim({quote_identifier(column)}) from src_{table} "
-                    f"where nullif(trim({quote_identifier(column)}), '') is not null"
+                    f"where nullif(trim({quote_identifier(column)}), '') is not null order by 1"
                 ).fetchall()
                 label = f"{self.files.get(table, table)} {column}"
                 scans[table, column] = scan_column(label, (row[0] for row in values))
