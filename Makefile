@@ -5,7 +5,8 @@
 #            `make setup`)
 # make lint  ruff check + format check on python/, contract check, sqlfluff on models/
 # make contract  re-render the files generated from contract/raw_schema.yml (sources, seed
-#                types, the staging, validation and data-quality models and their YAML)
+#                types, the staging, validation, accepted-row and data-quality models and
+#                their YAML)
 # make docs      re-render docs/metrics.md from the model YAML
 # make clean     remove build outputs (keeps .venv)
 

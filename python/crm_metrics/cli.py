@@ -194,8 +194,8 @@ def build_parser() -> argparse.ArgumentParser:
     contract_commands = contract.add_subparsers(dest="action", required=True, metavar="ACTION")
     contract_commands.add_parser(
         "render",
-        help="rewrite the dbt sources, seed types, contract macro, and the staging, validation "
-        "and data-quality models with their YAML",
+        help="rewrite the dbt sources, seed types, contract macro, and the staging, validation, "
+        "accepted-row and data-quality models with their YAML",
     ).set_defaults(func=_cmd_contract_render)
     contract_commands.add_parser(
         "check", help="exit 1 when a rendered file differs from the contract"

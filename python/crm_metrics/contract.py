@@ -3,7 +3,8 @@
 The YAML file is the one place a raw table or column is declared. dbt cannot read arbitrary
 files, so the dbt-side artefacts are rendered from it by `render_all` and committed: source
 declarations, seed column types, a macro holding the tables and columns, and the staging,
-validation and data-quality models as SQL (crm_metrics.contract_sql) with their YAML.
+validation, accepted-row and data-quality models as SQL (crm_metrics.contract_sql) with their
+YAML (the accepted views' YAML is hand-written).
 `crm-metrics contract check` (in `make lint`) fails when one is stale.
 """
 
@@ -67,6 +68,7 @@ class Table:
     columns: tuple[Column, ...] = field(default_factory=tuple)
     reject_rules: tuple[dict, ...] = field(default_factory=tuple)
     finding_rules: tuple[dict, ...] = field(default_factory=tuple)
+    accepted_raw: tuple[str, ...] = ()
 
     @property
     def column_names(self) -> list[str]:
@@ -121,10 +123,14 @@ def _parse(raw: dict) -> Contract:
             columns=tuple(columns),
             reject_rules=tuple(spec.get("reject_rules", ())),
             finding_rules=tuple(spec.get("finding_rules", ())),
+            accepted_raw=tuple(spec.get("accepted_raw", ())),
         )
-        missing_key = set(table.key) - set(table.column_names)
-        if missing_key:
-            raise ValueError(f"contract: {name} key names unknown columns {sorted(missing_key)}")
+        for attribute in ("key", "accepted_raw"):
+            unknown = set(getattr(table, attribute)) - set(table.column_names)
+            if unknown:
+                raise ValueError(
+                    f"contract: {name} {attribute} names unknown columns {sorted(unknown)}"
+                )
         tables[name] = table
     return Contract(tables=tables)
 

@@ -1,4 +1,5 @@
-"""The staging, validation and data-quality models, rendered from the raw contract as SQL.
+"""The staging, validation, accepted-row and data-quality models, rendered from the raw
+contract as SQL.
 
 Each model is written out in full (every column, its parse, every reject rule) so that a reader
 sees the SQL that runs and sqlfluff lints it like any hand-written model. The only macro the
@@ -407,6 +408,29 @@ def render_validated_sql(table: Table) -> str:
     return _finish(out)
 
 
+# --- accepted rows ---------------------------------------------------------------------------
+
+
+def render_accepted_sql(table: Table) -> str:
+    columns = _list(table.column_names + [f"raw_{name}" for name in table.accepted_raw], 1)
+    if table.accepted_raw:
+        # after the contract columns, the raw text the contract's accepted_raw keeps for the
+        # models that compare it with other tables
+        at = len(table.column_names)
+        columns[at:at] = ["    -- raw text kept for comparisons (accepted_raw in the contract)"]
+    out = [
+        _header(
+            f"One row per accepted raw {table.name} row: the contract columns of the validated",
+            "rows without a reject_reason. The only place a model filters out rejected rows.",
+        ),
+        "select",
+        *columns,
+        f"from {{{{ ref('int_{table.name}_validated') }}}}",
+        "where reject_reason is null",
+    ]
+    return _finish(out)
+
+
 # --- data quality ----------------------------------------------------------------------------
 
 
@@ -577,6 +601,9 @@ def rendered_sql(contract: Contract) -> dict[Path, str]:
         files[Path(f"models/staging/crm/stg_crm__{name}.sql")] = render_staging_sql(table)
         files[Path(f"models/intermediate/validation/int_{name}_validated.sql")] = (
             render_validated_sql(table)
+        )
+        files[Path(f"models/intermediate/accepted/int_{name}_accepted.sql")] = render_accepted_sql(
+            table
         )
         files[Path(f"models/data_quality/dq_{name}_rejects.sql")] = render_rejects_sql(table)
     files[Path("models/data_quality/dq_findings.sql")] = render_findings_sql(contract)
