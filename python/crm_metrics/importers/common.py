@@ -27,7 +27,7 @@ import io
 import json
 import re
 import tempfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -75,6 +75,42 @@ def account_or_placeholder(expr: str, unknown_account: str | None) -> str:
     if unknown_account is None:
         return expr
     return f"coalesce({expr}, {quote_literal(unknown_account)})"
+
+
+def accounts_sql(
+    unknown_account: str | None,
+    first_deal_sql: str,
+    export_accounts_sql: str | None,
+    accountless_created_sql: str,
+    known_ids_sql: str,
+) -> str:
+    """SQL of the accounts table, by id: the export's accounts (`export_accounts_sql`, which
+    may join `first_deal`), else one per account of the deals, created at its first deal and
+    named by it or UNKNOWN_ACCOUNT_NAME; then the placeholder account (`placeholder_account`).
+    `first_deal_sql` gives one row per account id of the deals: account_id, first_at (earliest
+    deal created) and deal_name (null when the export names no accounts)."""
+    accounts = (
+        export_accounts_sql
+        or f"""
+        select
+            account_id,
+            coalesce(deal_name, {quote_literal(UNKNOWN_ACCOUNT_NAME)}) as account_name,
+            null as industry,
+            null as employee_count,
+            null as country,
+            null as segment,
+            null as owner_id,
+            first_at as created_at
+        from first_deal
+    """
+    )
+    return f"""
+        with first_deal as ({first_deal_sql})
+        {accounts}
+        union all
+        {placeholder_account(unknown_account, accountless_created_sql, known_ids_sql)}
+        order by 1
+    """
 
 
 def placeholder_account(
@@ -190,16 +226,15 @@ class TableBuilders(dict):
 
         return register
 
-
-def build_tables(imp: Importer, export: Export, builders: Mapping[str, Builder]) -> dict[str, str]:
-    """Each output table's select from its builder, called in the builders' order (the notes
-    keep that order)."""
-    tables = {}
-    for table, build in builders.items():
-        query = build(imp, export)
-        if query is not None:
-            tables[table] = query
-    return tables
+    def write(self, imp: Importer, export: Export) -> ImportResult:
+        """Each output table's select from its builder, called in the builders' order (the
+        notes keep that order), written by `imp`."""
+        tables = {}
+        for table, build in self.items():
+            query = build(imp, export)
+            if query is not None:
+                tables[table] = query
+        return imp.write(tables)
 
 
 @dataclass

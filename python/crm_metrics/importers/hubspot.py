@@ -64,10 +64,9 @@ from crm_metrics.importers.common import (
     ImportResult,
     TableBuilders,
     account_or_placeholder,
+    accounts_sql,
     bool_text,
-    build_tables,
     date_text,
-    placeholder_account,
     timestamp_text,
 )
 from crm_metrics.importers.dates import DateSettings
@@ -247,7 +246,7 @@ def import_hubspot(
         export = _Export(
             has_companies, has_history, has_engagements, owners_path is not None, unknown_account
         )
-        return imp.write(build_tables(imp, export, BUILDERS))
+        return BUILDERS.write(imp, export)
 
 
 @dataclass(frozen=True)
@@ -453,19 +452,15 @@ def _users(imp: Importer, hs: _Export) -> str:
 def _accounts(imp: Importer, hs: _Export) -> str:
     """From companies.csv, else one per company id of the deals; plus the placeholder."""
     first_deal = f"""
-        select {COMPANY} as account_id, min({timestamp_text("createdate")}) as first_at
+        select
+            {COMPANY} as account_id,
+            min({timestamp_text("createdate")}) as first_at,
+            null as deal_name
         from deals where {COMPANY} is not null group by 1
     """
-    placeholder = placeholder_account(
-        hs.unknown_account,
-        f"select {timestamp_text('createdate')} as created_at from deals where {COMPANY} is null",
-        "select trim(hs_object_id) from src_companies"
-        if hs.has_companies
-        else f"select {COMPANY} from deals",
-    )
+    companies = None
     if hs.has_companies:
-        sql = f"""
-            with first_deal as ({first_deal})
+        companies = f"""
             select
                 trim(hs_object_id) as account_id,
                 name as account_name,
@@ -477,21 +472,17 @@ def _accounts(imp: Importer, hs: _Export) -> str:
                 coalesce({timestamp_text("createdate")}, first_deal.first_at) as created_at
             from src_companies
             left join first_deal on trim(src_companies.hs_object_id) = first_deal.account_id
-            union all
-            {placeholder}
-            order by 1
         """
-    else:
-        sql = f"""
-            with first_deal as ({first_deal})
-            select account_id, {quote_literal(UNKNOWN_ACCOUNT_NAME)} as account_name,
-                null as industry, null as employee_count, null as country, null as segment,
-                null as owner_id, first_at as created_at
-            from first_deal
-            union all
-            {placeholder}
-            order by 1
-        """
+    sql = accounts_sql(
+        hs.unknown_account,
+        first_deal,
+        companies,
+        f"select {timestamp_text('createdate')} as created_at from deals where {COMPANY} is null",
+        "select trim(hs_object_id) from src_companies"
+        if hs.has_companies
+        else f"select {COMPANY} from deals",
+    )
+    if not hs.has_companies:
         imp.note(
             "No companies.csv: one account per associatedcompanyid of the deals, name "
             f"{UNKNOWN_ACCOUNT_NAME!r}, created at its earliest deal's createdate."

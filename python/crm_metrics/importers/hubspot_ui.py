@@ -44,16 +44,14 @@ from pathlib import Path
 
 from crm_metrics.errors import CrmMetricsError
 from crm_metrics.importers.common import (
-    UNKNOWN_ACCOUNT_NAME,
     UNKNOWN_OWNER,
     Importer,
     ImportResult,
     TableBuilders,
     account_or_placeholder,
+    accounts_sql,
     bool_text,
-    build_tables,
     date_text,
-    placeholder_account,
     timestamp_text,
 )
 from crm_metrics.sql import quote_identifier, quote_literal
@@ -118,7 +116,7 @@ def import_hubspot_ui(
     pipeline, columns = _choose_pipeline(imp, deals_path, pipeline, entered)
     _stage_tables(imp, deals_path, pipeline, columns, pipelines_rows)
     export = _Export(columns, has_companies, unknown_account)
-    return imp.write(build_tables(imp, export, BUILDERS))
+    return BUILDERS.write(imp, export)
 
 
 @dataclass(frozen=True)
@@ -397,16 +395,9 @@ def _accounts(imp: Importer, ui: _Export) -> str:
         from pipeline_deals where {ACCOUNT_ID} is not null group by 1
     """
     created = timestamp_text('"Create Date"')
-    placeholder = placeholder_account(
-        ui.unknown_account,
-        f"select {created} as created_at from pipeline_deals where {ACCOUNT_ID} is null",
-        'select trim("Record ID") from src_companies'
-        if ui.has_companies
-        else f"select {ACCOUNT_ID} from pipeline_deals",
-    )
+    companies = None
     if ui.has_companies:
-        sql = f"""
-            with first_deal as ({first_deal})
+        companies = f"""
             select
                 trim(companies."Record ID") as account_id,
                 coalesce(nullif(trim(companies."Company name"), ''), first_deal.deal_name)
@@ -420,21 +411,17 @@ def _accounts(imp: Importer, ui: _Export) -> str:
                     as created_at
             from src_companies as companies
             left join first_deal on trim(companies."Record ID") = first_deal.account_id
-            union all
-            {placeholder}
-            order by 1
         """
-    else:
-        sql = f"""
-            with first_deal as ({first_deal})
-            select account_id, coalesce(deal_name, {quote_literal(UNKNOWN_ACCOUNT_NAME)})
-                as account_name, null as industry, null as employee_count, null as country,
-                null as segment, null as owner_id, first_at as created_at
-            from first_deal
-            union all
-            {placeholder}
-            order by 1
-        """
+    sql = accounts_sql(
+        ui.unknown_account,
+        first_deal,
+        companies,
+        f"select {created} as created_at from pipeline_deals where {ACCOUNT_ID} is null",
+        'select trim("Record ID") from src_companies'
+        if ui.has_companies
+        else f"select {ACCOUNT_ID} from pipeline_deals",
+    )
+    if not ui.has_companies:
         imp.note(
             "No companies file: one account per associated company of the deals, named by "
             "Associated Company, created at its earliest deal's create date."

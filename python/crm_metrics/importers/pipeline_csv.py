@@ -58,7 +58,6 @@ from crm_metrics.importers.common import (
     ImportResult,
     TableBuilders,
     account_or_placeholder,
-    build_tables,
     date_text,
 )
 from crm_metrics.importers.dates import DateSettings
@@ -220,7 +219,7 @@ def import_pipeline_csv(
             entry=_stage_definition(imp, stages_cfg),
         )
         _deal_states(imp, export)
-        return imp.write(build_tables(imp, export, BUILDERS))
+        return BUILDERS.write(imp, export)
 
 
 @dataclass(frozen=True)

@@ -75,10 +75,9 @@ from crm_metrics.importers.common import (
     ImportResult,
     TableBuilders,
     account_or_placeholder,
+    accounts_sql,
     bool_text,
-    build_tables,
     date_text,
-    placeholder_account,
     timestamp_text,
 )
 from crm_metrics.importers.dates import DateSettings
@@ -293,7 +292,7 @@ def import_salesforce(
 
         has = {col: imp.has("Opportunity", col) for col in OBJECTS["Opportunity"][1]}
         export = _Export(present, has, _deals(imp, has, unknown_account), unknown_account)
-        return imp.write(build_tables(imp, export, BUILDERS))
+        return BUILDERS.write(imp, export)
 
 
 @dataclass(frozen=True)
@@ -532,19 +531,15 @@ def _accounts(imp: Importer, sf: _Export) -> str:
     """From Account, else one per account of the deals; plus the placeholder."""
     account_name = "nullif(trim(AccountName), '')" if sf.has["AccountName"] else "null"
     first_deal = f"""
-        select account_key, min(created_text) as first_at, min({account_name}) as deal_name
+        select
+            account_key as account_id,
+            min(created_text) as first_at,
+            min({account_name}) as deal_name
         from deals where ({sf.raw_account_id}) is not null group by account_key
     """
-    placeholder = placeholder_account(
-        sf.unknown_account,
-        f"select created_text as created_at from deals where ({sf.raw_account_id}) is null",
-        f"select trim(Id) from {_live('Account')}"
-        if sf.present["Account"]
-        else f"select account_key from deals where ({sf.raw_account_id}) is not null",
-    )
+    accounts = None
     if sf.present["Account"]:
-        sql = f"""
-            with first_deal as ({first_deal})
+        accounts = f"""
             select
                 trim(accounts.Id) as account_id,
                 coalesce(nullif(trim(accounts.Name), ''), first_deal.deal_name)
@@ -557,11 +552,18 @@ def _accounts(imp: Importer, sf: _Export) -> str:
                 coalesce({timestamp_text("accounts.CreatedDate")}, first_deal.first_at)
                     as created_at
             from {_live("Account")} as accounts
-            left join first_deal on trim(accounts.Id) = first_deal.account_key
-            union all
-            {placeholder}
-            order by 1
+            left join first_deal on trim(accounts.Id) = first_deal.account_id
         """
+    sql = accounts_sql(
+        sf.unknown_account,
+        first_deal,
+        accounts,
+        f"select created_text as created_at from deals where ({sf.raw_account_id}) is null",
+        f"select trim(Id) from {_live('Account')}"
+        if sf.present["Account"]
+        else f"select account_key from deals where ({sf.raw_account_id}) is not null",
+    )
+    if sf.present["Account"]:
         undated = imp.count(
             f"select 1 from {_live('Account')} where nullif(trim(CreatedDate), '') is null"
         )
@@ -571,22 +573,6 @@ def _accounts(imp: Importer, sf: _Export) -> str:
                 "deal's created date (none when they have no deal: rejected by staging)."
             )
     else:
-        sql = f"""
-            with first_deal as ({first_deal})
-            select
-                account_key as account_id,
-                coalesce(deal_name, {quote_literal(UNKNOWN_ACCOUNT_NAME)}) as account_name,
-                null as industry,
-                null as employee_count,
-                null as country,
-                null as segment,
-                null as owner_id,
-                first_at as created_at
-            from first_deal
-            union all
-            {placeholder}
-            order by 1
-        """
         imp.note(
             "No Account file: one account per account of the deals, created at its earliest "
             "deal's created date, named by "
