@@ -14,10 +14,13 @@ deal_probabilities as (
     where snapshot_kind = 'as_of'
 ),
 
-opportunities as (
-    select closed_at, amount
-    from {{ ref('fct_opportunities') }}
-    where outcome = 'won'
+won as (
+    select period_month, won_amount
+    from {{ ref('int_won_amount_by_month') }}
+),
+
+methods as (
+    select method from {{ ref('int_forecast_methods') }}
 ),
 
 targets as (
@@ -61,14 +64,6 @@ months as (
     {{ crm_spine_months('bounds', 'bounds.first_month', 'bounds.last_month') }}
 ),
 
-methods as (
-    select 'crm_probability' as method  -- noqa: RF04
-    union all
-    select 'stage_conversion' as method  -- noqa: RF04
-    union all
-    select 'rep_adjusted' as method  -- noqa: RF04
-),
-
 pipeline as (
     select
         forecast_month as period_month,
@@ -78,14 +73,6 @@ pipeline as (
         sum(weighted_amount) as weighted_pipeline_amount
     from deal_probabilities
     group by 1, 2
-),
-
-won as (
-    select
-        cast({{ dbt.date_trunc('month', 'closed_at') }} as date) as period_month,
-        sum(amount) as won_amount
-    from opportunities
-    group by 1
 ),
 
 joined as (

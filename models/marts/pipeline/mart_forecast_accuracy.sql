@@ -21,10 +21,13 @@ deal_probabilities as (
     where snapshot_kind = 'month_start'
 ),
 
-opportunities as (
-    select closed_at, amount
-    from {{ ref('fct_opportunities') }}
-    where outcome = 'won'
+won as (
+    select period_month, won_amount
+    from {{ ref('int_won_amount_by_month') }}
+),
+
+methods as (
+    select method from {{ ref('int_forecast_methods') }}
 ),
 
 past_months as (
@@ -32,14 +35,6 @@ past_months as (
     from instants
     cross join as_of
     where instants.period_month < cast({{ dbt.date_trunc('month', 'as_of.as_of_date') }} as date)
-),
-
-methods as (
-    select 'crm_probability' as method  -- noqa: RF04
-    union all
-    select 'stage_conversion' as method  -- noqa: RF04
-    union all
-    select 'rep_adjusted' as method  -- noqa: RF04
 ),
 
 forecast_at_month_start as (
@@ -52,14 +47,6 @@ forecast_at_month_start as (
     from deal_probabilities
     where forecast_month = cast(snapshot_at as date)
     group by 1, 2
-),
-
-won as (
-    select
-        cast({{ dbt.date_trunc('month', 'closed_at') }} as date) as period_month,
-        sum(amount) as won_amount
-    from opportunities
-    group by 1
 ),
 
 joined as (
