@@ -9,10 +9,6 @@
 #}
 with
 
-as_of as (
-    select as_of_date from {{ ref('int_as_of_date') }}
-),
-
 states as (
     select
         changed_at,
@@ -30,24 +26,9 @@ open_pipeline_changes as (
     from {{ ref('int_open_pipeline_changes') }}
 ),
 
-dates as (
-    select date_day, period_week, period_month
-    from {{ ref('dim_dates') }}
-),
-
-first_history as (
-    select cast(min(changed_at) as date) as first_history_date
-    from states
-),
-
 reported_dates as (
-    select dates.*
-    from dates
-    cross join first_history
-    cross join as_of
-    where
-        dates.date_day >= first_history.first_history_date
-        and dates.date_day <= as_of.as_of_date
+    select period_week, period_month
+    from {{ ref('int_pipeline_days') }}
 ),
 
 periods as (

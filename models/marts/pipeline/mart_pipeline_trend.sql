@@ -6,21 +6,9 @@
 #}
 with
 
-as_of as (
-    select as_of_date from {{ ref('int_as_of_date') }}
-),
-
-states as (
-    select changed_at from {{ ref('int_opportunity_states') }}
-),
-
 open_pipeline_changes as (
     select changed_at, stage_name, open_count_delta, open_amount_delta
     from {{ ref('int_open_pipeline_changes') }}
-),
-
-dates as (
-    select date_day from {{ ref('dim_dates') }}
 ),
 
 stages as (
@@ -29,19 +17,9 @@ stages as (
     where state = 'open'
 ),
 
-first_history as (
-    select cast(min(changed_at) as date) as first_history_date
-    from states
-),
-
 snapshot_days as (
-    select dates.date_day as snapshot_date
-    from dates
-    cross join first_history
-    cross join as_of
-    where
-        dates.date_day >= first_history.first_history_date
-        and dates.date_day <= as_of.as_of_date
+    select date_day as snapshot_date
+    from {{ ref('int_pipeline_days') }}
 ),
 
 daily_changes as (
