@@ -57,6 +57,8 @@ final as (
             latest_data_date
         {%- endif %} as as_of_date,
         first_data_date,
+        -- the month monthly marts start in (months from the first month with data)
+        cast({{ dbt.date_trunc('month', 'first_data_date') }} as date) as first_data_month,
         latest_data_date
     from bounds
 )

@@ -8,9 +8,7 @@
 with
 
 as_of as (
-    select
-        as_of_date,
-        cast({{ dbt.date_trunc('month', 'first_data_date') }} as date) as first_data_month
+    select as_of_date, first_data_month
     from {{ ref('int_as_of_date') }}
 ),
 

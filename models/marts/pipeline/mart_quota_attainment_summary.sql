@@ -10,7 +10,7 @@ with
 as_of as (
     select
         cast({{ dbt.date_trunc('month', 'as_of_date') }} as date) as as_of_month,
-        cast({{ dbt.date_trunc('month', 'first_data_date') }} as date) as first_data_month
+        first_data_month
     from {{ ref('int_as_of_date') }}
 ),
 
