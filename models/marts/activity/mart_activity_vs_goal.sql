@@ -25,16 +25,17 @@ targets as (
         )
 ),
 
+-- the actual of each target metric, in the order of the metric list above
 user_months as (
     select
         user_id,
         period_month,
+        owned_bookings_amount,
+        owned_deals_won,
         dials,
         connects,
         meetings,
-        opportunities_sourced,
-        owned_deals_won,
-        owned_bookings_amount
+        opportunities_sourced
     from {{ ref('int_user_month_activity') }}
 ),
 
