@@ -32,16 +32,10 @@ states as (
     from {{ ref('int_opportunity_states') }}
 ),
 
+-- every state row with the deal's path up to it (final picks the columns it keeps)
 path_so_far as (
     select
-        opportunity_id,
-        changed_at,
-        valid_to,
-        stage_name,
-        stage_order,
-        state,
-        amount,
-        close_date,
+        *,
         min(changed_at) over (partition by opportunity_id) as created_at,
         max(case when state = 'open' then stage_order end) over (
             partition by opportunity_id order by changed_at

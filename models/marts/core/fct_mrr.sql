@@ -16,27 +16,17 @@ account_months as (
     from {{ ref('int_mrr_by_account_month') }}
 ),
 
+-- the columns of account_months, then the cohort: the account's first month
 with_cohort as (
     select
-        account_id,
-        period_month,
-        mrr,
-        previous_mrr,
-        mrr_change,
-        change_category,
+        *,
         min(period_month) over (partition by account_id) as cohort_month
     from account_months
 ),
 
 final as (
     select
-        account_id,
-        period_month,
-        mrr,
-        previous_mrr,
-        mrr_change,
-        change_category,
-        cohort_month,
+        *,
         {{ crm_months_between('cohort_month', 'period_month') }} as months_since_cohort
     from with_cohort
 )
