@@ -267,3 +267,21 @@
         {'name_like': '%vice president%', 'role': 'MANAGER'},
     ]) }}
 {%- endmacro -%}
+
+{#-
+    HubSpot: the select of the stage labels of the pipeline var hubspot_pipeline_id (stage_id,
+    stage_name: the label), which the deal and the stage-history adapters name stages by.
+-#}
+{%- macro crm_hubspot_stage_labels() -%}
+    {%- set stage = crm_adapter_columns(
+        source('fivetran_hubspot', 'deal_pipeline_stage'),
+        required=['stage_id', 'pipeline_id', 'label'],
+    ) -%}
+    select
+        {{ crm_adapter_text(stage.stage_id.sql) }} as stage_id,
+        {{ crm_adapter_text(stage.label.sql) }} as stage_name
+    from {{ source('fivetran_hubspot', 'deal_pipeline_stage') }}
+    where
+        {{ crm_adapter_text(stage.pipeline_id.sql) }}
+        = {{ crm_sql_string(var('hubspot_pipeline_id', 'default')) }}
+{%- endmacro -%}

@@ -21,10 +21,6 @@
     required=['deal_id', 'company_id'],
     optional=['type_id'],
 ) -%}
-{%- set stage = crm_adapter_columns(
-    source('fivetran_hubspot', 'deal_pipeline_stage'),
-    required=['stage_id', 'pipeline_id', 'label'],
-) -%}
 {%- set pipeline_id = crm_sql_string(var('hubspot_pipeline_id', 'default')) -%}
 
 with
@@ -69,14 +65,9 @@ primary_companies as (
     where association_rank = 1
 ),
 
+-- stage_id, stage_name: the labels of the pipeline's stages
 stage_labels as (
-    select
-        {{ crm_adapter_text(stage.stage_id.sql) }} as stage_id,
-        {{ crm_adapter_text(stage.label.sql) }} as stage_name
-    from {{ source('fivetran_hubspot', 'deal_pipeline_stage') }}
-    where
-        {{ crm_adapter_text(stage.pipeline_id.sql) }}
-        = {{ pipeline_id }}
+    {{ crm_hubspot_stage_labels() }}
 ),
 
 stages as (

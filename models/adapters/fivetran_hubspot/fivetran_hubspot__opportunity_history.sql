@@ -11,10 +11,6 @@
     required=['deal_id', 'value'],
     optional=['date_entered', '_fivetran_start', 'source', 'source_id', '_fivetran_deleted'],
 ) -%}
-{%- set stage = crm_adapter_columns(
-    source('fivetran_hubspot', 'deal_pipeline_stage'),
-    required=['stage_id', 'pipeline_id', 'label'],
-) -%}
 
 with
 
@@ -33,14 +29,9 @@ history as (
     from {{ source('fivetran_hubspot', 'deal_stage') }}
 ),
 
+-- stage_id, stage_name: the labels of the pipeline's stages
 stage_labels as (
-    select
-        {{ crm_adapter_text(stage.stage_id.sql) }} as stage_id,
-        {{ crm_adapter_text(stage.label.sql) }} as stage_name
-    from {{ source('fivetran_hubspot', 'deal_pipeline_stage') }}
-    where
-        {{ crm_adapter_text(stage.pipeline_id.sql) }}
-        = {{ crm_sql_string(var('hubspot_pipeline_id', 'default')) }}
+    {{ crm_hubspot_stage_labels() }}
 ),
 
 deals as (
