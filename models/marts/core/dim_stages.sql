@@ -6,13 +6,10 @@ stages as (
     from {{ ref('int_stages_accepted') }}
 ),
 
+-- the columns of stages, then the state they give
 final as (
     select
-        stage_name,
-        stage_order,
-        default_probability,
-        is_closed,
-        is_won,
+        *,
         case when is_won then 'won' when is_closed then 'lost' else 'open' end as state
     from stages
 )

@@ -33,21 +33,6 @@ created_deals as (
         on opportunity_changes.opportunity_id = opportunities.opportunity_id
 ),
 
-aggregated as (
-    select
-        period_month,
-        segment,
-        owner_id,
-        lead_source,
-        opportunity_type,
-        count(*) as created_count,
-        coalesce(sum(created_amount), 0) as created_amount,
-        count(case when outcome = 'won' then 1 end) as won_count_to_date,
-        coalesce(sum(case when outcome = 'won' then amount end), 0) as won_amount_to_date
-    from created_deals
-    group by 1, 2, 3, 4, 5
-),
-
 final as (
     select
         period_month,
@@ -55,11 +40,14 @@ final as (
         owner_id,
         lead_source,
         opportunity_type,
-        cast(created_count as bigint) as created_count,
-        {{ crm_money('created_amount') }} as created_amount,
-        cast(won_count_to_date as bigint) as won_count_to_date,
-        {{ crm_money('won_amount_to_date') }} as won_amount_to_date
-    from aggregated
+        cast(count(*) as bigint) as created_count,
+        {{ crm_money('coalesce(sum(created_amount), 0)') }} as created_amount,
+        cast(count(case when outcome = 'won' then 1 end) as bigint) as won_count_to_date,
+        {{ crm_money(
+            "coalesce(sum(case when outcome = 'won' then amount end), 0)"
+        ) }} as won_amount_to_date
+    from created_deals
+    group by 1, 2, 3, 4, 5
 )
 
 select * from final
