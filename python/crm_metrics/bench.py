@@ -11,8 +11,10 @@ One run:
 5. times publishing that build's core, marts and data_quality as the serving database (the
    step a whole-project `crm-metrics build` ends with; the bench's builds exclude the unit
    tests, so they do not publish by themselves);
-6. appends about 1% new history rows and activities to the raw files and times an
-   incremental build (no --full-refresh) of the same selection.
+6. changes the raw files as an hourly sync would (`crm_metrics.generate.changes`, the same
+   changes test_incremental.py checks: about 1% new and changed deals, history, accounts and
+   activities, rows that become rejected, a rejected row corrected, a deleted deal, a moved
+   as-of date) and times an incremental build (no --full-refresh) of the same selection.
 Every timed phase runs in its own child process, so its peak memory (RSS) is its own.
 targets_met holds the ratio targets and `builds_complete`: both builds without a failed or
 skipped node, each running at least MIN_DATA_TESTS data tests and every test of its manifest
@@ -144,58 +146,6 @@ try:
 finally:
     con.close()
 """
-
-_APPEND_CODE = """
-import sys, duckdb
-from pathlib import Path
-raw = Path(sys.argv[1])
-fraction = float(sys.argv[2])
-con = duckdb.connect()
-try:
-    def lit(path):
-        return "'" + str(path).replace("'", "''") + "'"
-    hist, acts = raw / "opportunity_history.parquet", raw / "activities.parquet"
-    # new history: the latest row of a sample of deals, one day later, with the amount 5% up
-    con.execute(f'''
-        create table new_history as
-        with latest as (
-            select *, row_number() over (partition by opportunity_id order by changed_at desc) as rn
-            from read_parquet({lit(hist)})
-        )
-        select * exclude (rn) replace (
-            changed_at + interval 1 day as changed_at,
-            round(amount * 1.05, 2) as amount
-        )
-        from latest
-        where rn = 1 and hash(opportunity_id) % 1000 < {int(fraction * 1000 * 6)}
-        order by opportunity_id
-    ''')
-    con.execute(f'''
-        create table new_activities as
-        select * replace (
-            activity_id || '_b' as activity_id,
-            activity_at + interval 1 day as activity_at
-        )
-        from read_parquet({lit(acts)})
-        where hash(activity_id) % 1000 < {int(fraction * 1000)}
-        order by activity_id
-    ''')
-    for name, path in [("new_history", hist), ("new_activities", acts)]:
-        tmp = path.with_suffix(".tmp.parquet")
-        con.execute(
-            f"copy (select * from read_parquet({lit(path)}) union all select * from {name}) "
-            f"to {lit(tmp)} (format parquet)"
-        )
-        tmp.replace(path)
-    import json
-    print(json.dumps({
-        "opportunity_history": con.execute("select count(*) from new_history").fetchone()[0],
-        "activities": con.execute("select count(*) from new_activities").fetchone()[0],
-    }))
-finally:
-    con.close()
-"""
-
 
 # Publishing in its own process: prints the rows published (the phase's rows).
 _PUBLISH_CODE = """
@@ -374,13 +324,26 @@ def _v4_phase(database: Path, v4_nodes: set[str]) -> Phase:
 
 
 def _measure(
-    raw: Path,
-    work: Path,
-    phases: list[Phase],
-    *,
-    append_fraction: float,
+    raw: Path, work: Path, phases: list[Phase], *, append_fraction: float
 ) -> dict[str, object]:
-    """One measurement: floor, start-up, full build, publish, append, incremental build."""
+    """One measurement. The raw files are set aside first and restored at the end (also when a
+    phase fails); in between one deal gets a planted defect (generate.changes.plant_defect)
+    that the append corrects."""
+    from crm_metrics.generate.changes import plant_defect
+
+    _keep_pristine(raw)
+    try:
+        plant_defect(raw)
+        return _measure_phases(raw, work, phases, append_fraction=append_fraction)
+    finally:
+        # restore the generated files so the next run measures the same data
+        _restore_pristine(raw)
+
+
+def _measure_phases(
+    raw: Path, work: Path, phases: list[Phase], *, append_fraction: float
+) -> dict[str, object]:
+    """Floor, start-up, full build, v4 marts, publish, append, incremental build; ratios."""
     from crm_metrics.runner import work_dir
 
     rows = _raw_rows(raw)
@@ -427,19 +390,11 @@ def _measure(
     publish = _publish_phase(database, work / "bench.serving.duckdb")
     phases.append(publish)
 
-    _keep_pristine(raw)
-    try:
-        appended = _run_child(
-            "append_1pct", [*_python(_APPEND_CODE), str(raw), str(append_fraction)], 0
-        )
-        incremental = _run_child(
-            "incremental_build", build_args, _raw_rows(raw), allow_failure=True
-        )
-        phases.append(incremental)
-        incremental_profile = _node_profile(database)
-    finally:
-        # restore the generated files so the next run measures the same data
-        _restore_pristine(raw)
+    changes_args = ["-m", "crm_metrics.generate.changes", str(raw), str(append_fraction)]
+    appended = _run_child("append", [sys.executable, *changes_args], 0)
+    incremental = _run_child("incremental_build", build_args, _raw_rows(raw), allow_failure=True)
+    phases.append(incremental)
+    incremental_profile = _node_profile(database)
 
     floor = next(p for p in phases if p.name == "floor")
     v4 = next(p for p in phases if p.name == "v4_marts")
@@ -476,7 +431,7 @@ def _measure(
     )
     return {
         "raw_rows": rows,
-        "appended_rows": json.loads(appended.output.strip().splitlines()[-1]),
+        "append": json.loads(appended.output.strip().splitlines()[-1]),
         "phases": [
             {
                 **{k: v for k, v in asdict(p).items() if k != "output"},

@@ -171,7 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Generate (or reuse) a Parquet dataset of the given scale, measure the floor (DuckDB "
             "reading every raw file into tables), dbt's start-up, a full build and an incremental "
-            "build after appending about 1%% new history and activities; write bench.json."
+            "build after about 1%% new and changed rows (crm_metrics.generate.changes); write "
+            "bench.json."
         ),
     )
     bench_size = bench.add_mutually_exclusive_group()
