@@ -147,6 +147,67 @@ finally:
     con.close()
 """
 
+# Spark's floor: a local Spark session with the settings of profiles.yml target spark (local[2],
+# UTC, 4 shuffle partitions, its own warehouse and Derby metastore) reading every raw file into
+# a table (create table as select: the data is read and written, unlike the build's raw_files
+# tables, which are external tables over the files). Prints the session start-up and the reading
+# seconds (JSON); the phase's wall time includes both, as DuckDB's includes its process start.
+_SPARK_FLOOR_CODE = """
+import json, os, sys, time
+from pathlib import Path
+from pyspark.sql import SparkSession
+raw, home = Path(sys.argv[1]), Path(sys.argv[2])
+started = time.perf_counter()
+spark = (
+    SparkSession.builder.master("local[2]")
+    .config("spark.driver.memory", os.environ.get("CRM_METRICS_SPARK_DRIVER_MEMORY", "2g"))
+    .config("spark.ui.enabled", "false")
+    .config("spark.ui.showConsoleProgress", "false")
+    .config("spark.sql.session.timeZone", "UTC")
+    .config("spark.sql.shuffle.partitions", "4")
+    .config("spark.sql.warehouse.dir", str(home / "warehouse"))
+    .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={home / 'derby'}")
+    .config(
+        "spark.hadoop.javax.jdo.option.ConnectionURL",
+        f"jdbc:derby:;databaseName={home / 'metastore_db'};create=true",
+    )
+    .enableHiveSupport()
+    .getOrCreate()
+)
+session = time.perf_counter() - started
+try:
+    spark.sql("create database if not exists raw_files")
+    for path in sorted(raw.glob("*.parquet")):
+        location = str(path).replace("`", "``")
+        spark.sql(f"drop table if exists raw_files.{path.stem}")
+        spark.sql(
+            f"create table raw_files.{path.stem} using parquet as "
+            f"select * from parquet.`{location}`"
+        )
+finally:
+    spark.stop()
+print(json.dumps({"session_s": round(session, 2),
+                  "read_s": round(time.perf_counter() - started - session, 2)}))
+"""
+
+TARGET_CHOICES = ("duckdb", "spark")
+
+
+def _floor_phase(target: str, raw: Path, work: Path, rows: int) -> Phase:
+    """The floor of `target`: its engine reading every raw file into tables, in a child."""
+    if target == "spark":
+        home = work / "spark-floor"
+        shutil.rmtree(home, ignore_errors=True)
+        phase = _run_child("floor", [*_python(_SPARK_FLOOR_CODE), str(raw), str(home)], rows)
+        shutil.rmtree(home, ignore_errors=True)
+        return phase
+    floor_db = work / "floor.duckdb"
+    floor_db.unlink(missing_ok=True)
+    phase = _run_child("floor", [*_python(_FLOOR_CODE), str(raw), str(floor_db)], rows)
+    floor_db.unlink(missing_ok=True)
+    return phase
+
+
 # Publishing in its own process: prints the rows published (the phase's rows).
 _PUBLISH_CODE = """
 import sys
@@ -324,7 +385,7 @@ def _v4_phase(database: Path, v4_nodes: set[str]) -> Phase:
 
 
 def _measure(
-    raw: Path, work: Path, phases: list[Phase], *, append_fraction: float
+    raw: Path, work: Path, phases: list[Phase], *, append_fraction: float, target: str
 ) -> dict[str, object]:
     """One measurement. The raw files are set aside first and restored at the end (also when a
     phase fails); in between one deal gets a planted defect (generate.changes.plant_defect)
@@ -334,38 +395,44 @@ def _measure(
     _keep_pristine(raw)
     try:
         plant_defect(raw)
-        return _measure_phases(raw, work, phases, append_fraction=append_fraction)
+        return _measure_phases(raw, work, phases, append_fraction=append_fraction, target=target)
     finally:
         # restore the generated files so the next run measures the same data
         _restore_pristine(raw)
 
 
 def _measure_phases(
-    raw: Path, work: Path, phases: list[Phase], *, append_fraction: float
+    raw: Path, work: Path, phases: list[Phase], *, append_fraction: float, target: str
 ) -> dict[str, object]:
-    """Floor, start-up, full build, v4 marts, publish, append, incremental build; ratios."""
+    """Floor, start-up, full build, v4 marts, publish, append, incremental build; ratios.
+
+    On Spark (target spark: local Spark, in the build's child process) the metastore and
+    warehouse live in work/spark (CRM_METRICS_SPARK_DIR), emptied before the full build; there
+    is no serving database (publishing is DuckDB's), so no publish phase; the incremental
+    models are tables there, so the incremental build recomputes them whole."""
     from crm_metrics.runner import work_dir
 
     rows = _raw_rows(raw)
-    floor_db = work / "floor.duckdb"
-    floor_db.unlink(missing_ok=True)
-    phases.append(_run_child("floor", [*_python(_FLOOR_CODE), str(raw), str(floor_db)], rows))
-    floor_db.unlink(missing_ok=True)
+    phases.append(_floor_phase(target, raw, work, rows))
 
-    database = work / "bench.duckdb"
+    # the database file names the dbt work folder (target/, logs/) on every target
+    database = work / ("bench.duckdb" if target == "duckdb" else f"bench-{target}.duckdb")
     for suffix in ("", ".wal"):
         Path(str(database) + suffix).unlink(missing_ok=True)
+    env = {"CRM_METRICS_SPARK_DIR": str(work / "spark")} if target == "spark" else {}
     startup = _run_child(
         "dbt_startup",
         [
             *_python(
                 "import sys; from pathlib import Path; from crm_metrics.runner import run_dbt; "
                 "run_dbt(['parse', '--no-partial-parse'], database=Path(sys.argv[1]), "
-                "progress=False)"
+                "target=sys.argv[2], progress=False)"
             ),
             str(database),
+            target,
         ],
         0,
+        env,
     )
     phases.append(startup)
 
@@ -378,21 +445,29 @@ def _measure_phases(
         str(database),
         "--exclude",
         "resource_type:unit_test",
+        "--target",
+        target,
     ]
     # a cold target folder: the full build parses from scratch (no partial-parse file, no
-    # manifest left by the start-up phase or an earlier run)
+    # manifest left by the start-up phase or an earlier run); on Spark an empty metastore
     shutil.rmtree(work_dir(database) / "target", ignore_errors=True)
-    full = _run_child("full_build", build_args, rows, allow_failure=True)
+    if target == "spark":
+        shutil.rmtree(work / "spark", ignore_errors=True)
+    full = _run_child("full_build", build_args, rows, env, allow_failure=True)
     phases.append(full)
     full_profile = _node_profile(database)
     manifest_tests, v4_nodes = _manifest_tests(database)
     phases.append(_v4_phase(database, v4_nodes))
-    publish = _publish_phase(database, work / "bench.serving.duckdb")
-    phases.append(publish)
+    publish = None
+    if target == "duckdb":
+        publish = _publish_phase(database, work / "bench.serving.duckdb")
+        phases.append(publish)
 
     changes_args = ["-m", "crm_metrics.generate.changes", str(raw), str(append_fraction)]
     appended = _run_child("append", [sys.executable, *changes_args], 0)
-    incremental = _run_child("incremental_build", build_args, _raw_rows(raw), allow_failure=True)
+    incremental = _run_child(
+        "incremental_build", build_args, _raw_rows(raw), env, allow_failure=True
+    )
     phases.append(incremental)
     incremental_profile = _node_profile(database)
 
@@ -406,9 +481,10 @@ def _measure_phases(
         "incremental_over_floor": round(incremental.wall_s / floor.wall_s, 2),
         "incremental_over_full": round(incremental.wall_s / full.wall_s, 3),
         "v4_marts_over_full": round(v4.wall_s / full.wall_s, 3),
-        "publish_over_full": round(publish.wall_s / full.wall_s, 3),
         "peak_rss_gib": round(peak / 1024, 2),
     }
+    if publish is not None:
+        ratios["publish_over_full"] = round(publish.wall_s / full.wall_s, 3)
     minimum_tests = max(MIN_DATA_TESTS, manifest_tests)
     checks = {
         name: {
@@ -429,8 +505,16 @@ def _measure_phases(
         and check["tests_run"] >= check["tests_required"]
         for check in checks.values()
     )
+    # Spark logs to the same stream: the floor's figures are its last line that is JSON
+    floor_detail = (
+        json.loads(next(line for line in reversed(floor.output.splitlines()) if line[:1] == "{"))
+        if target == "spark"
+        else {}
+    )
     return {
+        "target": target,
         "raw_rows": rows,
+        **({"spark_floor": floor_detail} if floor_detail else {}),
         "append": json.loads(appended.output.strip().splitlines()[-1]),
         "phases": [
             {
@@ -469,14 +553,18 @@ def run_bench(
     max_load: float = MAX_START_LOAD,
     attempts: int = 3,
     wait_timeout_s: float = 600.0,
+    target: str = "duckdb",
 ) -> dict[str, object]:
     """Run every phase; return the figures (also written to work/bench.json).
 
     `deals` replaces `scale` by a deal count (tiny runs, tests). A measurement whose 1-minute
     load average at its start was above `max_load` is repeated (up to `attempts` in all), each
     attempt first waiting up to `wait_timeout_s` for the machine to quieten; `wait=False` runs
-    once, at once, and the result says that its start was not quiet.
+    once, at once, and the result says that its start was not quiet. `target` spark runs the
+    same phases on local Spark (see _measure_phases).
     """
+    if target not in TARGET_CHOICES:
+        raise CrmMetricsError(f"bench: --target must be one of {TARGET_CHOICES}, got {target!r}")
     work = work.expanduser().resolve()
     raw, generated = _dataset(work, scale, deals, seed, reuse)
     starts: list[float | None] = []
@@ -487,7 +575,9 @@ def run_bench(
         load_before = _load_average()
         start_load = load_before[0] if load_before else start_load
         starts.append(start_load)
-        measured = _measure(raw, work, list(generated), append_fraction=append_fraction)
+        measured = _measure(
+            raw, work, list(generated), append_fraction=append_fraction, target=target
+        )
         generated = []
         quiet = start_load is not None and start_load <= max_load
         if quiet or not wait:

@@ -193,6 +193,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--regenerate", action="store_true", help="generate the dataset even when it exists"
     )
     bench.add_argument(
+        "--target",
+        choices=["duckdb", "spark"],
+        default="duckdb",
+        help="engine: duckdb, or spark (local Spark, profiles.yml target spark; no publish "
+        "phase; small scales only: Spark spends seconds per statement)",
+    )
+    bench.add_argument(
         "--no-wait",
         action="store_true",
         help="measure once, at once, even when the 1-minute load average is above 2 (the run "
@@ -509,6 +516,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         deals=args.deals,
         reuse=not args.regenerate,
         wait=not args.no_wait,
+        target=args.target,
     )
     print(format_table(result))
     print(f"figures: {(args.work / 'bench.json').resolve()}")

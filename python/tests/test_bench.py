@@ -103,3 +103,20 @@ def test_bench_writes_every_phase_and_ratio(
     )
     assert _digests(raw) == _digests(generated)
     assert format_table(result).splitlines()[0].startswith("phase")
+
+
+def test_bench_spark_target_without_starting_spark(tmp_path: Path) -> None:
+    """The cheap check of `bench --target spark` (Spark's own run is measured by hand: it takes
+    tens of minutes): the floor's code compiles, the option parses, an unknown target fails
+    before anything is generated."""
+    from crm_metrics.bench import _SPARK_FLOOR_CODE, TARGET_CHOICES, run_bench
+    from crm_metrics.cli import build_parser
+    from crm_metrics.errors import CrmMetricsError
+
+    compile(_SPARK_FLOOR_CODE, "spark_floor", "exec")
+    args = build_parser().parse_args(["bench", "--target", "spark", "--deals", "50"])
+    assert (args.target, args.deals) == ("spark", 50)
+    assert TARGET_CHOICES == ("duckdb", "spark")
+    with pytest.raises(CrmMetricsError, match="--target must be one of"):
+        run_bench(1.0, tmp_path / "work", target="postgres")
+    assert not (tmp_path / "work").exists()
