@@ -171,10 +171,17 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Generate (or reuse) a Parquet dataset of the given scale, measure the floor (DuckDB "
             "reading every raw file into tables), dbt's start-up, a full build and an incremental "
-            "build after appending about 1%% new history and activities; write bench.json."
+            "build after about 1%% new and changed rows (crm_metrics.generate.changes); write "
+            "bench.json."
         ),
     )
-    bench.add_argument("--scale", type=_positive_float, default=1.0, help="1 = about 100k deals")
+    bench_size = bench.add_mutually_exclusive_group()
+    bench_size.add_argument(
+        "--scale", type=_positive_float, default=1.0, help="1 = about 100k deals"
+    )
+    bench_size.add_argument(
+        "--deals", type=_positive_int, metavar="N", help="a deal count instead of --scale"
+    )
     bench.add_argument("--seed", type=int, default=42, help="generator seed (default 42)")
     bench.add_argument(
         "--work",
@@ -184,6 +191,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument(
         "--regenerate", action="store_true", help="generate the dataset even when it exists"
+    )
+    bench.add_argument(
+        "--target",
+        choices=["duckdb", "spark"],
+        default="duckdb",
+        help="engine: duckdb, or spark (local Spark, profiles.yml target spark; no publish "
+        "phase; small scales only: Spark spends seconds per statement)",
+    )
+    bench.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="measure once, at once, even when the 1-minute load average is above 2 (the run "
+        "is then flagged as not quiet; by default it waits and repeats such a run)",
     )
     bench.set_defaults(func=_cmd_bench)
 
@@ -489,7 +509,15 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from crm_metrics.bench import format_table, run_bench
 
     args.work.mkdir(parents=True, exist_ok=True)
-    result = run_bench(args.scale, args.work, seed=args.seed, reuse=not args.regenerate)
+    result = run_bench(
+        args.scale,
+        args.work,
+        seed=args.seed,
+        deals=args.deals,
+        reuse=not args.regenerate,
+        wait=not args.no_wait,
+        target=args.target,
+    )
     print(format_table(result))
     print(f"figures: {(args.work / 'bench.json').resolve()}")
     return 0

@@ -1,0 +1,122 @@
+"""`crm-metrics bench` at a tiny size: every phase and ratio lands in bench.json (no timings
+are asserted: the machine is shared), the builds' checks are recorded, and the raw files are
+restored after the run."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from crm_metrics.bench import MIN_DATA_TESTS, TARGETS, V4_MARTS, format_table
+from crm_metrics.cli import main
+
+PHASES = [
+    "generate",
+    "floor",
+    "dbt_startup",
+    "full_build",
+    "v4_marts",
+    "publish",
+    "incremental_build",
+]
+RATIOS = {
+    "build_minus_startup_over_floor",
+    "build_over_floor_plus_startup",
+    "build_over_floor",
+    "incremental_over_floor",
+    "incremental_over_full",
+    "v4_marts_over_full",
+    "publish_over_full",
+    "peak_rss_gib",
+}
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    return {
+        path.name: hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.glob("*.parquet"))
+    }
+
+
+@pytest.mark.slow
+def test_bench_writes_every_phase_and_ratio(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    work = tmp_path / "bench"
+    assert main(["bench", "--deals", "120", "--seed", "5", "--work", str(work), "--no-wait"]) == 0
+    out = capsys.readouterr().out
+    result = json.loads((work / "bench.json").read_text(encoding="utf-8"))
+
+    assert [phase["name"] for phase in result["phases"]] == PHASES
+    for phase in result["phases"]:
+        assert phase["wall_s"] > 0, phase
+    by_name = {phase["name"]: phase for phase in result["phases"]}
+    assert by_name["full_build"]["peak_rss_mb"] > 0
+    # the v4 marts: their 10 models and at least one data test each, from the full build
+    assert by_name["v4_marts"]["nodes"] > 2 * len(V4_MARTS)
+    assert set(result["ratios"]) == RATIOS
+    assert set(result["targets_met"]) == {*TARGETS, "builds_complete"}
+    assert result["deals"] == 120 and result["raw_rows"] > 120
+
+    # both builds' checks: the data tests that ran, against main's count
+    for name in ("full_build", "incremental_build"):
+        check = result["builds"][name]
+        assert check["tests_required"] >= MIN_DATA_TESTS
+        assert check["tests_run"] >= MIN_DATA_TESTS
+        assert check["skipped_nodes"] == 0
+    load = result["load_average"]
+    assert load["attempts"] == 1 and load["waited"] is False
+    assert len(load["before"]) == 3 and load["max_start_1min"] == 2.0
+    assert load["quiet_start"] == (load["attempt_starts_1min"][0] <= 2.0)
+
+    # the append: every case of generate.changes happened
+    append = result["append"]
+    assert append["rows_added"]["opportunity_history"] > 0
+    assert append["rows_added"]["activities"] >= 5
+    assert append["rows_added"]["accounts"] == 1
+    assert len(append["corrected"]) == 1 and append["deleted"] and append["duplicate"]
+
+    # the table on stdout names every phase; the raw files are the generated ones again
+    for name in PHASES:
+        assert name in out
+    raw = work / "raw-deals-120-seed-5"
+    assert not (raw / ".pristine").exists()
+    generated = tmp_path / "again"
+    assert (
+        main(
+            [
+                "generate",
+                "--out",
+                str(generated),
+                "--opportunities",
+                "120",
+                "--seed",
+                "5",
+                "--format",
+                "parquet",
+            ]
+        )
+        == 0
+    )
+    assert _digests(raw) == _digests(generated)
+    assert format_table(result).splitlines()[0].startswith("phase")
+
+
+def test_bench_spark_target_without_starting_spark(tmp_path: Path) -> None:
+    """The cheap check of `bench --target spark` (Spark's own run is measured by hand: it takes
+    tens of minutes): the floor's code compiles, the option parses, an unknown target fails
+    before anything is generated."""
+    from crm_metrics.bench import _SPARK_FLOOR_CODE, TARGET_CHOICES, run_bench
+    from crm_metrics.cli import build_parser
+    from crm_metrics.errors import CrmMetricsError
+
+    compile(_SPARK_FLOOR_CODE, "spark_floor", "exec")
+    args = build_parser().parse_args(["bench", "--target", "spark", "--deals", "50"])
+    assert (args.target, args.deals) == ("spark", 50)
+    assert TARGET_CHOICES == ("duckdb", "spark")
+    with pytest.raises(CrmMetricsError, match="--target must be one of"):
+        run_bench(1.0, tmp_path / "work", target="postgres")
+    assert not (tmp_path / "work").exists()
