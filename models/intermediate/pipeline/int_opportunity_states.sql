@@ -1,9 +1,10 @@
 {{ config(
-    materialized='table' if target.type == 'spark' else 'incremental',
-    incremental_strategy='delete+insert',
+    materialized='incremental',
+    incremental_strategy=crm_incremental_strategy(),
     unique_key='opportunity_id',
+    pre_hook=["{{ crm_incremental_copy_stored() }}"],
     post_hook=[
-        "{{ crm_delete_tombstones('changed_at') }}",
+        "{{ crm_incremental_cleanup('changed_at') }}",
         "{{ crm_assert_rates(this, 'opportunity_history', 'opportunity_id', 'currency_code', 'changed_at', 'amount_local', 'rate_to_reporting') }}",
     ]
 ) }}
@@ -29,7 +30,8 @@
     rows); a change of stages or rates changes every fingerprint, so every deal is recomputed.
     A deal that disappeared (rejected, or no row in the window any more) gets a tombstone row
     (changed_at null) that removes its stored rows; the post-hook then deletes the tombstone.
-    --full-refresh gives the same rows. On Spark (no delete+insert in dbt-spark) it is a table.
+    --full-refresh gives the same rows. On Spark (no delete+insert in dbt-spark) the run
+    rewrites the table: the recomputed deals plus the other stored rows (crm_incremental_rows).
 #}
 with
 
@@ -143,7 +145,7 @@ deal_fingerprints as (
 
 stored_fingerprints as (
     select opportunity_id, deal_fingerprint
-    from {{ this }}
+    from {{ crm_incremental_stored() }}
     where history_sequence = 1
 ),
 
@@ -350,10 +352,10 @@ tombstones as (
 {%- endif %}
 
 final as (
-    select * from fingerprinted
     {%- if is_incremental() %}
-    union all
-    select * from tombstones
+        {{ crm_incremental_rows('fingerprinted', 'tombstones', 'opportunity_id') }}
+    {%- else %}
+        select * from fingerprinted
     {%- endif %}
 )
 

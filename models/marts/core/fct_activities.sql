@@ -1,9 +1,10 @@
 {{ config(
-    materialized='table' if target.type == 'spark' else 'incremental',
-    incremental_strategy='delete+insert',
+    materialized='incremental',
+    incremental_strategy=crm_incremental_strategy(),
     unique_key='activity_id',
     on_schema_change='fail',
-    post_hook=["{{ crm_delete_tombstones('activity_at') }}"]
+    pre_hook=["{{ crm_incremental_copy_stored() }}"],
+    post_hook=["{{ crm_incremental_cleanup('activity_at') }}"]
 ) }}
 
 {#-
@@ -12,7 +13,8 @@
     Incremental (delete+insert by activity_id): an incremental run writes only the activities
     that are new or whose columns changed (compared with the stored row, nulls equal), and a
     tombstone row (activity_at null, deleted by the post-hook) for every stored activity that is
-    no longer accepted. --full-refresh gives the same rows. On Spark it is a table.
+    no longer accepted. --full-refresh gives the same rows. On Spark the run rewrites the table:
+    the changed activities plus the other stored rows (crm_incremental_rows).
 -#}
 with
 
@@ -61,7 +63,7 @@ stored as (
         lead_id,
         account_id,
         contact_id
-    from {{ this }}
+    from {{ crm_incremental_stored() }}
 ),
 
 changed as (
@@ -97,10 +99,10 @@ removed as (
 {%- endif %}
 
 final as (
-    select * from {{ 'changed' if is_incremental() else 'computed' }}
     {%- if is_incremental() %}
-    union all
-    select * from removed
+        {{ crm_incremental_rows('changed', 'removed', 'activity_id') }}
+    {%- else %}
+        select * from computed
     {%- endif %}
 )
 
