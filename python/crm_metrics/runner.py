@@ -256,6 +256,81 @@ def run_dbt(
     return results
 
 
+SEED_STAMP = "seeds.json"
+_SEED_SCHEMA = "raw_demo"
+
+
+def _seed_digest(project_dir: Path, target: str, all_vars: dict) -> str:
+    """sha256 of what `dbt seed` loads: every file under seeds/ (the CSVs and their YAML, by
+    path and content), dbt_project.yml (seed configs), the target and the build's vars."""
+    digest = hashlib.sha256()
+    seeds = project_dir / "seeds"
+    for path in sorted(seeds.rglob("*")):
+        if path.is_file():
+            digest.update(str(path.relative_to(seeds)).encode() + b"\0" + path.read_bytes())
+    digest.update((project_dir / "dbt_project.yml").read_bytes())
+    digest.update(json.dumps([target, all_vars], sort_keys=True, default=str).encode())
+    return digest.hexdigest()
+
+
+def _seed_tables(database: Path) -> dict[str, int]:
+    """Row count per table of schema raw_demo in the DuckDB file (empty when there is none)."""
+    import duckdb
+
+    database = database.expanduser().resolve()
+    if not database.exists():
+        return {}
+    try:
+        connection = duckdb.connect(str(database), read_only=True)
+    except duckdb.Error:
+        return {}
+    try:
+        names = connection.execute(
+            "select table_name from information_schema.tables where table_schema = ? order by 1",
+            [_SEED_SCHEMA],
+        ).fetchall()
+        return {
+            name: connection.execute(f'select count(*) from {_SEED_SCHEMA}."{name}"').fetchone()[0]
+            for (name,) in names
+        }
+    except duckdb.Error:
+        return {}
+    finally:
+        connection.close()
+
+
+def _seed_state(project_dir: Path, target: str, all_vars: dict) -> dict | None:
+    """The digest the seeds are checked against; None where it does not apply (a target other
+    than DuckDB always seeds)."""
+    if target != "duckdb":
+        return None
+    return {"digest": _seed_digest(project_dir, target, all_vars)}
+
+
+def _seeds_unchanged(database: Path, state: dict) -> bool:
+    """True when the last `dbt seed` into this database loaded the same digest and the database
+    still holds exactly the raw_demo tables and row counts that seeding left (a new, replaced or
+    edited database is reseeded)."""
+    stamp = work_dir(database) / SEED_STAMP
+    try:
+        stored = json.loads(stamp.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    tables = stored.get("tables")
+    return (
+        bool(tables)
+        and stored.get("digest") == state["digest"]
+        and (_seed_tables(database) == tables)
+    )
+
+
+def _write_seed_stamp(database: Path, state: dict) -> None:
+    stamp = work_dir(database) / SEED_STAMP
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    tables = _seed_tables(database)
+    stamp.write_text(json.dumps({**state, "tables": tables}, indent=2), encoding="utf-8")
+
+
 def build(
     database: Path,
     *,
@@ -306,17 +381,25 @@ def build(
         "project_dir": project_dir,
         "progress": progress,
     }
+    # the demo seeds are reloaded only when they or what they depend on changed (_seed_digest)
+    # or the database no longer holds them as they were loaded; --full-refresh always reloads
+    seed_state = _seed_state(project_dir, target, all_vars) if raw_dir is None else None
+    skip_seeds = (
+        seed_state is not None and not full_refresh and _seeds_unchanged(database, seed_state)
+    )
     start = getattr(progress, "start", None)
     if start is not None:
         selection = [arg for arg in command[1:] if arg != "--full-refresh"]  # dbt ls has none
-        planned = planned_nodes(selection, seeds=raw_dir is None, **options)
+        planned = planned_nodes(selection, seeds=raw_dir is None and not skip_seeds, **options)
         start(sum(planned.values()) if planned is not None else None, planned)
     seeded: list[NodeResult] = []
-    if raw_dir is None:
+    if raw_dir is None and not skip_seeds:
         # The staging models read the raw tables through `source()` and look at their columns
         # when they compile, so dbt's DAG does not order them after the seeds: load the seeds
         # first, in their own invoke.
         seeded = run_dbt(["seed", *(["--full-refresh"] if full_refresh else [])], **options)
+        if seed_state is not None:
+            _write_seed_stamp(database, seed_state)
     try:
         return seeded + run_dbt(command, **options)
     except DbtNodesFailedError as exc:
