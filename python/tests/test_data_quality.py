@@ -376,11 +376,16 @@ def as_of_date(data: Corruption) -> str:
     return max(d for d in dates if re.match(r"\d{4}-\d\d-\d\d", d))[:10]
 
 
+# the data tests a build here runs: the reconciliation of raw rows with accepted and rejected
+# ones, and each accepted view's count against its validated table (rows are rejected here)
+DATA_TESTS = ["dq_raw_rows_reconcile", "test_name:is_validated_minus_rejected"]
+
+
 def build_models(database: Path, raw: Path, as_of: str) -> list[str]:
-    """`dbt run` of every model (no data tests: they cost CI time and are not what is tested
-    here) and the reconciliation test. Returns the models that failed: only marts of other
-    topics may fail (they are being written while this suite exists); core and data quality
-    must build."""
+    """`dbt run` of every model (no other data tests: they cost CI time and are not what is
+    tested here) and DATA_TESTS. Returns the models that failed: only marts of other topics
+    may fail (they are being written while this suite exists); core and data quality must
+    build."""
     variables = {"raw_dir": str(raw), "as_of_date": as_of}
     try:
         results = run_dbt(["run"], database=database, vars=variables, progress=False)
@@ -388,12 +393,7 @@ def build_models(database: Path, raw: Path, as_of: str) -> list[str]:
         results = exc.results
     failed = [r.name for r in results if r.failed or r.status == "skipped"]
     assert all(name.startswith("mart_") for name in failed), failed
-    run_dbt(
-        ["test", "--select", "dq_raw_rows_reconcile"],
-        database=database,
-        vars=variables,
-        progress=False,
-    )
+    run_dbt(["test", "--select", *DATA_TESTS], database=database, vars=variables, progress=False)
     return failed
 
 
@@ -484,6 +484,60 @@ def test_renamed_optional_column_reads_as_absent_and_extra_column_is_ignored(
         )
     }
     assert "favourite_colour" not in columns
+
+
+def _accepted_view_tests(database: Path, raw: Path, as_of: str) -> dict[str, str]:
+    """Status of each is_validated_minus_rejected test, by the accepted view it checks."""
+    try:
+        results = run_dbt(
+            ["test", "--select", "test_name:is_validated_minus_rejected"],
+            database=database,
+            vars={"raw_dir": str(raw), "as_of_date": as_of},
+            progress=False,
+        )
+    except DbtNodesFailedError as exc:
+        results = exc.results
+    statuses = {}
+    for result in results:
+        if not result.name.startswith("is_validated_minus_rejected_"):
+            continue  # the project's on-run-start hook
+        view = re.search(r"int_[a-z_]+?_accepted", result.name)
+        assert view is not None, result.name
+        statuses[view.group()] = "fail" if result.failed else "pass"
+    return statuses
+
+
+def test_accepted_views_are_checked_on_rejected_rows_and_a_wrong_one_fails(
+    builds: dict, tmp_path: Path
+) -> None:
+    data: Corruption = builds["data"]
+    as_of = as_of_date(data)
+    rejecting = sorted({table for table, _, _ in data.expected_rejects})
+    # the corruption rejects rows of most tables, so the test compares unequal counts there
+    assert {"accounts", "activities", "opportunities", "opportunity_history", "users"} <= set(
+        rejecting
+    )
+    views = {f"int_{table}_accepted" for table in load_contract().table_names}
+    statuses = _accepted_view_tests(builds["corrupted"], builds["corrupted_raw"], as_of)
+    assert statuses == dict.fromkeys(views, "pass")
+    # an accepted view that forgets `where reject_reason is null` (on a copy: same file name,
+    # since DuckDB views name their catalog by it)
+    wrong = tmp_path / builds["corrupted"].name
+    wrong.write_bytes(builds["corrupted"].read_bytes())
+    connection = duckdb.connect(str(wrong))
+    try:
+        schema = connection.execute(
+            "select table_schema from information_schema.tables "
+            "where table_name = 'int_accounts_accepted'"
+        ).fetchone()[0]
+        connection.execute(
+            f"create or replace view {schema}.int_accounts_accepted as "
+            f"select * from {schema}.int_accounts_validated"
+        )
+    finally:
+        connection.close()
+    statuses = _accepted_view_tests(wrong, builds["corrupted_raw"], as_of)
+    assert statuses == {**dict.fromkeys(views, "pass"), "int_accounts_accepted": "fail"}
 
 
 def test_rows_read_equal_accepted_plus_rejected(builds: dict) -> None:
