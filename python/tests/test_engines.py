@@ -181,7 +181,7 @@ def assert_same_table(
             want, got = _normal(want), _normal(got)
             where = f"{table}.{name} at {key(want_row)}: DuckDB {want!r}, {engine} {got!r}"
             if is_number and want is not None and got is not None:
-                tolerance = 0.01 if is_money else 1e-9 * max(1.0, abs(want))
+                tolerance = 0.01 + 1e-9 if is_money else 1e-9 * max(1.0, abs(want))  # 0.01: a cent
                 assert abs(float(got) - float(want)) <= tolerance, where
             else:
                 assert got == want, where
