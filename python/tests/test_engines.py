@@ -39,6 +39,7 @@ import pytest
 import yaml
 
 from crm_metrics.generate import generate
+from crm_metrics.generate.changes import apply_changes, plant_defect
 from crm_metrics.runner import PROJECT_DIR, build
 
 COMPARED_SCHEMAS = ("core", "marts")
@@ -199,6 +200,8 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("engines")
     raw_dir = folder / "raw"
     generate(raw_dir, opportunities=GENERATED_DEALS, seed=GENERATED_SEED, fmt="parquet")
+    # one deal rejected (an unknown stage name) that the Spark incremental test corrects
+    plant_defect(raw_dir)
     duck = folder / "duck.duckdb"
     # Models only: the data tests run on DuckDB elsewhere.
     build(duck, raw_dir=raw_dir, exclude=MODELS_ONLY, progress=False)
@@ -475,17 +478,17 @@ def test_spark_incremental_build_equals_full(
     generated: tuple[Path, Path],
     tmp_path: Path,
 ) -> None:
-    """After test_incremental's appended raw rows (a late history row, a deal that becomes
-    rejected, a new deal, a moved as-of date, new and rejected activities), an incremental
-    Spark build of the incremental models, their ancestors and children equals a DuckDB full
-    build of the changed folder; test_spark_tables_match_duckdb checked the unchanged one."""
-    from test_incremental import _append_changes
-
+    """After the change generator's cases (crm_metrics.generate.changes, as in
+    test_incremental: a late history row, new and changed deals and accounts, rows that become
+    rejected, the planted reject corrected, a deleted deal, a moved as-of date, new, changed and
+    rejected activities), an incremental Spark build of the incremental models, their ancestors
+    and children equals a DuckDB full build of the changed folder;
+    test_spark_tables_match_duckdb checked the unchanged one."""
     _, warehouse = spark_build
     raw_dir, duck = generated
     changed_raw = tmp_path / "raw"
     shutil.copytree(raw_dir, changed_raw)
-    deals = _append_changes(changed_raw)
+    changes = apply_changes(changed_raw)
     changed_duck = tmp_path / "changed.duckdb"
     build(changed_duck, raw_dir=changed_raw, exclude=MODELS_ONLY, progress=False)
 
@@ -520,9 +523,13 @@ def test_spark_incremental_build_equals_full(
     for table in ("intermediate.int_opportunity_states", "core.fct_activities"):
         assert _duckdb_table(changed_duck, table)[2] != _duckdb_table(duck, table)[2], table
     _assert_tables_match(tables, changed_duck, _read_spark(warehouse), "Spark")
-    # The deal that became rejected is gone, the copy of the stored rows was dropped.
-    states = _read_spark(warehouse)("intermediate.int_opportunity_states")[1]
-    assert all(row[0] != deals["rejected"] for row in states)
+    # The deals that became rejected or were deleted are gone, the corrected one is back, and
+    # the copy of the stored rows was dropped.
+    columns, rows = _read_spark(warehouse)("intermediate.int_opportunity_states")
+    states = {row[columns.index("opportunity_id")] for row in rows}
+    assert changes["duplicate"] not in states
+    assert changes["deleted"] not in states
+    assert changes["corrected"] and set(changes["corrected"]) <= states
     assert not list(warehouse.glob("*.db/*__crm_previous")), "the copy of the stored rows stayed"
 
 
