@@ -35,10 +35,11 @@
     table_optional=true,
 ) -%}
 {%- set links = [] -%}
+{#- in the contract's column order: final selects them in this order -#}
 {%- for table_name, id_column, alias in [
-    ('engagement_deal', 'deal_id', 'opportunity_id'),
-    ('engagement_company', 'company_id', 'account_id'),
     ('engagement_contact', 'contact_id', 'contact_id'),
+    ('engagement_company', 'company_id', 'account_id'),
+    ('engagement_deal', 'deal_id', 'opportunity_id'),
 ] -%}
     {%- set link = crm_adapter_columns(
         source('fivetran_hubspot', table_name),
@@ -175,6 +176,7 @@ final as (
         {{ crm_adapter_text('coalesce(' ~ (duration_parts + ['null']) | join(', ') ~ ')') }}
             as duration_minutes,
         cast(null as {{ text }}) as lead_id,
+        {#- contact_id, account_id, opportunity_id: the first linked id of each, else null #}
         {%- for table_name, id_column, alias, link in links %}
             {{ (table_name ~ 's.linked_id') if link is not none else 'cast(null as ' ~ text ~ ')' }}
                 as {{ alias }},
@@ -194,22 +196,6 @@ final as (
         left join {{ table_name }}s
             on engagements.activity_id = {{ table_name }}s.activity_id
     {%- endfor %}
-),
-
-activities as (
-    select
-        activity_id,
-        user_id,
-        activity_type,
-        activity_at,
-        outcome,
-        duration_minutes,
-        lead_id,
-        contact_id,
-        account_id,
-        opportunity_id,
-        source_reject_reason
-    from final
 )
 
-select * from activities
+select * from final

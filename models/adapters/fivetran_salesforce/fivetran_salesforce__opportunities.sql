@@ -13,6 +13,7 @@
 ) -%}
 {%- set loss_reason_sql = opportunity[loss_reason_column].sql if loss_reason_column else 'null' -%}
 {%- set presales_sql = opportunity[presales_column].sql if presales_column else 'null' -%}
+{%- set type_text = crm_adapter_text(opportunity.type.sql) -%}
 
 with
 
@@ -24,7 +25,18 @@ opportunities as (
         {{ crm_adapter_text(presales_sql) }}
             as presales_owner_id,
         {{ crm_adapter_text(opportunity.name.sql) }} as opportunity_name,
-        {{ crm_adapter_text(opportunity.type.sql) }} as type_text,
+        {#- Salesforce's Type picklist, in the contract's words; others stay (a finding) #}
+        case
+            when lower({{ type_text }}) like '%renew%' then 'renewal'
+            when lower({{ type_text }}) like '%new%' then 'new_business'
+            when
+                lower({{ type_text }}) like '%existing%'
+                or lower({{ type_text }}) like '%upgrade%'
+                or lower({{ type_text }}) like '%upsell%'
+                or lower({{ type_text }}) like '%expansion%'
+                then 'expansion'
+            else {{ type_text }}
+        end as opportunity_type,
         {{ crm_adapter_text(opportunity.lead_source.sql) }} as lead_source,
         {{ crm_adapter_timestamp(opportunity.created_date) }} as created_at,
         {{ crm_adapter_text(opportunity.close_date.sql) }} as close_date,
@@ -35,6 +47,7 @@ opportunities as (
         {{ crm_adapter_text(opportunity.is_won.sql) }} as is_won,
         {{ crm_adapter_text(loss_reason_sql) }}
             as loss_reason,
+        cast(null as {{ dbt.type_string() }}) as closed_at,
         {{ crm_adapter_deleted_reason([opportunity.is_deleted, opportunity['_fivetran_deleted']]) }}
             as source_reject_reason
     from {{ source('fivetran_salesforce', 'opportunity') }}
@@ -42,39 +55,6 @@ opportunities as (
     {%- if opportunity['_fivetran_active'].sql != 'null' %}
     where {{ opportunity['_fivetran_active'].sql }}
     {%- endif %}
-),
-
-final as (
-    select
-        opportunity_id,
-        account_id,
-        owner_id,
-        presales_owner_id,
-        opportunity_name,
-        {#- Salesforce's Type picklist, in the contract's words; others stay (a finding) #}
-        case
-            when lower(type_text) like '%renew%' then 'renewal'
-            when lower(type_text) like '%new%' then 'new_business'
-            when
-                lower(type_text) like '%existing%'
-                or lower(type_text) like '%upgrade%'
-                or lower(type_text) like '%upsell%'
-                or lower(type_text) like '%expansion%'
-                then 'expansion'
-            else type_text
-        end as opportunity_type,
-        lead_source,
-        created_at,
-        close_date,
-        amount,
-        currency_code,
-        stage_name,
-        is_closed,
-        is_won,
-        loss_reason,
-        cast(null as {{ dbt.type_string() }}) as closed_at,
-        source_reject_reason
-    from opportunities
 )
 
-select * from final
+select * from opportunities

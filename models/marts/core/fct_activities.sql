@@ -25,28 +25,13 @@ activities as (
         activity_type,
         outcome,
         activity_at,
-        duration_minutes,
-        opportunity_id,
-        lead_id,
-        account_id,
-        contact_id
-    from {{ ref('int_activities_accepted') }}
-),
-
-computed as (
-    select
-        activity_id,
-        user_id,
-        activity_type,
-        outcome,
-        activity_at,
         cast(activity_at as date) as activity_date,
         duration_minutes,
         opportunity_id,
         lead_id,
         account_id,
         contact_id
-    from activities
+    from {{ ref('int_activities_accepted') }}
 ),
 {%- if is_incremental() %}
 
@@ -67,13 +52,13 @@ stored as (
 ),
 
 changed as (
-    select computed.*
-    from computed
+    select activities.*
+    from activities
     left join stored
         on
-            computed.activity_id = stored.activity_id
+            activities.activity_id = stored.activity_id
         {%- for column in ['user_id', 'activity_type', 'outcome', 'activity_at', 'duration_minutes', 'opportunity_id', 'lead_id', 'account_id', 'contact_id'] %}
-            and computed.{{ column }} is not distinct from stored.{{ column }}
+            and activities.{{ column }} is not distinct from stored.{{ column }}
         {%- endfor %}
     where stored.activity_id is null
 ),
@@ -92,9 +77,9 @@ removed as (
         cast(null as {{ dbt.type_string() }}) as account_id,
         cast(null as {{ dbt.type_string() }}) as contact_id
     from stored
-    left join computed
-        on stored.activity_id = computed.activity_id
-    where computed.activity_id is null
+    left join activities
+        on stored.activity_id = activities.activity_id
+    where activities.activity_id is null
 ),
 {%- endif %}
 
@@ -102,7 +87,7 @@ final as (
     {%- if is_incremental() %}
         {{ crm_incremental_rows('changed', 'removed', 'activity_id') }}
     {%- else %}
-        select * from computed
+        select * from activities
     {%- endif %}
 )
 
