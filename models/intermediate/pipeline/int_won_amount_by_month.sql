@@ -14,7 +14,7 @@ won_opportunities as (
 won_by_month as (
     select
         cast({{ dbt.date_trunc('month', 'closed_at') }} as date) as period_month,
-        sum(amount) as won_amount
+        cast(sum(amount) as decimal(18, 2)) as won_amount
     from won_opportunities
     group by 1
 )
