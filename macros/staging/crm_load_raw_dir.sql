@@ -1,11 +1,22 @@
 {#
-    on-run-start: when var `raw_dir` is set, load the folder's `<table>.parquet` or `<table>.csv`
-    files into schema `raw_files` with DuckDB's native readers (every column as text for CSV), one
-    table per contract table. CSV is read as RFC 4180 (comma, double quotes, header row): a ragged
-    row, an unterminated quote or a binary file fails the run instead of being sniffed into one
-    wide text column. A table without a file is dropped from `raw_files` (so a previous
-    load never lingers) and staged as an empty stand-in when optional; a required table without a
-    file, or with an empty file, fails the run with a message naming it.
+    on-run-start: when var `raw_dir` is set, make the folder's `<table>.parquet` or `<table>.csv`
+    files readable in schema `raw_files`, one relation per contract table, with DuckDB's native
+    readers:
+      - Parquet is read where it lies: a view over read_parquet of the file (re-created every run,
+        which reads only the file's footer). The working database then needs the folder at query
+        time for these views and the staging views over them; the tables built from them, and
+        the serving database, do not.
+      - CSV is converted once into a table (every column as text) and reused while the file is
+        unchanged. "Unchanged" is the file's path, size and last-modified time (what make and
+        rsync compare), taken before the read and kept as the table's comment, with the reader's
+        options; any difference converts it again. It cannot see a rewrite that keeps both the
+        size and the modification time (DuckDB reads the time to the second: a same-size rewrite
+        within the same second, or a tool that restores the old time).
+    CSV is read as RFC 4180 (comma, double quotes, header row): a ragged row, an unterminated
+    quote or a binary file fails the run instead of being sniffed into one wide text column. A
+    table without a file is dropped from `raw_files` (so a previous load never lingers) and
+    staged as an empty stand-in when optional; a required table without a file, or with an
+    empty file, fails the run with a message naming it.
 #}
 {% macro crm_load_raw_dir() %}
     {%- do crm_check_raw_schema() -%}
@@ -27,23 +38,27 @@
     {%- set schema = 'raw_files' -%}
     {%- set base = (raw_dir | string).rstrip('/') -%}
     {%- do run_query('create schema if not exists ' ~ schema) -%}
+    {%- set existing = crm_raw_files_relations(schema) -%}
     {#- in name order, so the first missing required table named is the same whatever the contract's order -#}
     {%- for table_name, spec in crm_raw_contract()['tables'] | dictsort -%}
-        {%- set found = namespace(path=none, reader=none, size=none) -%}
+        {%- set found = namespace(path=none, reader=none, size=none, modified=none) -%}
         {%- for ext, reader in [('parquet', 'read_parquet'), ('csv', 'read_csv')] -%}
             {%- if found.path is none -%}
                 {%- set candidate = base ~ '/' ~ table_name ~ '.' ~ ext -%}
                 {%- set hits = run_query(
-                    'select size from read_blob(' ~ crm_sql_string(candidate) ~ ')'
+                    'select size, cast(last_modified as varchar) from read_blob('
+                    ~ crm_sql_string(candidate) ~ ')'
                 ) if crm_file_exists(candidate) else none -%}
                 {%- if hits is not none and hits.rows | length > 0 -%}
                     {%- set found.path = candidate -%}
                     {%- set found.reader = reader -%}
                     {%- set found.size = hits.rows[0][0] -%}
+                    {%- set found.modified = hits.rows[0][1] -%}
                 {%- endif -%}
             {%- endif -%}
         {%- endfor -%}
         {%- set target_table = schema ~ '.' ~ adapter.quote(table_name) -%}
+        {%- set kind, comment = existing.get(table_name, (none, none)) -%}
         {%- if found.path is none or found.size == 0 -%}
             {%- if spec['required'] -%}
                 {{ exceptions.raise_compiler_error(
@@ -53,19 +68,51 @@
                     ~ ". See contract/raw_schema.yml for its columns."
                 ) }}
             {%- endif -%}
-            {%- do run_query('drop table if exists ' ~ target_table) -%}
+            {%- do crm_drop_raw_relation(target_table, kind) -%}
+        {%- elif found.reader == 'read_parquet' -%}
+            {%- do crm_drop_raw_relation(target_table, kind if kind == 'table' else none) -%}
+            {%- do run_query(
+                'create or replace view ' ~ target_table
+                ~ ' as select * from read_parquet(' ~ crm_sql_string(found.path) ~ ')'
+            ) -%}
         {%- else -%}
-            {%- if found.reader == 'read_csv' -%}
-                {%- set read = "read_csv(" ~ crm_sql_string(found.path)
-                    ~ ", header = true, skip = 0, all_varchar = true, delim = ',', quote = '\"', escape = '\"')" -%}
-            {%- else -%}
-                {%- set read = "read_parquet(" ~ crm_sql_string(found.path) ~ ")" -%}
+            {%- set read = "read_csv(" ~ crm_sql_string(found.path)
+                ~ ", header = true, skip = 0, all_varchar = true, delim = ',', quote = '\"', escape = '\"')" -%}
+            {%- set signature = 'crm_load_raw_dir: ' ~ read ~ ' size ' ~ found.size
+                ~ ' modified ' ~ found.modified -%}
+            {%- if kind != 'table' or comment != signature -%}
+                {%- do crm_drop_raw_relation(target_table, kind if kind == 'view' else none) -%}
+                {%- do run_query('create or replace table ' ~ target_table ~ ' as select * from ' ~ read) -%}
+                {#- after the table, so a run that dies between the two converts it again -#}
+                {%- do run_query('comment on table ' ~ target_table ~ ' is ' ~ crm_sql_string(signature)) -%}
             {%- endif -%}
-            {%- do run_query('create or replace table ' ~ target_table ~ ' as select * from ' ~ read) -%}
         {%- endif -%}
     {%- endfor -%}
     {{ return('') }}
 {% endmacro %}
+
+{#- The relations of `schema` in the working database: lowercase name → (kind 'table' or 'view', comment). -#}
+{%- macro crm_raw_files_relations(schema) -%}
+    {%- set rows = run_query(
+        "select lower(table_name), 'table', comment from duckdb_tables()"
+        ~ " where database_name = current_database() and schema_name = " ~ crm_sql_string(schema)
+        ~ " union all select lower(view_name), 'view', comment from duckdb_views()"
+        ~ " where database_name = current_database() and schema_name = " ~ crm_sql_string(schema)
+        ~ " and not internal"
+    ) -%}
+    {%- set relations = {} -%}
+    {%- for row in rows.rows -%}
+        {%- do relations.update({row[0]: (row[1], row[2])}) -%}
+    {%- endfor -%}
+    {{ return(relations) }}
+{%- endmacro -%}
+
+{#- Drop `relation` when it exists as `kind` ('table' or 'view'; none: nothing to drop). -#}
+{%- macro crm_drop_raw_relation(relation, kind) -%}
+    {%- if kind in ('table', 'view') -%}
+        {%- do run_query('drop ' ~ kind ~ ' if exists ' ~ relation) -%}
+    {%- endif -%}
+{%- endmacro -%}
 
 {%- macro crm_file_exists(path) -%}
     {%- set hits = run_query('select count(*) from glob(' ~ crm_sql_string(path) ~ ')') -%}
