@@ -1,8 +1,9 @@
 {#
     One row per instant at which the pipeline is replayed: the start of every month from the
-    first month with deal history to the as-of month (kind `month_start`, forecasting that
-    month), and the end of the as-of day (kind `as_of`, forecasting from "today"). period_month
-    is the month whose bookings the snapshot forecasts.
+    first month with deal history (the month of int_pipeline_days' first day) to the as-of
+    month (kind `month_start`, forecasting that month), and the end of the as-of day (kind
+    `as_of`, forecasting from "today"). period_month is the month whose bookings the snapshot
+    forecasts.
 #}
 with
 
@@ -10,15 +11,19 @@ as_of as (
     select as_of_date from {{ ref('int_as_of_date') }}
 ),
 
-states as (
-    select changed_at from {{ ref('int_opportunity_states') }}
+-- the days from the first day with deal history to the as-of date: only int_pipeline_days
+-- scans int_opportunity_states for that first day. These days exist exactly when deal
+-- history does: every state row falls before the end of the as-of day, and dim_dates holds
+-- every day from the first day with data.
+pipeline_days as (
+    select period_month from {{ ref('int_pipeline_days') }}
 ),
 
 bounds as (
     select
-        cast({{ dbt.date_trunc('month', 'min(states.changed_at)') }} as date) as first_month,
+        min(pipeline_days.period_month) as first_month,
         max(as_of.as_of_date) as as_of_date
-    from states
+    from pipeline_days
     cross join as_of
     having count(*) > 0
 ),
