@@ -88,6 +88,24 @@ owner_months as (
     group by 1, 2, 3
 ),
 
+open_intervals as (
+    {#-
+        Each open state row's validity interval with its end spelled out: the current row of a
+        deal is valid up to the end of the as-of date, the last instant. Two plain inequalities
+        on stored columns let the join below run as a range join (IEJoin) instead of pairing
+        every instant with every earlier row and filtering afterwards.
+    #}
+    select
+        opportunity_states.opportunity_id,
+        opportunity_states.changed_at,
+        coalesce(opportunity_states.valid_to, as_of.end_of_as_of_date) as valid_until,
+        opportunity_states.amount,
+        opportunity_states.close_date
+    from opportunity_states
+    cross join as_of
+    where opportunity_states.close_date is not null
+),
+
 measurement_instants as (
     select
         owner_months.coverage_measured_at,
@@ -102,25 +120,21 @@ open_at_instants as (
     {#-
         Each open state row at each measurement instant inside its validity interval, so a
         deal meets only the few instants of its open life (no owner-month x deal product).
-        The current row of a deal is valid up to the end of the as-of date, the last instant.
     #}
     select
         measurement_instants.coverage_measured_at,
         measurement_instants.is_now,
         measurement_instants.as_of_month,
         opportunities.owner_id,
-        opportunity_states.amount,
-        cast({{ dbt.date_trunc('month', 'opportunity_states.close_date') }} as date) as close_month
+        open_intervals.amount,
+        cast({{ dbt.date_trunc('month', 'open_intervals.close_date') }} as date) as close_month
     from measurement_instants
-    cross join as_of
-    inner join opportunity_states
+    inner join open_intervals
         on
-            measurement_instants.coverage_measured_at > opportunity_states.changed_at
-            and measurement_instants.coverage_measured_at
-            <= coalesce(opportunity_states.valid_to, as_of.end_of_as_of_date)
+            measurement_instants.coverage_measured_at > open_intervals.changed_at
+            and measurement_instants.coverage_measured_at <= open_intervals.valid_until
     inner join opportunities
-        on opportunity_states.opportunity_id = opportunities.opportunity_id
-    where opportunity_states.close_date is not null
+        on open_intervals.opportunity_id = opportunities.opportunity_id
 ),
 
 open_pipeline_by_month as (
