@@ -48,17 +48,32 @@ path_so_far as (
     from states
 ),
 
+-- a deal's current row (valid_to null) is valid through the last instant: with that end
+-- spelled out the join is two plain inequalities, which runs as a range join (IEJoin)
+-- instead of a nested loop over instants × state rows
+last_instant as (
+    select max(snapshot_at) as last_snapshot_at from instants
+),
+
+state_intervals as (
+    select
+        path_so_far.*,
+        coalesce(path_so_far.valid_to, last_instant.last_snapshot_at) as valid_until
+    from path_so_far
+    cross join last_instant
+),
+
 state_at_instant as (
     select
         instants.snapshot_at,
         instants.snapshot_kind,
         instants.period_month,
-        path_so_far.*
+        state_intervals.*
     from instants
-    inner join path_so_far
+    inner join state_intervals
         on
-            instants.snapshot_at > path_so_far.changed_at
-            and (instants.snapshot_at <= path_so_far.valid_to or path_so_far.valid_to is null)
+            instants.snapshot_at > state_intervals.changed_at
+            and instants.snapshot_at <= state_intervals.valid_until
 ),
 
 final as (
