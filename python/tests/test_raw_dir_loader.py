@@ -61,18 +61,20 @@ def set_mtime(path: Path, seconds: int) -> None:
 def test_parquet_in_place_and_csv_reused_until_its_file_changes(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     raw.mkdir()
-    write_table(raw, "users", [{"user_id": "u1", "full_name": "Ann Lee", "role": "AE"}])
-    write_table(
-        raw, "accounts", [{"account_id": "a1", "account_name": "Acme", "created_at": "2024-01-01"}]
-    )
-    write_table(raw, "stages", STAGES)
-    write_table(raw, "opportunities", [DEAL])
+    first_files = {
+        "users": [{"user_id": "u1", "full_name": "Cy Park", "role": "AE"}],
+        "accounts": [{"account_id": "a1", "account_name": "Bolt", "created_at": "2024-01-01"}],
+        "stages": STAGES,
+        "opportunities": [DEAL],
+        "leads": [{"lead_id": "l1", "created_at": "2024-01-03"}],
+    }
+    for table, rows in first_files.items():
+        write_table(raw, table, rows)
     write_parquet(
         raw,
         "opportunity_history",
         "select 'o1' as opportunity_id, '2024-01-02' as changed_at, 'Qualify' as stage_name",
     )
-    write_table(raw, "leads", [{"lead_id": "l1", "created_at": "2024-01-03"}])
     for path in raw.iterdir():
         set_mtime(path, 1_700_000_000)
     database = tmp_path / "db.duckdb"
@@ -107,7 +109,7 @@ def test_parquet_in_place_and_csv_reused_until_its_file_changes(tmp_path: Path) 
         raw,
         "users",
         [
-            {"user_id": "u1", "full_name": "Ann Lee", "role": "AE"},
+            {"user_id": "u1", "full_name": "Cy Park", "role": "AE"},
             {"user_id": "u2", "full_name": "Bo Chen", "role": "SE"},
         ],
     )
