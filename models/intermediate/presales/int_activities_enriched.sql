@@ -1,13 +1,8 @@
-{{ config(materialized="table") }}
-
 {#
     One row per accepted activity up to the end of the as-of date, with what the v4 activity
     and presales marts classify it by, each rule in one place: the account it touches (its own
     account_id, else its deal's), its user's role, minutes and hours (a null duration counts
     0), whether it is a connected call and whether it is a conversation. See _presales__models.yml.
-
-    A table, not a view: five marts and its tests read it, and as a view each of them re-ran
-    its joins over every activity.
 #}
 with
 
