@@ -59,6 +59,26 @@ exchange_rates as (
     from {{ ref('int_exchange_rates') }}
 ),
 
+dates as (
+    select date_day from {{ ref('dim_dates') }}
+),
+
+-- one row per currency × day a rate covers, over the days of dim_dates (every day from the
+-- first day with data, so every day a row below can fall on): the conversion is then an
+-- equality join on currency and day (currencies × days rows, never deals × days), where a
+-- join on the currency alone paired every row with every rate of its currency
+rate_days as (
+    select
+        exchange_rates.currency_code,
+        dates.date_day,
+        exchange_rates.rate_to_reporting
+    from exchange_rates
+    inner join dates
+        on
+            exchange_rates.valid_from <= dates.date_day
+            and (exchange_rates.valid_to > dates.date_day or exchange_rates.valid_to is null)
+),
+
 deals_with_history as (
     select distinct opportunity_id from history
 ),
@@ -213,22 +233,18 @@ converted as (
             else 'open'
         end as state,
         coalesce(opportunities.currency_code, '{{ var("reporting_currency") }}') as currency_code,
-        exchange_rates.rate_to_reporting,
-        {{ crm_money('carried_forward.amount_local * exchange_rates.rate_to_reporting') }} as amount
+        rate_days.rate_to_reporting,
+        {{ crm_money('carried_forward.amount_local * rate_days.rate_to_reporting') }} as amount
     from carried_forward
     inner join opportunities
         on carried_forward.opportunity_id = opportunities.opportunity_id
     inner join stages
         on carried_forward.stage_name = stages.stage_name
-    left join exchange_rates
+    left join rate_days
         on
             coalesce(opportunities.currency_code, '{{ var("reporting_currency") }}')
-            = exchange_rates.currency_code
-            and cast(carried_forward.changed_at as date) >= exchange_rates.valid_from
-            and (
-                cast(carried_forward.changed_at as date) < exchange_rates.valid_to
-                or exchange_rates.valid_to is null
-            )
+            = rate_days.currency_code
+            and cast(carried_forward.changed_at as date) = rate_days.date_day
 ),
 
 sequenced as (
