@@ -59,7 +59,7 @@ def set_mtime(path: Path, seconds: int) -> None:
 
 
 def test_parquet_in_place_and_csv_reused_until_its_file_changes(tmp_path: Path) -> None:
-    raw = tmp_path / "raw"
+    raw = tmp_path / "raw o'dd"  # a quote in the path reaches SQL as text, never as SQL
     raw.mkdir()
     first_files = {
         "users": [{"user_id": "u1", "full_name": "Cy Park", "role": "AE"}],
@@ -84,9 +84,8 @@ def test_parquet_in_place_and_csv_reused_until_its_file_changes(tmp_path: Path) 
     first = relations(database)
     # Parquet: a view reading the file, no copy
     kind, sql = first["opportunity_history"]
-    assert (
-        kind == "view" and "read_parquet" in sql and str(raw / "opportunity_history.parquet") in sql
-    )
+    quoted_path = str(raw / "opportunity_history.parquet").replace("'", "''")
+    assert kind == "view" and "read_parquet" in sql and f"'{quoted_path}'" in sql, sql
     assert query(database, 'select stage_name from raw_files."opportunity_history"') == [
         ("Qualify",)
     ]
