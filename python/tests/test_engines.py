@@ -50,7 +50,9 @@ GENERATED_SEED = 7
 MODELS_ONLY = ["resource_type:test", "resource_type:unit_test"]
 # The incremental models, their children and every ancestor of those (`@`): a child also reads
 # tables the appended rows change elsewhere (int_months follows the as-of date), so an
-# incremental run must rebuild them too (122 of the 124 models when written).
+# incremental run must rebuild them too (122 of the 124 models when written). Views are left
+# out: a Spark view is stored SQL over the raw tables, which the run's on-run-start points at the
+# changed folder, so the full build's views already serve the changed rows (82 models remain).
 INCREMENTAL_SELECT = ["@int_opportunity_states", "@fct_activities"]
 # Columns whose values are engine-specific by design: deal_fingerprint holds each engine's hash.
 ENGINE_SPECIFIC_COLUMNS = {"deal_fingerprint"}
@@ -486,11 +488,6 @@ def test_spark_tables_match_duckdb(
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(
-    os.environ.get("CRM_METRICS_SPARK_INCREMENTAL") != "1",
-    reason="the Spark incremental run takes about 9 minutes on 2 cores (122 models): opt in with "
-    "CRM_METRICS_SPARK_INCREMENTAL=1 until it fits the CI budget",
-)
 def test_spark_incremental_build_equals_full(
     spark_build: tuple[str, Path],
     spark_env: dict[str, str],
@@ -520,6 +517,8 @@ def test_spark_incremental_build_equals_full(
             json.dumps({"raw_dir": str(changed_raw)}),
             "--select",
             *INCREMENTAL_SELECT,
+            "--exclude",
+            "config.materialized:view",
         ],
         spark_env,
         tmp_path,
