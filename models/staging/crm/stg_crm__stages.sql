@@ -78,7 +78,9 @@ key_counts as (
     group by 1
 ),
 
-counted as (
+-- inlined on DuckDB: read twice below, a materialised copy of every wide row would
+-- cost more than computing it twice (macros/cross_db/crm_functions.sql)
+counted as {{ crm_inline_cte() }} (
     select
         row_checked.*,
         key_counts.key_row_count
