@@ -349,6 +349,17 @@ def _keep_pristine(raw: Path) -> None:
         shutil.copyfile(path, pristine / path.name)
 
 
+def _summarised(append: dict[str, object], shown: int = 3) -> dict[str, object]:
+    """The append's summary for bench.json: a list longer than `shown` (the new deals' ids, 10,000
+    at scale 10) is kept as its count and first ids, so the figures stay readable."""
+    return {
+        key: {"count": len(value), "first": value[:shown]}
+        if isinstance(value, list) and len(value) > shown
+        else value
+        for key, value in append.items()
+    }
+
+
 def _manifest_tests(database: Path) -> tuple[int, set[str]]:
     """Data tests in the manifest of the last build, and the v4 marts' models and tests."""
     from crm_metrics.runner import work_dir
@@ -515,7 +526,7 @@ def _measure_phases(
         "target": target,
         "raw_rows": rows,
         **({"spark_floor": floor_detail} if floor_detail else {}),
-        "append": json.loads(appended.output.strip().splitlines()[-1]),
+        "append": _summarised(json.loads(appended.output.strip().splitlines()[-1])),
         "phases": [
             {
                 **{k: v for k, v in asdict(p).items() if k != "output"},

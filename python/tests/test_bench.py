@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from crm_metrics.bench import MIN_DATA_TESTS, TARGETS, V4_MARTS, format_table
+from crm_metrics.bench import MIN_DATA_TESTS, TARGETS, V4_MARTS, _summarised, format_table
 from crm_metrics.cli import main
 
 PHASES = [
@@ -120,3 +120,14 @@ def test_bench_spark_target_without_starting_spark(tmp_path: Path) -> None:
     with pytest.raises(CrmMetricsError, match="--target must be one of"):
         run_bench(1.0, tmp_path / "work", target="postgres")
     assert not (tmp_path / "work").exists()
+
+
+def test_bench_append_summary_keeps_long_lists_short() -> None:
+    # scale 10 adds 10,000 new deals: bench.json keeps their count and first ids, not the list
+    new_deals = [f"opp_new_{index}" for index in range(10_000)]
+    summary = _summarised({"new_deals": new_deals, "corrected": ["opp_1"], "deleted": "opp_2"})
+    assert summary == {
+        "new_deals": {"count": 10_000, "first": ["opp_new_0", "opp_new_1", "opp_new_2"]},
+        "corrected": ["opp_1"],
+        "deleted": "opp_2",
+    }
