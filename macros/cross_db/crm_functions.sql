@@ -103,8 +103,8 @@
     every column to a buffer (spilling to disk past memory_limit) and scanning it again per
     reader. Inlined, each reader computes only the columns it uses. The staging models' counted
     CTE is the case: at scale 10, stg_crm__activities took 47 s materialised and 12 s inlined.
-    PostgreSQL (12 and later) takes the syntax too but decides well by itself; Spark 4.3 has no
-    such syntax.
+    PostgreSQL (12 and later) takes the syntax too, but is left at its own default (not measured
+    there); Spark 4.3 has no such syntax.
 -#}
 {% macro crm_inline_cte() -%}
     {{ return(adapter.dispatch('crm_inline_cte', 'crm_metrics')()) }}

@@ -350,12 +350,11 @@ def _keep_pristine(raw: Path) -> None:
 
 
 def _summarised(append: dict[str, object], shown: int = 3) -> dict[str, object]:
-    """The append's summary for bench.json: a list longer than `shown` (the new deals' ids, 10,000
-    at scale 10) is kept as its count and first ids, so the figures stay readable."""
+    """The append's summary for bench.json: every list of ids (the new deals: 10,000 at scale
+    10; the corrected deals) is kept as its count and first `shown` ids, at every scale, so the
+    figures stay readable and a reader of bench.json meets one shape."""
     return {
-        key: {"count": len(value), "first": value[:shown]}
-        if isinstance(value, list) and len(value) > shown
-        else value
+        key: {"count": len(value), "first": value[:shown]} if isinstance(value, list) else value
         for key, value in append.items()
     }
 

@@ -77,7 +77,9 @@ def test_bench_writes_every_phase_and_ratio(
     assert append["rows_added"]["opportunity_history"] > 0
     assert append["rows_added"]["activities"] >= 5
     assert append["rows_added"]["accounts"] == 1
-    assert len(append["corrected"]) == 1 and append["deleted"] and append["duplicate"]
+    assert append["corrected"]["count"] == 1 and append["deleted"] and append["duplicate"]
+    new_deals = append["new_deals"]
+    assert new_deals["count"] >= 1 and len(new_deals["first"]) == min(new_deals["count"], 3)
 
     # the table on stdout names every phase; the raw files are the generated ones again
     for name in PHASES:
@@ -122,12 +124,13 @@ def test_bench_spark_target_without_starting_spark(tmp_path: Path) -> None:
     assert not (tmp_path / "work").exists()
 
 
-def test_bench_append_summary_keeps_long_lists_short() -> None:
-    # scale 10 adds 10,000 new deals: bench.json keeps their count and first ids, not the list
+def test_bench_append_summary_keeps_id_lists_short() -> None:
+    # scale 10 adds 10,000 new deals: bench.json keeps their count and first ids, not the list;
+    # a short list has the same shape, and a single id stays as it is
     new_deals = [f"opp_new_{index}" for index in range(10_000)]
     summary = _summarised({"new_deals": new_deals, "corrected": ["opp_1"], "deleted": "opp_2"})
     assert summary == {
         "new_deals": {"count": 10_000, "first": ["opp_new_0", "opp_new_1", "opp_new_2"]},
-        "corrected": ["opp_1"],
+        "corrected": {"count": 1, "first": ["opp_1"]},
         "deleted": "opp_2",
     }
