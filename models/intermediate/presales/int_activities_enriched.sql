@@ -3,6 +3,11 @@
     and presales marts classify it by, each rule in one place: the account it touches (its own
     account_id, else its deal's), its user's role, minutes and hours (a null duration counts
     0), whether it is a connected call and whether it is a conversation. See _presales__models.yml.
+
+    The as-of filter comes last, after the joins. DuckDB estimates a comparison with the
+    one-row as_of as keeping almost no row; run first, it made the joins below build their
+    hash tables on every activity instead of on the users and deals, and at 30M activities
+    the marts reading this view ran out of memory (mart_presales_time at 6 GB).
 #}
 with
 
@@ -25,44 +30,44 @@ opportunities as (
     select opportunity_id, account_id from {{ ref('fct_opportunities') }}
 ),
 
-in_window as (
-    select activities.*
-    from activities
-    cross join as_of
-    where activities.activity_at < {{ dbt.dateadd('day', 1, 'as_of.as_of_date') }}
-),
-
-final as (
+classified as (
     select
-        in_window.activity_id,
-        in_window.user_id,
+        activities.activity_id,
+        activities.user_id,
         users.role as user_role,
-        in_window.activity_type,
-        in_window.outcome,
-        in_window.activity_at,
-        in_window.opportunity_id,
-        coalesce(in_window.account_id, opportunities.account_id) as account_id,
-        cast(coalesce(in_window.duration_minutes, 0) as {{ crm_double_type() }}) as minutes,
-        cast(coalesce(in_window.duration_minutes, 0) as {{ crm_double_type() }})
+        activities.activity_type,
+        activities.outcome,
+        activities.activity_at,
+        activities.opportunity_id,
+        coalesce(activities.account_id, opportunities.account_id) as account_id,
+        cast(coalesce(activities.duration_minutes, 0) as {{ crm_double_type() }}) as minutes,
+        cast(coalesce(activities.duration_minutes, 0) as {{ crm_double_type() }})
         / 60 as hours,
         coalesce(
-            in_window.activity_type = 'call'
-            and in_window.outcome in ('connected', 'meeting_booked'),
+            activities.activity_type = 'call'
+            and activities.outcome in ('connected', 'meeting_booked'),
             false
         ) as is_connected_call,
         coalesce(
-            in_window.activity_type in ('meeting', 'demo')
+            activities.activity_type in ('meeting', 'demo')
             or (
-                in_window.activity_type = 'call'
-                and in_window.outcome in ('connected', 'meeting_booked')
+                activities.activity_type = 'call'
+                and activities.outcome in ('connected', 'meeting_booked')
             ),
             false
         ) as is_conversation
-    from in_window
+    from activities
     left join users
-        on in_window.user_id = users.user_id
+        on activities.user_id = users.user_id
     left join opportunities
-        on in_window.opportunity_id = opportunities.opportunity_id
+        on activities.opportunity_id = opportunities.opportunity_id
+),
+
+final as (
+    select classified.*
+    from classified
+    cross join as_of
+    where classified.activity_at < {{ dbt.dateadd('day', 1, 'as_of.as_of_date') }}
 )
 
 select * from final
