@@ -1,6 +1,6 @@
 {#
-    Helpers of the incremental models (int_opportunity_states, fct_activities,
-    int_open_pipeline_changes, mart_pipeline_trend).
+    Helpers of the project's incremental model, int_opportunity_states, written for any model
+    that keeps its rows by a key (delete+insert, or a rewrite on Spark).
 #}
 
 {#-
@@ -66,7 +66,7 @@
 
 
 {#-
-    Incremental strategy of the incremental models, one per engine. DuckDB and PostgreSQL:
+    Incremental strategy of an incremental model, one per engine. DuckDB and PostgreSQL:
     delete+insert by the unique key, with tombstones deleted by crm_delete_tombstones. Spark
     (plain Parquet tables: no delete, no merge without Delta or Iceberg): insert_overwrite of
     the whole table from a copy of its previous rows (crm_incremental_stored), see

@@ -7,9 +7,9 @@ new and changed deals and accounts, a deal and a history row that become rejecte
 defect corrected, a deleted deal, new history after the last date (the as-of date moves), new,
 changed and newly rejected activities. The database is then built incrementally, and the same
 raw files are built with --full-refresh into a second database. Every relation of
-intermediate, core, marts and data_quality (the incremental models int_opportunity_states and
-fct_activities and everything downstream of them, views included: they read the incremental
-tables) must hold the same rows. Three builds, data tests excluded.
+intermediate, core, marts and data_quality (the incremental model int_opportunity_states and
+everything downstream of it, views included: they read the incremental table) must hold the
+same rows. Three builds, data tests excluded.
 """
 
 from __future__ import annotations
