@@ -116,3 +116,37 @@
 {% macro duckdb__crm_inline_cte() -%}
     not materialized
 {%- endmacro %}
+
+{#-
+    The last non-null value of `expr` in the rows of `partition_by` up to the current row in
+    `order_by` order (null until the first non-null one): a value carried forward over rows
+    that leave it empty. One window pass: DuckDB and Spark skip nulls in last_value; PostgreSQL
+    (no IGNORE NULLS before 19) picks the n-th non-null value, n being the count so far.
+    int_opportunity_states carried amounts and close dates forward with a running count and a
+    max over each count's rows instead: two more window passes, about 4 s of 17 s over the 6M
+    history rows of scale 10.
+-#}
+{% macro crm_carry_forward(expr, partition_by, order_by) -%}
+    {{ return(adapter.dispatch('crm_carry_forward', 'crm_metrics')(expr, partition_by, order_by)) }}
+{%- endmacro %}
+
+{% macro crm_running_window(partition_by, order_by) -%}
+    partition by {{ partition_by }} order by {{ order_by }}
+    rows between unbounded preceding and current row
+{%- endmacro %}
+
+{% macro default__crm_carry_forward(expr, partition_by, order_by) -%}
+    (array_agg({{ expr }}) filter (where {{ expr }} is not null) over (
+        {{ crm_metrics.crm_running_window(partition_by, order_by) }}
+    ))[count({{ expr }}) over ({{ crm_metrics.crm_running_window(partition_by, order_by) }})]
+{%- endmacro %}
+
+{% macro duckdb__crm_carry_forward(expr, partition_by, order_by) -%}
+    last_value({{ expr }} ignore nulls) over (
+        {{ crm_metrics.crm_running_window(partition_by, order_by) }}
+    )
+{%- endmacro %}
+
+{% macro spark__crm_carry_forward(expr, partition_by, order_by) -%}
+    last({{ expr }}, true) over ({{ crm_metrics.crm_running_window(partition_by, order_by) }})
+{%- endmacro %}

@@ -198,29 +198,15 @@ in_window as (
     {%- endif %}
 ),
 
-carry_groups as (
-    select
-        *,
-        count(amount) over (
-            partition by opportunity_id order by changed_at
-            rows between unbounded preceding and current row
-        ) as amount_group,
-        count(close_date) over (
-            partition by opportunity_id order by changed_at
-            rows between unbounded preceding and current row
-        ) as close_date_group
-    from in_window
-),
-
 carried_forward as (
     select
         opportunity_id,
         changed_at,
         stage_name,
         is_synthetic,
-        max(amount) over (partition by opportunity_id, amount_group) as amount_local,
-        max(close_date) over (partition by opportunity_id, close_date_group) as close_date
-    from carry_groups
+        {{ crm_carry_forward('amount', 'opportunity_id', 'changed_at') }} as amount_local,
+        {{ crm_carry_forward('close_date', 'opportunity_id', 'changed_at') }} as close_date
+    from in_window
 ),
 
 converted as (
