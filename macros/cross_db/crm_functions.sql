@@ -121,7 +121,7 @@
     The last non-null value of `expr` in the rows of `partition_by` up to the current row in
     `order_by` order (null until the first non-null one): a value carried forward over rows
     that leave it empty. One window pass: DuckDB and Spark skip nulls in last_value; PostgreSQL
-    (no IGNORE NULLS before 19) picks the n-th non-null value, n being the count so far.
+    (15, as in CI, has no IGNORE NULLS) picks the n-th non-null value, n being the count so far.
     int_opportunity_states carried amounts and close dates forward with a running count and a
     max over each count's rows instead: two more window passes, about 4 s of 17 s over the 6M
     history rows of scale 10.
