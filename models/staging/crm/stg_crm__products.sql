@@ -9,7 +9,8 @@ with
 
 -- every contract column as text; an optional column the raw table lacks is null, an
 -- optional table that is absent gives no rows (macros/staging/crm_raw_table.sql)
-source_rows as (
+-- (inlined on DuckDB: key_counts reads it too, for the key columns only)
+source_rows as {{ crm_inline_cte() }} (
     select
         raw_product_id,
         raw_product_name,
@@ -61,11 +62,17 @@ row_checked as (
 
 -- Duplicate keys. Speed: the windows run only over the rows whose key occurs more than
 -- once, found by a narrow group by (null key parts compare equal, as in a partition).
+-- The key is parsed again, as above, from source_rows: read from parsed, that wide
+-- CTE would be read twice, and DuckDB would materialise a copy of every row.
 key_counts as (
     select
-        product_id,
+        text_product_id as product_id,
         count(*) as key_row_count
-    from parsed
+    from (
+        select
+            nullif(trim(raw_product_id), '') as text_product_id
+        from source_rows
+    ) as key_text
     group by 1
 ),
 
