@@ -1,3 +1,5 @@
+{{ config(materialized="table") }}
+
 {#
     One row per snapshot instant × open stage: win_rate_from_stage = won / reached over the
     deals closed at that instant, with the funnel depth rule of mart_funnel_conversion (depth =
@@ -7,6 +9,9 @@
     depth >= stage). The `as_of` snapshot is the rate over all closed deals today (the same
     definition as mart_funnel_conversion's win_rate_from_stage summed over segments and created
     months); the `month_start` snapshots use only deals closed before the month started.
+
+    A table, not a view: a model and three data tests read it, and a view would scan the deal
+    snapshots once per reader for a few hundred rows.
 #}
 with
 

@@ -1,9 +1,14 @@
+{{ config(materialized="table") }}
+
 {#
     One row per deal closed (won or lost) as of the as-of date, with outcome_detail: `won`,
     `qualified_out` (lost, and the deepest open stage it ever entered is the lowest open stage
     of `stages`, or it never entered an open stage) or `lost`. The deepest stage comes from the
     deal's replayed history (int_opportunity_states, rows up to the as-of date). See
     _presales__models.yml.
+
+    A table, not a view: four models and four data tests read it, and a view would replay the
+    deepest open stage from int_opportunity_states once per reader (one row per closed deal).
 #}
 with
 
