@@ -5,7 +5,7 @@
     required=['id', 'property_name'],
     optional=[
         'property_industry', 'property_numberofemployees', 'property_country',
-        'property_hubspot_owner_id', 'property_createdate', 'is_deleted', '_fivetran_deleted',
+        'property_hubspot_owner_id', 'property_createdate',
     ],
 ) -%}
 
@@ -21,9 +21,9 @@ companies as (
         cast(null as {{ dbt.type_string() }}) as segment,
         {{ crm_adapter_text(company.property_hubspot_owner_id.sql) }} as owner_id,
         {{ crm_adapter_timestamp(company.property_createdate) }} as created_at,
-        {{ crm_adapter_deleted_reason([company.is_deleted, company['_fivetran_deleted']]) }}
+        {{ crm_adapter_deleted_reason(company) }}
             as source_reject_reason
-    from {{ source('fivetran_hubspot', 'company') }}
+    from {{ crm_adapter_records(source('fivetran_hubspot', 'company'), company, 'id') }}
 )
 
 select * from companies
