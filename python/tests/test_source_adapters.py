@@ -331,14 +331,14 @@ def test_hubspot_marts_match_hand_worked_numbers(hubspot_db: Path) -> None:
     )
     assert win_rate == [("101", 1, 1, 0.5, 1000, 500)]
     assert stage_durations(hubspot_db) == SCENARIO_STAGE_DURATIONS
-    # HubSpot's stage history has no amounts: C counts at its current 2,000 from creation
+    # deal_property_history: C created at 1,500 and raised to 2,000 in February, as in Salesforce
     flow = query(
         hubspot_db,
         "select open_count_start, open_amount_start, created_count, created_amount, won_count, "
         "lost_count, amount_change, open_count_end, open_amount_end "
         "from marts.mart_pipeline_flow where grain = 'month' and period_start = '2024-02-01'",
     )
-    assert flow == [(2, 1500, 1, 2000, 1, 1, 0, 1, 2000)]
+    assert flow == [(2, 1500, 1, 1500, 1, 1, 500, 1, 2000)]
     assert query(hubspot_db, ACTIVITY_SQL) == [("101", 2, 1, 1)]
     # created_at written with a time zone is taken in UTC: 11:00+02:00 is 09:00
     created = query(
@@ -352,11 +352,58 @@ def test_hubspot_marts_match_hand_worked_numbers(hubspot_db: Path) -> None:
     assert query(hubspot_db, "select count(*) from marts.mart_presales") == [(0,)]
 
 
+def test_hubspot_slippage_from_property_history(hubspot_db: Path) -> None:
+    # C: close date 2024-03-20 pushed to 04-30 on 03-05 while open (41 days, out of March, at
+    # the 2,000 it then had), amount cut from 2,000 to 1,800 on 03-10. A's and B's close dates
+    # moved in only as they closed: no push. January and February: nothing.
+    slippage = query(
+        hubspot_db,
+        "select strftime(period_month, '%Y-%m'), pushed_deal_count, push_count, "
+        "total_days_pushed, pushed_out_deal_count, amount_pushed_out, amount_decrease_count, "
+        "amount_decrease_total from marts.mart_slippage order by 1",
+    )
+    assert slippage == [
+        ("2024-01", 0, 0, 0, 0, 0, 0, 0),
+        ("2024-02", 0, 0, 0, 0, 0, 0, 0),
+        ("2024-03", 1, 1, 41, 1, 2000, 1, 200),
+    ]
+    # the adapter's full-state rows: one per instant at which stage, amount or close date
+    # changed; C's initial values (recorded 100 ms before its first stage entry) count there;
+    # source_order is the instant in epoch milliseconds
+    history = query(
+        hubspot_db,
+        "select changed_at, stage_name, amount, close_date, source_order "
+        "from source_adapter.fivetran_hubspot__opportunity_history "
+        "where opportunity_id = '303' order by changed_at",
+    )
+    assert history == [
+        ("2024-02-01 09:00:00", "Prospecting", "1500", "2024-03-20", "1706778000000"),
+        ("2024-02-10 11:00:00", "Proposal", "2000", "2024-03-20", "1707562800000"),
+        ("2024-03-05 10:00:00", "Proposal", "2000", "2024-04-30", "1709632800000"),
+        ("2024-03-10 10:00:00", "Proposal", "1800", "2024-04-30", "1710064800000"),
+    ]
+
+
+def test_hubspot_emails_are_accepted_with_their_owners(hubspot_db: Path) -> None:
+    # the connector's current layout: owner and time of each engagement in its type's table
+    activities = query(
+        hubspot_db,
+        "select activity_id, user_id, activity_type, strftime(activity_at, '%Y-%m-%d %H:%M') "
+        "from core.fct_activities order by 1",
+    )
+    assert activities == [
+        ("401", "101", "call", "2024-01-08 14:00"),
+        ("402", "101", "call", "2024-01-09 14:00"),
+        ("404", "101", "meeting", "2024-01-15 16:00"),
+        ("406", "101", "email", "2024-01-11 10:00"),
+    ]
+
+
 def test_hubspot_deleted_rows_are_rejected_and_counted(hubspot_db: Path) -> None:
     rejected = query(hubspot_db, REJECTED_SQL)
     assert rejected == [
         ("accounts", "deleted_in_source", 1),
-        ("activities", "deleted_in_source", 1),
+        ("activities", "deleted_in_source", 2),  # call 403, email 407 (its type row)
         ("opportunities", "deleted_in_source", 1),
         ("opportunities", "parent_rejected", 1),
         ("opportunity_history", "parent_rejected", 3),
