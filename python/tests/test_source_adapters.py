@@ -24,7 +24,9 @@ from conftest import query
 from fivetran_fixtures import (
     HUBSPOT,
     SALESFORCE,
+    history_mode,
     hubspot_contract,
+    hubspot_legacy_engagements,
     load_tables,
     salesforce_contract,
     salesforce_history_mode,
@@ -287,6 +289,258 @@ def test_salesforce_history_mode_collapses_versions(salesforce_db: Path, tmp_pat
     assert_same_tables(salesforce_db, database, ("marts",), ("marts",))
 
 
+# Every Salesforce table the adapters read, and the connector tables of HubSpot's (deal_stage and
+# deal_property_history are history tables of their own, not versioned records).
+SALESFORCE_TABLES = [
+    "user",
+    "user_role",
+    "account",
+    "opportunity_stage",
+    "opportunity",
+    "opportunity_history",
+    "lead",
+    "task",
+    "event",
+    "opportunity_line_item",
+    "product_2",
+]
+HUBSPOT_TABLES = [
+    "owner",
+    "company",
+    "deal_pipeline",
+    "deal_pipeline_stage",
+    "deal",
+    "deal_company",
+    "engagement",
+    "engagement_call",
+    "engagement_meeting",
+    "engagement_email",
+    "engagement_deal",
+    "engagement_company",
+]
+# the schemas that must come out the same: rows read, rejects and findings included
+SAME_SCHEMAS = ("core", "marts", "data_quality")
+
+
+@pytest.mark.parametrize(
+    "versioned", [SALESFORCE_TABLES, ["opportunity"]], ids=["every_table", "opportunity_only"]
+)
+def test_salesforce_history_mode_reads_the_active_versions(
+    salesforce_db: Path, tmp_path: Path, versioned: list[str]
+) -> None:
+    # older versions (other names, stages, owners, amounts) are not read; the deleted deal D,
+    # the deleted account, lead, call, history row and line item have no active version and
+    # are rejected deleted_in_source as in the plain schema
+    database = tmp_path / "connector.duckdb"
+    load_tables(database, "salesforce", history_mode(SALESFORCE, versioned))
+    build(database, vars=SALESFORCE_VARS, progress=False)
+    assert assert_same_tables(salesforce_db, database, SAME_SCHEMAS, SAME_SCHEMAS) > 30
+    reads = query(
+        database,
+        "select count(*), count(distinct opportunity_id) "
+        "from source_adapter.fivetran_salesforce__opportunities",
+    )
+    assert reads == [(5, 5)]
+
+
+def test_salesforce_history_rows_carry_their_ids_as_source_order(salesforce_db: Path) -> None:
+    orders = query(
+        salesforce_db,
+        "select opportunity_id, changed_at, source_order "
+        "from source_adapter.fivetran_salesforce__opportunity_history "
+        "where opportunity_id = '006C' order by changed_at",
+    )
+    assert orders == [
+        ("006C", "2024-02-01 09:00:00", "008C1"),
+        ("006C", "2024-02-05 09:00:00", "008C9"),
+        ("006C", "2024-02-10 11:00:00", "008C2"),
+    ]
+
+
+def test_salesforce_odd_values_are_findings_and_the_build_is_green(tmp_path: Path) -> None:
+    """No opportunity_stage table (stages derived from the deals), opportunity in history mode,
+    one deal's probability 1000, account without created_date, tasks and events typed only by
+    their Subject, call durations as text."""
+    tables = history_mode(dict(SALESFORCE), ["opportunity"])
+    del tables["opportunity_stage"]
+    columns, rows = tables["opportunity"]
+    names = [definition.split()[0] for definition in columns.split(", ")]
+    probability, stage, deal_id = (names.index(n) for n in ("probability", "stage_name", "id"))
+    extra = []
+    for row in rows:
+        active = row[-1]
+        if row[deal_id] == "006C" and active:  # C's current version: 1000 percent
+            row = (*row[:probability], 1000.0, *row[probability + 1 :])
+        if row[deal_id] == "006D" and row[stage] == "Closed Won":  # deleted: not read
+            row = (
+                *row[:stage],
+                "Prospecting",
+                *row[stage + 1 : probability],
+                40.0,
+                *row[probability + 1 :],
+            )
+        extra.append(row)
+        if row[deal_id] == "006E":
+            # F: E's copy, a second Prospecting deal, at 30 percent now; its old version (at
+            # 10 * 7 + 1 = 71 percent, stage "Prospecting (old)") is not read
+            current = (*row[:probability], 30.0, *row[probability + 1 :]) if active else row
+            extra.append((*current[:deal_id], "006F", *current[deal_id + 1 :]))
+    tables["opportunity"] = (columns, extra)
+    # D (deleted, Prospecting at 40) and old versions never feed a default: Prospecting is the
+    # mean of E's 10 and F's 30 (both on a deleted account, but not deleted themselves)
+    history_columns, history_rows = tables["opportunity_history"]
+    tables["opportunity_history"] = (
+        history_columns,
+        [
+            *history_rows,
+            (
+                "008F1",
+                "006F",
+                "2024-03-01 09:00:00",
+                "Prospecting",
+                700.0,
+                "2024-03-01",
+                "005AVA",
+                30.0,
+                210.0,
+                False,
+                "2024-03-31 23:00:00",
+            ),
+        ],
+    )
+    account_columns, account_rows = tables["account"]
+    created = account_columns.split(", ").index("created_date timestamp")
+    tables["account"] = (
+        account_columns.replace("created_date timestamp, ", ""),
+        [row[:created] + row[created + 1 :] for row in account_rows]
+        + [("001LONE", "Lonely", "Retail", 5, "005AVA", "Prospect", False, "2024-03-31 23:00:00")],
+    )
+    task_columns, task_rows = tables["task"]
+    tables["task"] = (
+        task_columns.replace(
+            "call_duration_in_seconds integer", "call_duration_in_seconds varchar"
+        ),
+        [
+            *((*row[:7], str(row[7]), *row[8:]) for row in task_rows),
+            (
+                "00TD1",
+                "005AVA",
+                "Product demo for Acme",
+                None,
+                None,
+                "Completed",
+                None,
+                None,
+                "2024-01-16",
+                "2024-01-16 10:00:00",
+                "2024-01-16 11:00:00",
+                None,
+                "006A",
+                None,
+                False,
+                "2024-03-31 23:00:00",
+            ),
+        ],
+    )
+    event_columns, event_rows = tables["event"]
+    tables["event"] = (
+        event_columns,
+        [
+            *event_rows,
+            (
+                "00UP1",
+                "005AVA",
+                "Proof of concept kickoff",
+                None,
+                "2024-01-17 16:00:00",
+                "2024-01-17 17:00:00",
+                60,
+                None,
+                "006A",
+                "001ACME",
+                "2024-01-12 09:00:00",
+                False,
+                "2024-03-31 23:00:00",
+            ),
+            (
+                "00UR1",
+                "005AVA",
+                "Security questionnaire",
+                "Other",
+                "2024-01-18 16:00:00",
+                "2024-01-18 16:30:00",
+                30,
+                None,
+                "006A",
+                "001ACME",
+                "2024-01-12 09:00:00",
+                False,
+                "2024-03-31 23:00:00",
+            ),
+        ],
+    )
+    database = tmp_path / "odd.duckdb"
+    load_tables(database, "salesforce", tables)
+    build(database, vars=SALESFORCE_VARS, progress=False)  # green: raises otherwise
+    stages = query(
+        database, "select stage_name, default_probability from core.dim_stages order by 1"
+    )
+    assert [(name, None if p is None else round(p, 9)) for name, p in stages] == [
+        ("Closed Lost", 0.0),
+        ("Closed Won", 1.0),
+        ("Proposal", None),  # C alone, out of range
+        ("Prospecting", 0.2),
+    ]
+    findings = query(
+        database,
+        "select table_name, row_key, column_name, finding, raw_value "
+        "from data_quality.dq_findings where finding in ('out_of_range', 'derived_from_deals') "
+        "order by 1, 2",
+    )
+    assert findings == [
+        ("accounts", "001ACME", "created_at", "derived_from_deals", "2024-01-05 09:00:00"),
+        ("accounts", "001GLOBEX", "created_at", "derived_from_deals", "2024-01-10 09:00:00"),
+        ("opportunities", "006C", "probability", "out_of_range", "1000.0"),
+    ]
+    # an account without deals has no date to take: still rejected
+    rejected_accounts = query(
+        database,
+        "select account_id, reject_reason from data_quality.dq_accounts_rejects order by 1",
+    )
+    assert rejected_accounts == [
+        ("001GONE", "deleted_in_source"),
+        ("001LONE", "missing_required:created_at"),
+    ]
+    activities = query(
+        database,
+        "select activity_id, activity_type, duration_minutes from core.fct_activities order by 1",
+    )
+    assert [(a, t, None if d is None else round(d, 6)) for a, t, d in activities] == [
+        ("00TC1", "call", 10.0),
+        ("00TC2", "call", 0.5),
+        ("00TD1", "demo", None),
+        ("00UM1", "meeting", 45.0),
+        ("00UP1", "poc", 60.0),
+        ("00UR1", "rfp", 30.0),
+    ]
+
+
+def test_salesforce_missing_history_table_suggests_history_mode(tmp_path: Path) -> None:
+    tables = {name: table for name, table in SALESFORCE.items() if name != "opportunity_history"}
+    database = tmp_path / "no_history.duckdb"
+    load_tables(database, "salesforce", tables)
+    with pytest.raises(CrmMetricsError) as failure:
+        build(
+            database,
+            vars=SALESFORCE_VARS,
+            select=["fivetran_salesforce__opportunity_history"],
+            progress=False,
+        )
+    message = str(failure.value)
+    assert "'opportunity_history' was not found" in message
+    assert "salesforce_stage_history: history_mode" in message
+
+
 def test_salesforce_missing_required_column_fails_naming_it(tmp_path: Path) -> None:
     tables = dict(SALESFORCE)
     columns, rows = tables["opportunity"]
@@ -414,6 +668,31 @@ def test_hubspot_contract_path_gives_the_same_marts(hubspot_db: Path, tmp_path: 
     assert_contract_path_same(hubspot_db, tmp_path, hubspot_contract())
 
 
+def test_hubspot_history_mode_on_every_table(hubspot_db: Path, tmp_path: Path) -> None:
+    database = tmp_path / "connector.duckdb"
+    load_tables(database, "hubspot", history_mode(HUBSPOT, HUBSPOT_TABLES))
+    build(database, vars=HUBSPOT_VARS, progress=False)
+    assert assert_same_tables(hubspot_db, database, SAME_SCHEMAS, SAME_SCHEMAS) > 30
+
+
+def test_hubspot_deal_history_mode_older_engagements_and_text_owner_ids(
+    hubspot_db: Path, tmp_path: Path
+) -> None:
+    """Only `deal` in history mode, the older engagement layout (owner and time on
+    `engagement`), and property_hubspot_owner_id as text beside a bigint owner_id: the same
+    marts."""
+    tables = {**HUBSPOT, **hubspot_legacy_engagements()}
+    columns, rows = tables["deal"]
+    tables["deal"] = (
+        columns + ", property_hubspot_owner_id varchar",
+        [(*row, None if row[0] == 302 else str(row[4])) for row in rows],
+    )
+    database = tmp_path / "connector.duckdb"
+    load_tables(database, "hubspot", history_mode(tables, ["deal"]))
+    build(database, vars=HUBSPOT_VARS, progress=False)
+    assert assert_same_tables(hubspot_db, database, SAME_SCHEMAS, SAME_SCHEMAS) > 30
+
+
 def test_hubspot_role_mapping_and_other_pipelines(tmp_path: Path) -> None:
     tables = dict(HUBSPOT)
     columns, rows = tables["deal"]
@@ -482,6 +761,24 @@ def test_hubspot_unknown_pipeline_fails_listing_the_pipelines(tmp_path: Path) ->
         )
     assert 'hubspot_pipeline_id "sales"' in str(failure.value)
     assert "default (Sales Pipeline)" in str(failure.value)
+
+
+def test_hubspot_unknown_pipeline_without_deal_pipeline_names_the_stage_table(
+    tmp_path: Path,
+) -> None:
+    tables = {name: table for name, table in HUBSPOT.items() if name != "deal_pipeline"}
+    database = tmp_path / "pipeline.duckdb"
+    load_tables(database, "hubspot", tables)
+    with pytest.raises(CrmMetricsError) as failure:
+        build(
+            database,
+            vars={**HUBSPOT_VARS, "hubspot_pipeline_id": "sales"},
+            select=["fivetran_hubspot__stages"],
+            progress=False,
+        )
+    message = str(failure.value)
+    assert 'hubspot_pipeline_id "sales"' in message
+    assert "deal_pipeline_stage" in message and "its pipelines: default." in message
 
 
 # ---------------------------------------------------------------------------------------------
