@@ -24,6 +24,7 @@ from conftest import query
 from fivetran_fixtures import (
     HUBSPOT,
     SALESFORCE,
+    SYNCED,
     history_mode,
     hubspot_contract,
     hubspot_legacy_engagements,
@@ -693,8 +694,20 @@ def test_hubspot_deal_history_mode_older_engagements_and_text_owner_ids(
     assert assert_same_tables(hubspot_db, database, SAME_SCHEMAS, SAME_SCHEMAS) > 30
 
 
-def test_hubspot_role_mapping_and_other_pipelines(tmp_path: Path) -> None:
+def test_hubspot_role_mapping_other_pipelines_and_odd_values(tmp_path: Path) -> None:
     tables = dict(HUBSPOT)
+    # Globex without a create date: created at its earliest deal's (B, 2024-01-10 09:00 UTC;
+    # the deleted D is not read); the Proposal stage's probability 5 (not a fraction) is left out
+    company_columns, companies = tables["company"]
+    tables["company"] = (
+        company_columns,
+        [(*row[:8], None, row[9]) if row[0] == 202 else row for row in companies],
+    )
+    stage_columns, stages = tables["deal_pipeline_stage"]
+    tables["deal_pipeline_stage"] = (
+        stage_columns,
+        [(*row[:4], 5.0, *row[5:]) if row[2] == "Proposal" else row for row in stages],
+    )
     columns, rows = tables["deal"]
     # a deal of another pipeline is rejected, not silently left out
     tables["deal"] = (
@@ -730,7 +743,13 @@ def test_hubspot_role_mapping_and_other_pipelines(tmp_path: Path) -> None:
                 {"user_ids": ["103"], "role": "MANAGER"},
             ],
         },
-        select=["+int_opportunities_validated", "+dim_users"],
+        select=[
+            "+int_opportunities_validated",
+            "+dim_users",
+            "+dim_accounts",
+            "+dim_stages",
+            "fivetran_hubspot__findings",
+        ],
         # only the models: tests of a partial build would reach models not built
         exclude=["resource_type:test"],
         progress=False,
@@ -746,6 +765,29 @@ def test_hubspot_role_mapping_and_other_pipelines(tmp_path: Path) -> None:
         ("304", "deleted_in_source"),
         ("305", "parent_rejected"),
         ("306", "other_pipeline"),
+    ]
+    created = query(
+        database,
+        "select account_id, strftime(created_at, '%Y-%m-%d %H:%M') from core.dim_accounts "
+        "order by 1",
+    )
+    assert created == [("201", "2023-11-01 10:00"), ("202", "2024-01-10 09:00")]
+    probabilities = query(
+        database, "select stage_name, default_probability from core.dim_stages order by 1"
+    )
+    assert probabilities == [
+        ("Closed Lost", 0.0),
+        ("Closed Won", 1.0),
+        ("Proposal", None),
+        ("Prospecting", 0.1),
+    ]
+    findings = query(
+        database,
+        "select * from source_adapter.fivetran_hubspot__findings order by 1, 2",
+    )
+    assert findings == [
+        ("accounts", "202", "created_at", "derived_from_deals", "2024-01-10 09:00:00"),
+        ("stages", "Proposal", "default_probability", "out_of_range", "5.0"),
     ]
 
 
@@ -779,6 +821,24 @@ def test_hubspot_unknown_pipeline_without_deal_pipeline_names_the_stage_table(
     message = str(failure.value)
     assert 'hubspot_pipeline_id "sales"' in message
     assert "deal_pipeline_stage" in message and "its pipelines: default." in message
+
+
+def test_hubspot_pipeline_without_stages_fails_naming_the_stage_table(tmp_path: Path) -> None:
+    tables = dict(HUBSPOT)
+    columns, rows = tables["deal_pipeline"]
+    tables["deal_pipeline"] = (columns, [*rows, ("renewals", "Renewals", 1, True, False, SYNCED)])
+    database = tmp_path / "pipeline.duckdb"
+    load_tables(database, "hubspot", tables)
+    with pytest.raises(CrmMetricsError) as failure:
+        build(
+            database,
+            vars={**HUBSPOT_VARS, "hubspot_pipeline_id": "renewals"},
+            select=["fivetran_hubspot__stages"],
+            progress=False,
+        )
+    message = str(failure.value)
+    assert 'hubspot_pipeline_id "renewals" has no stage in' in message
+    assert "deal_pipeline_stage" in message
 
 
 # ---------------------------------------------------------------------------------------------

@@ -3,7 +3,9 @@
 {#-
     Findings of the HubSpot adapter, which dq_findings reports with the contract's own (macro
     crm_adapter_findings): stages.default_probability out_of_range, a deal_pipeline_stage
-    probability of the pipeline outside 0-1 (the stage's default is null).
+    probability of the pipeline outside 0-1 (the stage's default is null);
+    accounts.created_at derived_from_deals, a company without property_createdate created at
+    its earliest deal's (raw_value: that date).
 -#}
 {%- set stage = crm_adapter_columns(
     source('fivetran_hubspot', 'deal_pipeline_stage'),
@@ -28,6 +30,23 @@ probability_findings as (
         and {{ crm_adapter_deleted_reason(stage) }} is null
         and {{ stage.probability.sql }} is not null
         and {{ crm_adapter_in_range(stage.probability.sql, 0, 1) }} is null
+),
+
+account_findings as (
+    select
+        cast('accounts' as {{ text }}) as table_name,
+        account_id as row_key,
+        cast('created_at' as {{ text }}) as column_name,
+        cast('derived_from_deals' as {{ text }}) as finding,
+        created_at as raw_value
+    from {{ ref('fivetran_hubspot__accounts') }}
+    where is_created_at_derived and source_reject_reason is null
+),
+
+final as (
+    select * from probability_findings
+    union all
+    select * from account_findings
 )
 
-select * from probability_findings
+select * from final

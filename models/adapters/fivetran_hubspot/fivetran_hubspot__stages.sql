@@ -42,6 +42,20 @@
             ~ ". Set var hubspot_pipeline_id to one of them."
         ) }}
     {%- endif -%}
+    {#- a pipeline of deal_pipeline without a stage in deal_pipeline_stage: no stages to read #}
+    {%- set staged = run_query(
+        'select count(*) from ' ~ source('fivetran_hubspot', 'deal_pipeline_stage') ~ ' where '
+        ~ crm_adapter_text(stage.pipeline_id.sql) ~ ' = '
+        ~ crm_sql_string(var('hubspot_pipeline_id', 'default'))
+    ) -%}
+    {%- if staged.columns[0].values()[0] == 0 -%}
+        {{ exceptions.raise_compiler_error(
+            "Source adapter fivetran_hubspot: the pipeline of var hubspot_pipeline_id "
+            ~ (var('hubspot_pipeline_id', 'default') | string | tojson) ~ " has no stage in "
+            ~ source('fivetran_hubspot', 'deal_pipeline_stage')
+            ~ ". Check that table's sync, or set var hubspot_pipeline_id to a pipeline with stages."
+        ) }}
+    {%- endif -%}
 {%- endif -%}
 {%- set probability = crm_adapter_in_range(stage.probability.sql, 0, 1) -%}
 
