@@ -5,7 +5,7 @@
     required=['id', 'created_date'],
     optional=[
         'lead_source', 'owner_id', 'status', 'converted_date', 'converted_opportunity_id',
-        'converted_account_id', 'is_deleted', '_fivetran_deleted',
+        'converted_account_id',
     ],
     table_optional=true,
 ) -%}

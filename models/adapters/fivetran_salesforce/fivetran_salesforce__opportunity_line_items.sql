@@ -3,7 +3,7 @@
 {%- set line_item = crm_adapter_columns(
     source('fivetran_salesforce', 'opportunity_line_item'),
     required=['id', 'opportunity_id', 'product_2_id'],
-    optional=['quantity', 'unit_price', 'is_deleted', '_fivetran_deleted'],
+    optional=['quantity', 'unit_price'],
     table_optional=true,
 ) -%}
 

@@ -3,7 +3,7 @@
 {%- set product = crm_adapter_columns(
     source('fivetran_salesforce', 'product_2'),
     required=['id', 'name'],
-    optional=['family', 'is_deleted', '_fivetran_deleted'],
+    optional=['family'],
     table_optional=true,
 ) -%}
 

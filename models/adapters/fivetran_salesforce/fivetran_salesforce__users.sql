@@ -5,7 +5,7 @@
     required=['id'],
     optional=[
         'name', 'first_name', 'last_name', 'email', 'user_role_id', 'profile_id', 'manager_id',
-        'department', 'division', 'created_date', 'is_active', '_fivetran_deleted',
+        'department', 'division', 'created_date', 'is_active',
     ],
 ) -%}
 {%- set user_role = crm_adapter_columns(
