@@ -188,7 +188,7 @@
                     row_number() over (
                         partition by {{ key_sql | join(', ') }}
                         order by
-                            case when {{ crm_metrics.crm_adapter_flag(columns['_fivetran_active']) }} then 0 else 1 end,
+                            case when {{ crm_metrics.crm_adapter_active(columns) }} then 0 else 1 end,
                             {{ columns['_fivetran_start'].sql }} desc
                     ) as crm_version_rank
                 from {{ relation }}
@@ -278,6 +278,17 @@
 {%- endmacro -%}
 
 
+{#-
+    True when a row of a table is an active version: _fivetran_active true, or null (a
+    soft-delete table may carry the column empty; Fivetran's dbt_salesforce_source reads such
+    rows as current too: `where coalesce(_fivetran_active, true)`). `columns`: the table's
+    crm_adapter_columns.
+-#}
+{%- macro crm_adapter_active(columns) -%}
+    coalesce(cast({{ columns['_fivetran_active'].sql }} as boolean), true)
+{%- endmacro -%}
+
+
 {#- True when a connector flag column (is_deleted, _fivetran_deleted, ...) is true; null = false. -#}
 {%- macro crm_adapter_flag(column) -%}
     {%- if column['sql'] == 'null' -%}
@@ -303,7 +314,7 @@
         when {{ crm_metrics.crm_adapter_flag(columns['is_deleted']) }} then 'deleted_in_source'
         when {{ crm_metrics.crm_adapter_flag(columns['_fivetran_deleted']) }} then 'deleted_in_source'
         {%- if columns['_fivetran_active'].sql != 'null' and not versions %}
-        when not {{ crm_metrics.crm_adapter_flag(columns['_fivetran_active']) }} then 'deleted_in_source'
+        when not {{ crm_metrics.crm_adapter_active(columns) }} then 'deleted_in_source'
         {%- endif %}
         {%- for condition, reason in extra %}
         when {{ condition }} then '{{ reason }}'
