@@ -11,8 +11,23 @@ Both describe one story, small enough to work the marts out by hand (see the tes
 - deal D (Globex) is deleted in the CRM, deal E is on the deleted account: both rejected;
 - two calls and a meeting by Ava, a deleted call; two leads, one converted into deal A.
 
+HubSpot tells more of deal C (deal_property_history): its close date was 03-20 at first,
+pushed to 04-30 on 03-05, and its amount cut from 2,000 to 1,800 on 03-10; Ava also sent an
+email, and an email of Sam's was deleted.
+
 The contract side leaves out what the CRM deleted (the contract has no deleted flag): the
-marts must be the same either way.
+marts must be the same either way. history_mode() turns any of the connector tables into
+Fivetran history mode's versions of the same records.
+
+Column lists follow the connectors' published shapes: Fivetran's dbt_salesforce_source
+(macros/get_<table>_columns.sql, models/salesforce_history/src_salesforce_history.yml for
+history mode) and dbt_hubspot_source (macros/get_<table>_columns.sql and
+integration_tests/seeds/<table>_data.csv); each table has a subset of those columns (plus
+those the package leaves out but the connector syncs, such as account.created_date).
+Salesforce's opportunity_history and opportunity_stage are the OpportunityHistory and
+OpportunityStage objects (Id, OpportunityId, CreatedDate, StageName, Amount, CloseDate,
+CreatedById, Probability, ExpectedRevenue, IsDeleted; MasterLabel, ApiName, SortOrder,
+DefaultProbability, IsClosed, IsWon) in the connector's snake_case.
 """
 
 from __future__ import annotations
