@@ -796,10 +796,18 @@ opportunity_findings as (
     from {{ ref('int_opportunity_findings') }}
 ),
 
+-- a source adapter's findings on values it left out or derived (no rows on the
+-- contract path): macros/adapters/crm_source_adapters.sql
+adapter_findings as (
+    {{ crm_adapter_findings() }}
+),
+
 final as (
     select * from column_findings
     union all
     select * from opportunity_findings
+    union all
+    select * from adapter_findings
 )
 
 select * from final

@@ -11,8 +11,23 @@ Both describe one story, small enough to work the marts out by hand (see the tes
 - deal D (Globex) is deleted in the CRM, deal E is on the deleted account: both rejected;
 - two calls and a meeting by Ava, a deleted call; two leads, one converted into deal A.
 
+HubSpot tells more of deal C (deal_property_history): its close date was 03-20 at first,
+pushed to 04-30 on 03-05, and its amount cut from 2,000 to 1,800 on 03-10; Ava also sent an
+email, and an email of Sam's was deleted.
+
 The contract side leaves out what the CRM deleted (the contract has no deleted flag): the
-marts must be the same either way.
+marts must be the same either way. history_mode() turns any of the connector tables into
+Fivetran history mode's versions of the same records.
+
+Column lists follow the connectors' published shapes: Fivetran's dbt_salesforce_source
+(macros/get_<table>_columns.sql, models/salesforce_history/src_salesforce_history.yml for
+history mode) and dbt_hubspot_source (macros/get_<table>_columns.sql and
+integration_tests/seeds/<table>_data.csv); each table has a subset of those columns (plus
+those the package leaves out but the connector syncs, such as account.created_date).
+Salesforce's opportunity_history and opportunity_stage are the OpportunityHistory and
+OpportunityStage objects (Id, OpportunityId, CreatedDate, StageName, Amount, CloseDate,
+CreatedById, Probability, ExpectedRevenue, IsDeleted; MasterLabel, ApiName, SortOrder,
+DefaultProbability, IsClosed, IsWon) in the connector's snake_case.
 """
 
 from __future__ import annotations
@@ -832,7 +847,7 @@ HUBSPOT: dict[str, tuple[str, list[tuple]]] = {
                 101,
                 False,
                 "Acme phase 2",
-                2000.0,
+                1800.0,
                 "2024-04-30 00:00:00",
                 "2024-02-01 09:00:00",
                 "newbusiness",
@@ -1002,71 +1017,209 @@ HUBSPOT: dict[str, tuple[str, list[tuple]]] = {
             ),
         ],
     ),
+    # deal_property_history as dbt_hubspot_source reads it (macros/
+    # get_deal_property_history_columns.sql: deal_id, name, source, source_id, timestamp, value).
+    # Amounts as text; close dates as HubSpot writes them, epoch milliseconds (A, D) or ISO text
+    # (B, C). Deal C's initial values were recorded 100 ms before its first stage entry (they
+    # count at that entry); its close date was pushed on 03-05 and its amount cut on 03-10.
+    "deal_property_history": (
+        "deal_id bigint, name varchar, source varchar, source_id varchar, "
+        "timestamp timestamp, value varchar, _fivetran_synced timestamp",
+        [
+            (301, "amount", "CRM_UI", "ava@example.com", "2024-01-05 09:00:00", "1000", SYNCED),
+            (
+                301,
+                "closedate",
+                "CRM_UI",
+                "ava@example.com",
+                "2024-01-05 09:00:00",
+                "1711843200000",
+                SYNCED,
+            ),
+            (301, "dealname", "CRM_UI", "ava@example.com", "2024-01-06 09:00:00", "Acme x", SYNCED),
+            (
+                301,
+                "closedate",
+                "CRM_UI",
+                "ava@example.com",
+                "2024-02-20 15:00:00",
+                "1708387200000",
+                SYNCED,
+            ),
+            (302, "amount", "CRM_UI", "ava@example.com", "2024-01-10 09:00:00", "500", SYNCED),
+            (
+                302,
+                "closedate",
+                "CRM_UI",
+                "ava@example.com",
+                "2024-01-10 09:00:00",
+                "2024-03-15T00:00:00Z",
+                SYNCED,
+            ),
+            (
+                302,
+                "closedate",
+                "CRM_UI",
+                "ava@example.com",
+                "2024-02-15 12:00:00",
+                "2024-02-15T00:00:00Z",
+                SYNCED,
+            ),
+            (303, "amount", "CRM_UI", "ava@example.com", "2024-02-01 08:59:59.900", "1500", SYNCED),
+            (
+                303,
+                "closedate",
+                "CRM_UI",
+                "ava@example.com",
+                "2024-02-01 08:59:59.900",
+                "2024-03-20T00:00:00Z",
+                SYNCED,
+            ),
+            (303, "amount", "CRM_UI", "ava@example.com", "2024-02-10 11:00:00", "2000", SYNCED),
+            (
+                303,
+                "closedate",
+                "CRM_UI",
+                "ava@example.com",
+                "2024-03-05 10:00:00",
+                "2024-04-30T00:00:00Z",
+                SYNCED,
+            ),
+            (303, "amount", "CRM_UI", "ava@example.com", "2024-03-10 10:00:00", "1800", SYNCED),
+            # a stage change in property history: the stage history is deal_stage's
+            (
+                303,
+                "dealstage",
+                "CRM_UI",
+                "ava@example.com",
+                "2024-02-10 11:00:00",
+                "presentationscheduled",
+                SYNCED,
+            ),
+            (304, "amount", "CRM_UI", "ava@example.com", "2024-01-12 09:00:00", "9999", SYNCED),
+            (
+                304,
+                "closedate",
+                "CRM_UI",
+                "ava@example.com",
+                "2024-01-12 09:00:00",
+                "1706572800000",
+                SYNCED,
+            ),
+            (305, "amount", "CRM_UI", "ava@example.com", "2024-01-15 09:00:00", "700", SYNCED),
+        ],
+    ),
+    # The connector's current engagement layout: `engagement` holds id and type (the columns of
+    # dbt_hubspot_source's integration_tests/seeds/engagement_data.csv), the owner and time of
+    # each engagement are in its type's table (macros/get_engagement_call_columns.sql,
+    # get_engagement_meeting_columns.sql, get_engagement_email_columns.sql:
+    # property_hubspot_owner_id, property_hs_timestamp, property_hs_createdate, type).
     "engagement": (
-        "id bigint, portal_id bigint, type varchar, owner_id bigint, timestamp timestamp, "
-        "created_at timestamp, active boolean, _fivetran_deleted boolean, "
+        "id bigint, portal_id bigint, type varchar, active boolean, _fivetran_deleted boolean, "
         "_fivetran_synced timestamp",
+        [
+            (401, 9, "CALL", True, False, SYNCED),
+            (402, 9, "CALL", True, False, SYNCED),
+            (403, 9, "CALL", True, True, SYNCED),
+            (404, 9, "MEETING", True, False, SYNCED),
+            (405, 9, "NOTE", True, False, SYNCED),
+            (406, 9, "EMAIL", True, False, SYNCED),
+            (407, 9, "EMAIL", True, False, SYNCED),
+        ],
+    ),
+    "engagement_call": (
+        "engagement_id bigint, type varchar, property_hs_createdate timestamp, "
+        "property_hs_timestamp timestamp, property_hubspot_owner_id bigint, "
+        "property_hubspot_team_id bigint, property_hs_call_disposition varchar, "
+        "property_hs_call_duration bigint, _fivetran_deleted boolean, _fivetran_synced timestamp",
         [
             (
                 401,
-                9,
                 "CALL",
-                101,
-                "2024-01-08 14:00:00",
                 "2024-01-08 14:10:00",
-                True,
+                "2024-01-08 14:00:00",
+                101,
+                None,
+                "f240bbac-87c9-4f6e-bf70-924b57d47db7",
+                600000,
                 False,
                 SYNCED,
             ),
             (
                 402,
-                9,
                 "CALL",
-                101,
-                "2024-01-09 14:00:00",
                 "2024-01-09 14:00:30",
-                True,
-                False,
-                SYNCED,
-            ),
-            (403, 9, "CALL", 101, "2024-01-10 14:00:00", "2024-01-10 14:01:00", True, True, SYNCED),
-            (
-                404,
-                9,
-                "MEETING",
+                "2024-01-09 14:00:00",
                 101,
-                "2024-01-15 16:00:00",
-                "2024-01-12 09:00:00",
-                True,
+                None,
+                "73a0d17f-1163-4015-bdd5-ec830791da20",
+                30000,
                 False,
                 SYNCED,
             ),
             (
-                405,
-                9,
-                "NOTE",
+                403,
+                "CALL",
+                "2024-01-10 14:01:00",
+                "2024-01-10 14:00:00",
                 101,
-                "2024-01-16 16:00:00",
-                "2024-01-16 16:00:00",
-                True,
+                None,
+                "f240bbac-87c9-4f6e-bf70-924b57d47db7",
+                60000,
                 False,
                 SYNCED,
             ),
-        ],
-    ),
-    "engagement_call": (
-        "engagement_id bigint, disposition varchar, duration_milliseconds bigint, "
-        "status varchar, _fivetran_synced timestamp",
-        [
-            (401, "f240bbac-87c9-4f6e-bf70-924b57d47db7", 600000, "COMPLETED", SYNCED),
-            (402, "73a0d17f-1163-4015-bdd5-ec830791da20", 30000, "COMPLETED", SYNCED),
-            (403, "f240bbac-87c9-4f6e-bf70-924b57d47db7", 60000, "COMPLETED", SYNCED),
         ],
     ),
     "engagement_meeting": (
-        "engagement_id bigint, start_time timestamp, end_time timestamp, title varchar, "
-        "_fivetran_synced timestamp",
-        [(404, "2024-01-15 16:00:00", "2024-01-15 16:45:00", "Discovery", SYNCED)],
+        "engagement_id bigint, type varchar, property_hs_createdate timestamp, "
+        "property_hs_timestamp timestamp, property_hubspot_owner_id bigint, "
+        "property_hs_meeting_start_time timestamp, property_hs_meeting_end_time timestamp, "
+        "_fivetran_deleted boolean, _fivetran_synced timestamp",
+        [
+            (
+                404,
+                "MEETING",
+                "2024-01-12 09:00:00",
+                "2024-01-15 16:00:00",
+                101,
+                "2024-01-15 16:00:00",
+                "2024-01-15 16:45:00",
+                False,
+                SYNCED,
+            )
+        ],
+    ),
+    # email 406 by Ava, email 407 by Sam deleted in HubSpot (its type row says so)
+    "engagement_email": (
+        "engagement_id bigint, type varchar, property_hs_createdate timestamp, "
+        "property_hs_timestamp timestamp, property_hubspot_owner_id bigint, "
+        "property_hubspot_team_id bigint, property_hs_email_subject varchar, "
+        "_fivetran_deleted boolean, _fivetran_synced timestamp",
+        [
+            (
+                406,
+                "EMAIL",
+                "2024-01-11 10:00:00",
+                "2024-01-11 10:00:00",
+                101,
+                None,
+                "Proposal",
+                False,
+                SYNCED,
+            ),
+            (
+                407,
+                "EMAIL",
+                "2024-01-12 10:00:00",
+                "2024-01-12 10:00:00",
+                102,
+                None,
+                "Follow-up",
+                True,
+                SYNCED,
+            ),
+        ],
     ),
     "engagement_deal": (
         "engagement_id bigint, deal_id bigint, _fivetran_synced timestamp",
@@ -1077,6 +1230,155 @@ HUBSPOT: dict[str, tuple[str, list[tuple]]] = {
         [(404, 201, SYNCED)],
     ),
 }
+
+
+def hubspot_legacy_engagements() -> dict[str, tuple[str, list[tuple]]]:
+    """The connector's older engagement layout: owner_id and timestamp on `engagement` (the
+    columns of dbt_hubspot_source's macros/get_engagement_columns.sql), type tables without
+    owner or time. The same activities as HUBSPOT's, email 407 deleted on `engagement`."""
+    return {
+        "engagement": (
+            "id bigint, portal_id bigint, type varchar, owner_id bigint, timestamp timestamp, "
+            "created_at timestamp, active boolean, _fivetran_deleted boolean, "
+            "_fivetran_synced timestamp",
+            [
+                (
+                    401,
+                    9,
+                    "CALL",
+                    101,
+                    "2024-01-08 14:00:00",
+                    "2024-01-08 14:10:00",
+                    True,
+                    False,
+                    SYNCED,
+                ),
+                (
+                    402,
+                    9,
+                    "CALL",
+                    101,
+                    "2024-01-09 14:00:00",
+                    "2024-01-09 14:00:30",
+                    True,
+                    False,
+                    SYNCED,
+                ),
+                (
+                    403,
+                    9,
+                    "CALL",
+                    101,
+                    "2024-01-10 14:00:00",
+                    "2024-01-10 14:01:00",
+                    True,
+                    True,
+                    SYNCED,
+                ),
+                (
+                    404,
+                    9,
+                    "MEETING",
+                    101,
+                    "2024-01-15 16:00:00",
+                    "2024-01-12 09:00:00",
+                    True,
+                    False,
+                    SYNCED,
+                ),
+                (
+                    405,
+                    9,
+                    "NOTE",
+                    101,
+                    "2024-01-16 16:00:00",
+                    "2024-01-16 16:00:00",
+                    True,
+                    False,
+                    SYNCED,
+                ),
+                (406, 9, "EMAIL", 101, "2024-01-11 10:00:00", None, True, False, SYNCED),
+                (407, 9, "EMAIL", 102, "2024-01-12 10:00:00", None, True, True, SYNCED),
+            ],
+        ),
+        "engagement_call": (
+            "engagement_id bigint, disposition varchar, duration_milliseconds bigint, "
+            "status varchar, _fivetran_synced timestamp",
+            [
+                (401, "f240bbac-87c9-4f6e-bf70-924b57d47db7", 600000, "COMPLETED", SYNCED),
+                (402, "73a0d17f-1163-4015-bdd5-ec830791da20", 30000, "COMPLETED", SYNCED),
+                (403, "f240bbac-87c9-4f6e-bf70-924b57d47db7", 60000, "COMPLETED", SYNCED),
+            ],
+        ),
+        "engagement_meeting": (
+            "engagement_id bigint, start_time timestamp, end_time timestamp, title varchar, "
+            "_fivetran_synced timestamp",
+            [(404, "2024-01-15 16:00:00", "2024-01-15 16:45:00", "Discovery", SYNCED)],
+        ),
+        "engagement_email": (
+            "engagement_id bigint, property_hs_email_subject varchar, _fivetran_synced timestamp",
+            [(406, "Proposal", SYNCED), (407, "Follow-up", SYNCED)],
+        ),
+    }
+
+
+# The record key of each connector table (Fivetran's primary keys; association tables are keyed
+# by their ids). deal_stage and deal_property_history are history tables themselves.
+RECORD_KEYS = {
+    "deal": ("deal_id",),
+    "owner": ("owner_id",),
+    "deal_pipeline": ("pipeline_id",),
+    "deal_pipeline_stage": ("stage_id",),
+    "deal_company": ("deal_id", "company_id", "type_id"),
+    "engagement_call": ("engagement_id",),
+    "engagement_meeting": ("engagement_id",),
+    "engagement_email": ("engagement_id",),
+    "engagement_deal": ("engagement_id", "deal_id"),
+    "engagement_company": ("engagement_id", "company_id"),
+}
+
+
+def history_mode(
+    tables: dict[str, tuple[str, list[tuple]]], names: list[str]
+) -> dict[str, tuple[str, list[tuple]]]:
+    """`tables` with the tables `names` as Fivetran history mode writes them: one row per version
+    (`_fivetran_active`, `_fivetran_start`, `_fivetran_end`,
+    https://fivetran.com/docs/core-concepts/system-columns-and-tables). Each record gets an
+    older version first, every text and number column other than its key changed (a stale name,
+    stage, owner, probability ...), then its current version, the row as given, active. A
+    record the CRM deleted (is_deleted or _fivetran_deleted true) has no active version, its
+    flags false: history mode tells the deletion by that alone."""
+    versioned = dict(tables)
+    for name in names:
+        columns, rows = tables[name]
+        definitions = [column.strip() for column in columns.split(",")]
+        column_names = [definition.split()[0] for definition in definitions]
+        types = [definition.split()[1] for definition in definitions]
+        key = RECORD_KEYS.get(name, ("id",))
+        flags = {"is_deleted", "_fivetran_deleted"} & set(column_names)
+        new_rows = []
+        for row in rows:
+            values = dict(zip(column_names, row, strict=True))
+            deleted = any(values[flag] for flag in flags)
+            current = {**values, **dict.fromkeys(flags, False)}
+            old = dict(current)
+            for column, data_type in zip(column_names, types, strict=True):
+                if column in key or column.startswith("_fivetran") or old[column] is None:
+                    continue
+                if data_type == "varchar":
+                    old[column] = f"{old[column]} (old)"
+                elif data_type in ("double", "integer", "bigint"):
+                    old[column] = old[column] * 7 + 1
+            new_rows.append((*old.values(), "2023-01-01 00:00:00", "2023-06-01 00:00:00", False))
+            new_rows.append(
+                (*current.values(), "2023-06-01 00:00:00", "9999-12-31 23:59:59", not deleted)
+            )
+        versioned[name] = (
+            columns + ", _fivetran_start timestamp, _fivetran_end timestamp, "
+            "_fivetran_active boolean",
+            new_rows,
+        )
+    return versioned
 
 
 def load_tables(database: Path, schema: str, tables: dict[str, tuple[str, list[tuple]]]) -> None:
@@ -1228,7 +1530,7 @@ def _contract(ids: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
                 "lead_source": "Web",
                 "created_at": "2024-02-01 09:00:00",
                 "close_date": "2024-04-30",
-                "amount": "2000",
+                "amount": i.get("C_amount", "2000"),
                 "stage_name": "Proposal",
                 "is_closed": "false",
                 "is_won": "false",
@@ -1240,16 +1542,16 @@ def _contract(ids: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
                 "opportunity_id": i["A"],
                 "changed_at": "2024-01-05 09:00:00",
                 "stage_name": "Prospecting",
-                "amount": i.get("A1_amount", "1000"),
-                "close_date": i.get("A1_close", "2024-03-31"),
+                "amount": "1000",
+                "close_date": "2024-03-31",
                 "changed_by": i.get("by"),
             },
             {
                 "opportunity_id": i["A"],
                 "changed_at": "2024-01-20 10:00:00",
                 "stage_name": "Proposal",
-                "amount": i.get("A1_amount", "1000"),
-                "close_date": i.get("A1_close", "2024-03-31"),
+                "amount": "1000",
+                "close_date": "2024-03-31",
                 "changed_by": i.get("by"),
             },
             {
@@ -1265,7 +1567,7 @@ def _contract(ids: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
                 "changed_at": "2024-01-10 09:00:00",
                 "stage_name": "Prospecting",
                 "amount": "500",
-                "close_date": i.get("B1_close", "2024-03-15"),
+                "close_date": "2024-03-15",
                 "changed_by": i.get("by"),
             },
             {
@@ -1280,8 +1582,8 @@ def _contract(ids: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
                 "opportunity_id": i["C"],
                 "changed_at": "2024-02-01 09:00:00",
                 "stage_name": "Prospecting",
-                "amount": i.get("C1_amount", "1500"),
-                "close_date": "2024-04-30",
+                "amount": "1500",
+                "close_date": i.get("C1_close", "2024-04-30"),
                 "changed_by": i.get("by"),
             },
             {
@@ -1289,9 +1591,10 @@ def _contract(ids: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
                 "changed_at": "2024-02-10 11:00:00",
                 "stage_name": "Proposal",
                 "amount": "2000",
-                "close_date": "2024-04-30",
+                "close_date": i.get("C1_close", "2024-04-30"),
                 "changed_by": i.get("by"),
             },
+            *i.get("C_history", []),
         ],
         "leads": i.get("leads", []),
         "activities": i["activities"],
@@ -1380,8 +1683,9 @@ def salesforce_contract() -> dict[str, list[dict[str, Any]]]:
 
 
 def hubspot_contract() -> dict[str, list[dict[str, Any]]]:
-    """HubSpot's stage history has no amount or close date: each row carries the deal's
-    current amount and close date (as the adapter documents)."""
+    """The HubSpot story: deal C's close date is 03-20 at first, pushed to 04-30 on 03-05,
+    its amount cut to 1,800 on 03-10 (deal_property_history); Ava's email 406 is kept, Sam's
+    email 407 was deleted in HubSpot."""
     return _contract(
         {
             "ava": "101",
@@ -1398,10 +1702,26 @@ def hubspot_contract() -> dict[str, list[dict[str, Any]]]:
             "B": "302",
             "C": "303",
             "by": "ava@example.com",
-            "A1_amount": "1000",
-            "A1_close": "2024-02-20",
-            "B1_close": "2024-02-15",
-            "C1_amount": "2000",
+            "C_amount": "1800",
+            "C1_close": "2024-03-20",
+            "C_history": [
+                {
+                    "opportunity_id": "303",
+                    "changed_at": "2024-03-05 10:00:00",
+                    "stage_name": "Proposal",
+                    "amount": "2000",
+                    "close_date": "2024-04-30",
+                    "changed_by": "ava@example.com",
+                },
+                {
+                    "opportunity_id": "303",
+                    "changed_at": "2024-03-10 10:00:00",
+                    "stage_name": "Proposal",
+                    "amount": "1800",
+                    "close_date": "2024-04-30",
+                    "changed_by": "ava@example.com",
+                },
+            ],
             "activities": [
                 {
                     "activity_id": "401",
@@ -1427,6 +1747,12 @@ def hubspot_contract() -> dict[str, list[dict[str, Any]]]:
                     "duration_minutes": "45",
                     "account_id": "201",
                     "opportunity_id": "301",
+                },
+                {
+                    "activity_id": "406",
+                    "user_id": "101",
+                    "activity_type": "email",
+                    "activity_at": "2024-01-11 10:00:00",
                 },
             ],
         }

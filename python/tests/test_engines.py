@@ -360,21 +360,27 @@ ADAPTER_MARTS = (
     "mart_win_rate",
     "mart_bookings",
     "mart_activity_efficiency",
+    "mart_slippage",
 )
 
 
 @pytest.mark.slow
-def test_postgres_salesforce_adapter_matches_duckdb(postgres_database, tmp_path: Path) -> None:
-    """The Fivetran Salesforce adapter on PostgreSQL: the connector-shaped fixture of
-    test_source_adapters (typed columns: timestamps, booleans, doubles) in schema `salesforce`,
-    the full project built with the adapter vars, the marts equal to DuckDB's."""
-    from fivetran_fixtures import SALESFORCE, load_tables
+@pytest.mark.parametrize("system", ["salesforce", "hubspot"])
+def test_postgres_connector_adapter_matches_duckdb(
+    postgres_database, tmp_path: Path, system: str
+) -> None:
+    """The Fivetran adapters on PostgreSQL: the connector-shaped fixtures of
+    test_source_adapters (typed columns: timestamps with and without time zone, booleans,
+    doubles; HubSpot's property history with millisecond instants) in a schema named after the
+    connector, the full project built with the adapter vars, the marts equal to DuckDB's."""
+    from fivetran_fixtures import HUBSPOT, SALESFORCE, load_tables
 
+    tables = {"salesforce": SALESFORCE, "hubspot": HUBSPOT}[system]
     adapter_vars = (
-        "{source_system: fivetran_salesforce, source_schema: salesforce, as_of_date: '2024-03-31'}"
+        f"{{source_system: fivetran_{system}, source_schema: {system}, as_of_date: '2024-03-31'}}"
     )
     duck = tmp_path / "duck.duckdb"
-    load_tables(duck, "salesforce", SALESFORCE)
+    load_tables(duck, system, tables)
     build(
         duck,
         vars=yaml.safe_load(adapter_vars),
@@ -386,16 +392,16 @@ def test_postgres_salesforce_adapter_matches_duckdb(postgres_database, tmp_path:
     connection = connect()
     try:
         with connection.cursor() as cursor:
-            cursor.execute("create schema salesforce")
-            for name, (columns, rows) in SALESFORCE.items():
+            cursor.execute(f"create schema {system}")
+            for name, (columns, rows) in tables.items():
                 typed = columns.replace("double", "double precision")
-                cursor.execute(f'create table salesforce."{name}" ({typed})')
+                cursor.execute(f'create table {system}."{name}" ({typed})')
                 marks = ", ".join("%s" for _ in rows[0])
-                cursor.executemany(f'insert into salesforce."{name}" values ({marks})', rows)
+                cursor.executemany(f'insert into {system}."{name}" values ({marks})', rows)
         connection.commit()
         _postgres_build(env, tmp_path, adapter_vars, "--exclude-resource-type", "unit_test")
-        tables = [f"marts.{name}" for name in ADAPTER_MARTS]
-        _assert_postgres_matches(connection, duck, tables)
+        tables_compared = [f"marts.{name}" for name in ADAPTER_MARTS]
+        _assert_postgres_matches(connection, duck, tables_compared)
     finally:
         connection.close()
 

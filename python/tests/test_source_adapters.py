@@ -24,7 +24,10 @@ from conftest import query
 from fivetran_fixtures import (
     HUBSPOT,
     SALESFORCE,
+    SYNCED,
+    history_mode,
     hubspot_contract,
+    hubspot_legacy_engagements,
     load_tables,
     salesforce_contract,
     salesforce_history_mode,
@@ -287,6 +290,263 @@ def test_salesforce_history_mode_collapses_versions(salesforce_db: Path, tmp_pat
     assert_same_tables(salesforce_db, database, ("marts",), ("marts",))
 
 
+# Every Salesforce table the adapters read, and the connector tables of HubSpot's (deal_stage and
+# deal_property_history are history tables of their own, not versioned records).
+SALESFORCE_TABLES = [
+    "user",
+    "user_role",
+    "account",
+    "opportunity_stage",
+    "opportunity",
+    "opportunity_history",
+    "lead",
+    "task",
+    "event",
+    "opportunity_line_item",
+    "product_2",
+]
+HUBSPOT_TABLES = [
+    "owner",
+    "company",
+    "deal_pipeline",
+    "deal_pipeline_stage",
+    "deal",
+    "deal_company",
+    "engagement",
+    "engagement_call",
+    "engagement_meeting",
+    "engagement_email",
+    "engagement_deal",
+    "engagement_company",
+]
+# the schemas that must come out the same: rows read, rejects and findings included
+SAME_SCHEMAS = ("core", "marts", "data_quality")
+
+
+@pytest.mark.parametrize(
+    "versioned", [SALESFORCE_TABLES, ["opportunity"]], ids=["every_table", "opportunity_only"]
+)
+def test_salesforce_history_mode_reads_the_active_versions(
+    salesforce_db: Path, tmp_path: Path, versioned: list[str]
+) -> None:
+    # older versions (other names, stages, owners, amounts) are not read; the deleted deal D,
+    # the deleted account, lead, call, history row and line item have no active version and
+    # are rejected deleted_in_source as in the plain schema
+    tables = history_mode(SALESFORCE, versioned)
+    if "account" not in versioned:
+        # a soft-delete table may carry _fivetran_active empty: its rows are current
+        columns, rows = tables["account"]
+        tables["account"] = (columns + ", _fivetran_active boolean", [(*r, None) for r in rows])
+    database = tmp_path / "connector.duckdb"
+    load_tables(database, "salesforce", tables)
+    build(database, vars=SALESFORCE_VARS, progress=False)
+    assert assert_same_tables(salesforce_db, database, SAME_SCHEMAS, SAME_SCHEMAS) > 30
+    reads = query(
+        database,
+        "select count(*), count(distinct opportunity_id) "
+        "from source_adapter.fivetran_salesforce__opportunities",
+    )
+    assert reads == [(5, 5)]
+
+
+def test_salesforce_history_rows_carry_their_ids_as_source_order(salesforce_db: Path) -> None:
+    orders = query(
+        salesforce_db,
+        "select opportunity_id, changed_at, source_order "
+        "from source_adapter.fivetran_salesforce__opportunity_history "
+        "where opportunity_id = '006C' order by changed_at",
+    )
+    assert orders == [
+        ("006C", "2024-02-01 09:00:00", "008C1"),
+        ("006C", "2024-02-05 09:00:00", "008C9"),
+        ("006C", "2024-02-10 11:00:00", "008C2"),
+    ]
+
+
+def test_salesforce_odd_values_are_findings_and_the_build_is_green(tmp_path: Path) -> None:
+    """No opportunity_stage table (stages derived from the deals), opportunity in history mode,
+    one deal's probability 1000, account without created_date, tasks and events typed only by
+    their Subject, call durations as text."""
+    tables = history_mode(dict(SALESFORCE), ["opportunity"])
+    del tables["opportunity_stage"]
+    columns, rows = tables["opportunity"]
+    names = [definition.split()[0] for definition in columns.split(", ")]
+    probability, stage, deal_id = (names.index(n) for n in ("probability", "stage_name", "id"))
+    extra = []
+    for row in rows:
+        active = row[-1]
+        if row[deal_id] == "006C" and active:  # C's current version: 1000 percent
+            row = (*row[:probability], 1000.0, *row[probability + 1 :])
+        if row[deal_id] == "006D" and row[stage] == "Closed Won":  # deleted: not read
+            row = (
+                *row[:stage],
+                "Prospecting",
+                *row[stage + 1 : probability],
+                40.0,
+                *row[probability + 1 :],
+            )
+        extra.append(row)
+        if row[deal_id] == "006E":
+            # F: E's copy, a second Prospecting deal, at 30 percent now; its old version (at
+            # 10 * 7 + 1 = 71 percent, stage "Prospecting (old)") is not read
+            current = (*row[:probability], 30.0, *row[probability + 1 :]) if active else row
+            extra.append((*current[:deal_id], "006F", *current[deal_id + 1 :]))
+    tables["opportunity"] = (columns, extra)
+    # D (deleted, Prospecting at 40) and old versions never feed a default: Prospecting is the
+    # mean of E's 10 and F's 30 (both on a deleted account, but not deleted themselves)
+    history_columns, history_rows = tables["opportunity_history"]
+    tables["opportunity_history"] = (
+        history_columns,
+        [
+            *history_rows,
+            (
+                "008F1",
+                "006F",
+                "2024-03-01 09:00:00",
+                "Prospecting",
+                700.0,
+                "2024-03-01",
+                "005AVA",
+                30.0,
+                210.0,
+                False,
+                "2024-03-31 23:00:00",
+            ),
+        ],
+    )
+    account_columns, account_rows = tables["account"]
+    created = account_columns.split(", ").index("created_date timestamp")
+    tables["account"] = (
+        account_columns.replace("created_date timestamp, ", ""),
+        [row[:created] + row[created + 1 :] for row in account_rows]
+        + [("001LONE", "Lonely", "Retail", 5, "005AVA", "Prospect", False, "2024-03-31 23:00:00")],
+    )
+    task_columns, task_rows = tables["task"]
+    tables["task"] = (
+        task_columns.replace(
+            "call_duration_in_seconds integer", "call_duration_in_seconds varchar"
+        ),
+        [
+            *((*row[:7], str(row[7]), *row[8:]) for row in task_rows),
+            (
+                "00TD1",
+                "005AVA",
+                "Product demo for Acme",
+                None,
+                None,
+                "Completed",
+                None,
+                None,
+                "2024-01-16",
+                "2024-01-16 10:00:00",
+                "2024-01-16 11:00:00",
+                None,
+                "006A",
+                None,
+                False,
+                "2024-03-31 23:00:00",
+            ),
+        ],
+    )
+    event_columns, event_rows = tables["event"]
+    tables["event"] = (
+        event_columns,
+        [
+            *event_rows,
+            (
+                "00UP1",
+                "005AVA",
+                "Proof of concept kickoff",
+                None,
+                "2024-01-17 16:00:00",
+                "2024-01-17 17:00:00",
+                60,
+                None,
+                "006A",
+                "001ACME",
+                "2024-01-12 09:00:00",
+                False,
+                "2024-03-31 23:00:00",
+            ),
+            (
+                "00UR1",
+                "005AVA",
+                "Security questionnaire",
+                "Other",
+                "2024-01-18 16:00:00",
+                "2024-01-18 16:30:00",
+                30,
+                None,
+                "006A",
+                "001ACME",
+                "2024-01-12 09:00:00",
+                False,
+                "2024-03-31 23:00:00",
+            ),
+        ],
+    )
+    database = tmp_path / "odd.duckdb"
+    load_tables(database, "salesforce", tables)
+    build(database, vars=SALESFORCE_VARS, progress=False)  # green: raises otherwise
+    stages = query(
+        database, "select stage_name, default_probability from core.dim_stages order by 1"
+    )
+    assert [(name, None if p is None else round(p, 9)) for name, p in stages] == [
+        ("Closed Lost", 0.0),
+        ("Closed Won", 1.0),
+        ("Proposal", None),  # C alone, out of range
+        ("Prospecting", 0.2),
+    ]
+    findings = query(
+        database,
+        "select table_name, row_key, column_name, finding, raw_value "
+        "from data_quality.dq_findings where finding in ('out_of_range', 'derived_from_deals') "
+        "order by 1, 2",
+    )
+    assert findings == [
+        ("accounts", "001ACME", "created_at", "derived_from_deals", "2024-01-05 09:00:00"),
+        ("accounts", "001GLOBEX", "created_at", "derived_from_deals", "2024-01-10 09:00:00"),
+        ("opportunities", "006C", "probability", "out_of_range", "1000.0"),
+    ]
+    # an account without deals has no date to take: still rejected
+    rejected_accounts = query(
+        database,
+        "select account_id, reject_reason from data_quality.dq_accounts_rejects order by 1",
+    )
+    assert rejected_accounts == [
+        ("001GONE", "deleted_in_source"),
+        ("001LONE", "missing_required:created_at"),
+    ]
+    activities = query(
+        database,
+        "select activity_id, activity_type, duration_minutes from core.fct_activities order by 1",
+    )
+    assert [(a, t, None if d is None else round(d, 6)) for a, t, d in activities] == [
+        ("00TC1", "call", 10.0),
+        ("00TC2", "call", 0.5),
+        ("00TD1", "demo", None),
+        ("00UM1", "meeting", 45.0),
+        ("00UP1", "poc", 60.0),
+        ("00UR1", "rfp", 30.0),
+    ]
+
+
+def test_salesforce_missing_history_table_suggests_history_mode(tmp_path: Path) -> None:
+    tables = {name: table for name, table in SALESFORCE.items() if name != "opportunity_history"}
+    database = tmp_path / "no_history.duckdb"
+    load_tables(database, "salesforce", tables)
+    with pytest.raises(CrmMetricsError) as failure:
+        build(
+            database,
+            vars=SALESFORCE_VARS,
+            select=["fivetran_salesforce__opportunity_history"],
+            progress=False,
+        )
+    message = str(failure.value)
+    assert "'opportunity_history' was not found" in message
+    assert "salesforce_stage_history: history_mode" in message
+
+
 def test_salesforce_missing_required_column_fails_naming_it(tmp_path: Path) -> None:
     tables = dict(SALESFORCE)
     columns, rows = tables["opportunity"]
@@ -331,14 +591,14 @@ def test_hubspot_marts_match_hand_worked_numbers(hubspot_db: Path) -> None:
     )
     assert win_rate == [("101", 1, 1, 0.5, 1000, 500)]
     assert stage_durations(hubspot_db) == SCENARIO_STAGE_DURATIONS
-    # HubSpot's stage history has no amounts: C counts at its current 2,000 from creation
+    # deal_property_history: C created at 1,500 and raised to 2,000 in February, as in Salesforce
     flow = query(
         hubspot_db,
         "select open_count_start, open_amount_start, created_count, created_amount, won_count, "
         "lost_count, amount_change, open_count_end, open_amount_end "
         "from marts.mart_pipeline_flow where grain = 'month' and period_start = '2024-02-01'",
     )
-    assert flow == [(2, 1500, 1, 2000, 1, 1, 0, 1, 2000)]
+    assert flow == [(2, 1500, 1, 1500, 1, 1, 500, 1, 2000)]
     assert query(hubspot_db, ACTIVITY_SQL) == [("101", 2, 1, 1)]
     # created_at written with a time zone is taken in UTC: 11:00+02:00 is 09:00
     created = query(
@@ -352,11 +612,58 @@ def test_hubspot_marts_match_hand_worked_numbers(hubspot_db: Path) -> None:
     assert query(hubspot_db, "select count(*) from marts.mart_presales") == [(0,)]
 
 
+def test_hubspot_slippage_from_property_history(hubspot_db: Path) -> None:
+    # C: close date 2024-03-20 pushed to 04-30 on 03-05 while open (41 days, out of March, at
+    # the 2,000 it then had), amount cut from 2,000 to 1,800 on 03-10. A's and B's close dates
+    # moved in only as they closed: no push. January and February: nothing.
+    slippage = query(
+        hubspot_db,
+        "select strftime(period_month, '%Y-%m'), pushed_deal_count, push_count, "
+        "total_days_pushed, pushed_out_deal_count, amount_pushed_out, amount_decrease_count, "
+        "amount_decrease_total from marts.mart_slippage order by 1",
+    )
+    assert slippage == [
+        ("2024-01", 0, 0, 0, 0, 0, 0, 0),
+        ("2024-02", 0, 0, 0, 0, 0, 0, 0),
+        ("2024-03", 1, 1, 41, 1, 2000, 1, 200),
+    ]
+    # the adapter's full-state rows: one per instant at which stage, amount or close date
+    # changed; C's initial values (recorded 100 ms before its first stage entry) count there;
+    # source_order is the instant in epoch milliseconds
+    history = query(
+        hubspot_db,
+        "select changed_at, stage_name, amount, close_date, source_order "
+        "from source_adapter.fivetran_hubspot__opportunity_history "
+        "where opportunity_id = '303' order by changed_at",
+    )
+    assert history == [
+        ("2024-02-01 09:00:00", "Prospecting", "1500", "2024-03-20", "1706778000000"),
+        ("2024-02-10 11:00:00", "Proposal", "2000", "2024-03-20", "1707562800000"),
+        ("2024-03-05 10:00:00", "Proposal", "2000", "2024-04-30", "1709632800000"),
+        ("2024-03-10 10:00:00", "Proposal", "1800", "2024-04-30", "1710064800000"),
+    ]
+
+
+def test_hubspot_emails_are_accepted_with_their_owners(hubspot_db: Path) -> None:
+    # the connector's current layout: owner and time of each engagement in its type's table
+    activities = query(
+        hubspot_db,
+        "select activity_id, user_id, activity_type, strftime(activity_at, '%Y-%m-%d %H:%M') "
+        "from core.fct_activities order by 1",
+    )
+    assert activities == [
+        ("401", "101", "call", "2024-01-08 14:00"),
+        ("402", "101", "call", "2024-01-09 14:00"),
+        ("404", "101", "meeting", "2024-01-15 16:00"),
+        ("406", "101", "email", "2024-01-11 10:00"),
+    ]
+
+
 def test_hubspot_deleted_rows_are_rejected_and_counted(hubspot_db: Path) -> None:
     rejected = query(hubspot_db, REJECTED_SQL)
     assert rejected == [
         ("accounts", "deleted_in_source", 1),
-        ("activities", "deleted_in_source", 1),
+        ("activities", "deleted_in_source", 2),  # call 403, email 407 (its type row)
         ("opportunities", "deleted_in_source", 1),
         ("opportunities", "parent_rejected", 1),
         ("opportunity_history", "parent_rejected", 3),
@@ -367,8 +674,45 @@ def test_hubspot_contract_path_gives_the_same_marts(hubspot_db: Path, tmp_path: 
     assert_contract_path_same(hubspot_db, tmp_path, hubspot_contract())
 
 
-def test_hubspot_role_mapping_and_other_pipelines(tmp_path: Path) -> None:
+def test_hubspot_history_mode_on_every_table(hubspot_db: Path, tmp_path: Path) -> None:
+    database = tmp_path / "connector.duckdb"
+    load_tables(database, "hubspot", history_mode(HUBSPOT, HUBSPOT_TABLES))
+    build(database, vars=HUBSPOT_VARS, progress=False)
+    assert assert_same_tables(hubspot_db, database, SAME_SCHEMAS, SAME_SCHEMAS) > 30
+
+
+def test_hubspot_deal_history_mode_older_engagements_and_text_owner_ids(
+    hubspot_db: Path, tmp_path: Path
+) -> None:
+    """Only `deal` in history mode, the older engagement layout (owner and time on
+    `engagement`), and property_hubspot_owner_id as text beside a bigint owner_id: the same
+    marts."""
+    tables = {**HUBSPOT, **hubspot_legacy_engagements()}
+    columns, rows = tables["deal"]
+    tables["deal"] = (
+        columns + ", property_hubspot_owner_id varchar",
+        [(*row, None if row[0] == 302 else str(row[4])) for row in rows],
+    )
+    database = tmp_path / "connector.duckdb"
+    load_tables(database, "hubspot", history_mode(tables, ["deal"]))
+    build(database, vars=HUBSPOT_VARS, progress=False)
+    assert assert_same_tables(hubspot_db, database, SAME_SCHEMAS, SAME_SCHEMAS) > 30
+
+
+def test_hubspot_role_mapping_other_pipelines_and_odd_values(tmp_path: Path) -> None:
     tables = dict(HUBSPOT)
+    # Globex without a create date: created at its earliest deal's (B, 2024-01-10 09:00 UTC;
+    # the deleted D is not read); the Proposal stage's probability 5 (not a fraction) is left out
+    company_columns, companies = tables["company"]
+    tables["company"] = (
+        company_columns,
+        [(*row[:8], None, row[9]) if row[0] == 202 else row for row in companies],
+    )
+    stage_columns, stages = tables["deal_pipeline_stage"]
+    tables["deal_pipeline_stage"] = (
+        stage_columns,
+        [(*row[:4], 5.0, *row[5:]) if row[2] == "Proposal" else row for row in stages],
+    )
     columns, rows = tables["deal"]
     # a deal of another pipeline is rejected, not silently left out
     tables["deal"] = (
@@ -404,7 +748,13 @@ def test_hubspot_role_mapping_and_other_pipelines(tmp_path: Path) -> None:
                 {"user_ids": ["103"], "role": "MANAGER"},
             ],
         },
-        select=["+int_opportunities_validated", "+dim_users"],
+        select=[
+            "+int_opportunities_validated",
+            "+dim_users",
+            "+dim_accounts",
+            "+dim_stages",
+            "fivetran_hubspot__findings",
+        ],
         # only the models: tests of a partial build would reach models not built
         exclude=["resource_type:test"],
         progress=False,
@@ -421,6 +771,29 @@ def test_hubspot_role_mapping_and_other_pipelines(tmp_path: Path) -> None:
         ("305", "parent_rejected"),
         ("306", "other_pipeline"),
     ]
+    created = query(
+        database,
+        "select account_id, strftime(created_at, '%Y-%m-%d %H:%M') from core.dim_accounts "
+        "order by 1",
+    )
+    assert created == [("201", "2023-11-01 10:00"), ("202", "2024-01-10 09:00")]
+    probabilities = query(
+        database, "select stage_name, default_probability from core.dim_stages order by 1"
+    )
+    assert probabilities == [
+        ("Closed Lost", 0.0),
+        ("Closed Won", 1.0),
+        ("Proposal", None),
+        ("Prospecting", 0.1),
+    ]
+    findings = query(
+        database,
+        "select * from source_adapter.fivetran_hubspot__findings order by 1, 2",
+    )
+    assert findings == [
+        ("accounts", "202", "created_at", "derived_from_deals", "2024-01-10 09:00:00"),
+        ("stages", "Proposal", "default_probability", "out_of_range", "5.0"),
+    ]
 
 
 def test_hubspot_unknown_pipeline_fails_listing_the_pipelines(tmp_path: Path) -> None:
@@ -435,6 +808,42 @@ def test_hubspot_unknown_pipeline_fails_listing_the_pipelines(tmp_path: Path) ->
         )
     assert 'hubspot_pipeline_id "sales"' in str(failure.value)
     assert "default (Sales Pipeline)" in str(failure.value)
+
+
+def test_hubspot_unknown_pipeline_without_deal_pipeline_names_the_stage_table(
+    tmp_path: Path,
+) -> None:
+    tables = {name: table for name, table in HUBSPOT.items() if name != "deal_pipeline"}
+    database = tmp_path / "pipeline.duckdb"
+    load_tables(database, "hubspot", tables)
+    with pytest.raises(CrmMetricsError) as failure:
+        build(
+            database,
+            vars={**HUBSPOT_VARS, "hubspot_pipeline_id": "sales"},
+            select=["fivetran_hubspot__stages"],
+            progress=False,
+        )
+    message = str(failure.value)
+    assert 'hubspot_pipeline_id "sales"' in message
+    assert "deal_pipeline_stage" in message and "its pipelines: default." in message
+
+
+def test_hubspot_pipeline_without_stages_fails_naming_the_stage_table(tmp_path: Path) -> None:
+    tables = dict(HUBSPOT)
+    columns, rows = tables["deal_pipeline"]
+    tables["deal_pipeline"] = (columns, [*rows, ("renewals", "Renewals", 1, True, False, SYNCED)])
+    database = tmp_path / "pipeline.duckdb"
+    load_tables(database, "hubspot", tables)
+    with pytest.raises(CrmMetricsError) as failure:
+        build(
+            database,
+            vars={**HUBSPOT_VARS, "hubspot_pipeline_id": "renewals"},
+            select=["fivetran_hubspot__stages"],
+            progress=False,
+        )
+    message = str(failure.value)
+    assert 'hubspot_pipeline_id "renewals" has no stage in' in message
+    assert "deal_pipeline_stage" in message
 
 
 # ---------------------------------------------------------------------------------------------

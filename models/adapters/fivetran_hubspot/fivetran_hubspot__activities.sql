@@ -2,38 +2,45 @@
 
 {#-
     Activities: HubSpot engagements of type CALL, MEETING and EMAIL (INCOMING_EMAIL too);
-    notes and tasks are not sales activities and are not read. activity_at: the engagement's
-    timestamp (else property_hs_timestamp of the type's table, else created_at); user_id: its
-    owner. Calls: outcome from HubSpot's default call dispositions (connected, no answer, busy,
-    left voicemail / live message, wrong number) or their label, duration from milliseconds.
-    Meetings: duration from start and end time. opportunity_id / account_id / contact_id: the
-    lowest associated deal / company / contact. Engagements without a type table row keep
-    null outcome and duration.
+    notes and tasks are not sales activities and are not read. Two layouts of the connector
+    are read alike: the older one, where `engagement` carries owner_id and timestamp, and the
+    current one, where `engagement` holds id and type and the owner and time of each
+    engagement are in its type's table (engagement_call / engagement_meeting /
+    engagement_email: property_hubspot_owner_id, property_hs_timestamp, as Fivetran's
+    dbt_hubspot_source reads them). user_id: engagement.owner_id, else the type table's owner;
+    activity_at: engagement.timestamp, else the type table's property_hs_timestamp, else
+    engagement.created_at. Calls: outcome from HubSpot's default call dispositions (connected,
+    no answer, busy, left voicemail / live message, wrong number) or their label, duration
+    from milliseconds. Meetings: duration from start and end time. opportunity_id /
+    account_id / contact_id: the lowest associated deal / company / contact. A type-table row
+    deleted in the source deletes its engagement too (deleted_in_source).
 -#}
 {%- set engagement = crm_adapter_columns(
     source('fivetran_hubspot', 'engagement'),
     required=['id', 'type'],
-    optional=['owner_id', 'timestamp', 'created_at', '_fivetran_deleted'],
+    optional=['owner_id', 'timestamp', 'created_at'],
     table_optional=true,
 ) -%}
-{%- set call = crm_adapter_columns(
-    source('fivetran_hubspot', 'engagement_call'),
-    required=['engagement_id'],
-    optional=[
+{%- set type_tables = {} -%}
+{%- for table_name, specific in [
+    ('engagement_call', [
         'disposition', 'duration_milliseconds', 'property_hs_call_disposition',
-        'property_hs_call_duration', 'property_hs_timestamp', 'property_hubspot_owner_id',
-    ],
-    table_optional=true,
-) -%}
-{%- set meeting = crm_adapter_columns(
-    source('fivetran_hubspot', 'engagement_meeting'),
-    required=['engagement_id'],
-    optional=[
-        'start_time', 'end_time', 'property_hs_meeting_start_time',
-        'property_hs_meeting_end_time', 'property_hs_timestamp', 'property_hubspot_owner_id',
-    ],
-    table_optional=true,
-) -%}
+        'property_hs_call_duration',
+    ]),
+    ('engagement_meeting', [
+        'start_time', 'end_time', 'property_hs_meeting_start_time', 'property_hs_meeting_end_time',
+    ]),
+    ('engagement_email', []),
+] -%}
+    {%- do type_tables.update({table_name: crm_adapter_columns(
+        source('fivetran_hubspot', table_name),
+        required=['engagement_id'],
+        optional=specific + ['property_hs_timestamp', 'property_hubspot_owner_id'],
+        table_optional=true,
+    )}) -%}
+{%- endfor -%}
+{%- set call = type_tables['engagement_call'] -%}
+{%- set meeting = type_tables['engagement_meeting'] -%}
 {%- set links = [] -%}
 {#- in the contract's column order: final selects them in this order -#}
 {%- for table_name, id_column, alias in [
@@ -51,7 +58,12 @@
 
 {%- set text = dbt.type_string() -%}
 {%- set duration_parts = (['call_outcomes.duration_minutes'] if call is not none else [])
-    + (['meetings.duration_minutes'] if meeting is not none else []) -%}
+    + (['engagement_meetings.duration_minutes'] if meeting is not none else []) -%}
+{#- the CTEs holding each type table's owner, time and deletion (calls: with their outcome) #}
+{%- set type_aliases = [] -%}
+{%- for table_name, columns in type_tables.items() if columns is not none -%}
+    {%- do type_aliases.append('call_outcomes' if table_name == 'engagement_call' else table_name ~ 's') -%}
+{%- endfor -%}
 
 with
 
@@ -72,28 +84,46 @@ engagements as (
             {{ crm_adapter_text(engagement.owner_id.sql) }} as owner_id,
             {{ crm_adapter_timestamp(engagement.timestamp) }} as engaged_at,
             {{ crm_adapter_timestamp(engagement.created_at) }} as created_at,
-            {{ crm_adapter_deleted_reason([engagement['_fivetran_deleted']]) }}
+            {{ crm_adapter_deleted_reason(engagement) }}
                 as source_reject_reason
-        from {{ source('fivetran_hubspot', 'engagement') }}
+        from {{ crm_adapter_records(source('fivetran_hubspot', 'engagement'), engagement, 'id') }}
         where upper({{ engagement.type.sql }}) in ('CALL', 'MEETING', 'EMAIL', 'INCOMING_EMAIL')
     {%- endif %}
 ),
 
-{%- if call is not none %}
+{#- owner, time and deletion of each engagement in its type's table #}
+{%- for table_name, columns in type_tables.items() if columns is not none %}
 
-    calls as (
+    {{ table_name }}s as (
         select
-            {{ crm_adapter_text(call.engagement_id.sql) }} as activity_id,
-            lower({{ crm_adapter_text(
-            'coalesce(' ~ call.disposition.sql ~ ', ' ~ call.property_hs_call_disposition.sql ~ ')'
-        ) }}) as disposition,
-            coalesce(
-                {{ call.duration_milliseconds.sql }}, {{ call.property_hs_call_duration.sql }}
-            ) / 60000.0 as duration_minutes,
-            {{ crm_adapter_timestamp(call.property_hs_timestamp) }} as engaged_at,
-            {{ crm_adapter_text(call.property_hubspot_owner_id.sql) }} as owner_id
-        from {{ source('fivetran_hubspot', 'engagement_call') }}
+            {{ crm_adapter_text(columns.engagement_id.sql) }} as activity_id,
+            {{ crm_adapter_timestamp(columns.property_hs_timestamp) }} as engaged_at,
+            {{ crm_adapter_text(columns.property_hubspot_owner_id.sql) }} as owner_id,
+            {{ crm_adapter_deleted_reason(columns) }} as deleted_reason
+            {%- if table_name == 'engagement_call' %},
+                lower({{ crm_adapter_coalesce_text(
+                    [columns.disposition.sql, columns.property_hs_call_disposition.sql]
+                ) }}) as disposition,
+                {{ crm_try_cast(crm_adapter_coalesce_text(
+                    [columns.duration_milliseconds.sql, columns.property_hs_call_duration.sql]
+                ), 'double') }} / 60000.0 as duration_minutes
+            {%- elif table_name == 'engagement_meeting' %},
+                {{ dbt.datediff(
+                    'coalesce(' ~ columns.start_time.sql ~ ', '
+                    ~ columns.property_hs_meeting_start_time.sql ~ ')',
+                    'coalesce(' ~ columns.end_time.sql ~ ', '
+                    ~ columns.property_hs_meeting_end_time.sql ~ ')',
+                    'minute',
+                ) }} as duration_minutes
+            {%- endif %}
+        from
+            {{ crm_adapter_records(
+                source('fivetran_hubspot', table_name), columns, 'engagement_id'
+            ) }}
     ),
+{%- endfor %}
+
+{%- if call is not none %}
 
     call_outcomes as (
         select
@@ -120,23 +150,7 @@ engagements as (
                     then 'left_voicemail'
                 when disposition is not null then 'other'
             end as outcome
-        from calls
-    ),
-{%- endif %}
-
-{%- if meeting is not none %}
-
-    meetings as (
-        select
-            {{ crm_adapter_text(meeting.engagement_id.sql) }} as activity_id,
-        {{ dbt.datediff(
-            'coalesce(' ~ meeting.start_time.sql ~ ', ' ~ meeting.property_hs_meeting_start_time.sql ~ ')',
-            'coalesce(' ~ meeting.end_time.sql ~ ', ' ~ meeting.property_hs_meeting_end_time.sql ~ ')',
-            'minute',
-        ) }} as duration_minutes,
-            {{ crm_adapter_timestamp(meeting.property_hs_timestamp) }} as engaged_at,
-            {{ crm_adapter_text(meeting.property_hubspot_owner_id.sql) }} as owner_id
-        from {{ source('fivetran_hubspot', 'engagement_meeting') }}
+        from engagement_calls
     ),
 {%- endif %}
 
@@ -146,7 +160,11 @@ engagements as (
         select
             {{ crm_adapter_text(link.engagement_id.sql) }} as activity_id,
             min({{ crm_adapter_text(link[id_column].sql) }}) as linked_id
-        from {{ source('fivetran_hubspot', table_name) }}
+        from
+            {{ crm_adapter_records(
+                source('fivetran_hubspot', table_name), link, ['engagement_id', id_column]
+            ) }}
+        where {{ crm_adapter_deleted_reason(link) }} is null
         group by 1
     ),
 {%- endfor %}
@@ -156,8 +174,7 @@ final as (
         engagements.activity_id,
         coalesce(
             engagements.owner_id
-            {%- if call is not none %}, call_outcomes.owner_id{% endif %}
-            {%- if meeting is not none %}, meetings.owner_id{% endif %}
+            {%- for alias in type_aliases %}, {{ alias }}.owner_id{% endfor %}
         ) as user_id,
         case
             when engagements.engagement_type = 'CALL' then 'call'
@@ -166,8 +183,7 @@ final as (
         end as activity_type,
         coalesce(
             engagements.engaged_at,
-            {%- if call is not none %} call_outcomes.engaged_at,{% endif %}
-            {%- if meeting is not none %} meetings.engaged_at,{% endif %}
+            {%- for alias in type_aliases %} {{ alias }}.engaged_at,{% endfor %}
             engagements.created_at
         ) as activity_at,
         {%- set outcome_sql = 'call_outcomes.outcome' if call is not none
@@ -181,17 +197,16 @@ final as (
             {{ (table_name ~ 's.linked_id') if link is not none else 'cast(null as ' ~ text ~ ')' }}
                 as {{ alias }},
         {%- endfor %}
-        engagements.source_reject_reason
+        coalesce(
+            engagements.source_reject_reason
+            {%- for alias in type_aliases %}, {{ alias }}.deleted_reason{% endfor %}
+        ) as source_reject_reason
     from
         engagements
-    {%- if call is not none %}
-    left join call_outcomes
-        on engagements.activity_id = call_outcomes.activity_id
-    {%- endif %}
-    {%- if meeting is not none %}
-        left join meetings
-            on engagements.activity_id = meetings.activity_id
-    {%- endif %}
+    {%- for alias in type_aliases %}
+    left join {{ alias }}
+        on engagements.activity_id = {{ alias }}.activity_id
+    {%- endfor %}
     {%- for table_name, id_column, alias, link in links if link is not none %}
         left join {{ table_name }}s
             on engagements.activity_id = {{ table_name }}s.activity_id

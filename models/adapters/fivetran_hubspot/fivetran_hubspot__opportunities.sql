@@ -13,7 +13,6 @@
         'owner_id', 'property_hubspot_owner_id', 'property_dealname', 'property_dealtype',
         'property_hs_analytics_source', 'property_createdate', 'property_closedate',
         'property_amount', 'property_deal_currency_code', 'property_closed_lost_reason',
-        'is_deleted', '_fivetran_deleted',
     ],
 ) -%}
 {%- set association = crm_adapter_columns(
@@ -30,9 +29,8 @@ deals as (
         {{ crm_adapter_text(deal.deal_id.sql) }} as opportunity_id,
         {{ crm_adapter_text(deal.deal_pipeline_id.sql) }} as pipeline_id,
         {{ crm_adapter_text(deal.deal_pipeline_stage_id.sql) }} as stage_id,
-        {{ crm_adapter_text(
-            'coalesce(' ~ deal.property_hubspot_owner_id.sql ~ ', ' ~ deal.owner_id.sql ~ ')'
-        ) }} as owner_id,
+        {{ crm_adapter_coalesce_text([deal.property_hubspot_owner_id.sql, deal.owner_id.sql]) }}
+            as owner_id,
         {{ crm_adapter_text(deal.property_dealname.sql) }} as opportunity_name,
         lower({{ crm_adapter_text(deal.property_dealtype.sql) }}) as deal_type,
         {{ crm_adapter_text(deal.property_hs_analytics_source.sql) }} as lead_source,
@@ -41,9 +39,9 @@ deals as (
         {{ crm_adapter_text(deal.property_amount.sql) }} as amount,
         {{ crm_adapter_text(deal.property_deal_currency_code.sql) }} as currency_code,
         {{ crm_adapter_text(deal.property_closed_lost_reason.sql) }} as loss_reason,
-        {{ crm_adapter_deleted_reason([deal.is_deleted, deal['_fivetran_deleted']]) }}
+        {{ crm_adapter_deleted_reason(deal) }}
             as deleted_reason
-    from {{ source('fivetran_hubspot', 'deal') }}
+    from {{ crm_adapter_records(source('fivetran_hubspot', 'deal'), deal, 'deal_id') }}
 ),
 
 associations as (
@@ -56,7 +54,11 @@ associations as (
                 case when {{ association.type_id.sql }} = 5 then 0 else 1 end,
                 {{ association.company_id.sql }}
         ) as association_rank
-    from {{ source('fivetran_hubspot', 'deal_company') }}
+    from
+        {{ crm_adapter_records(
+            source('fivetran_hubspot', 'deal_company'), association, ['deal_id', 'company_id', 'type_id']
+        ) }}
+    where {{ crm_adapter_deleted_reason(association) }} is null
 ),
 
 primary_companies as (

@@ -3,7 +3,7 @@
 {%- set owner = crm_adapter_columns(
     source('fivetran_hubspot', 'owner'),
     required=['owner_id'],
-    optional=['email', 'first_name', 'last_name', 'created_at', 'is_active', '_fivetran_deleted'],
+    optional=['email', 'first_name', 'last_name', 'created_at', 'is_active'],
 ) -%}
 
 with
@@ -16,8 +16,8 @@ owners as (
         {{ owner.email.sql }} as email,
         {{ crm_adapter_timestamp(owner.created_at) }} as created_at_text,
         {{ crm_adapter_text(owner.is_active.sql) }} as is_active,
-        {{ crm_adapter_deleted_reason([owner['_fivetran_deleted']]) }} as source_reject_reason
-    from {{ source('fivetran_hubspot', 'owner') }}
+        {{ crm_adapter_deleted_reason(owner) }} as source_reject_reason
+    from {{ crm_adapter_records(source('fivetran_hubspot', 'owner'), owner, 'owner_id') }}
 ),
 
 final as (

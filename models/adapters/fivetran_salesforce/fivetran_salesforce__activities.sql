@@ -1,7 +1,10 @@
 {{ config(enabled=var('source_system', 'contract') == 'fivetran_salesforce') }}
 
 {#-
-    Activities: Salesforce tasks and events (either may be missing). who_id and what_id are
+    Activities: Salesforce tasks and events (either may be missing). A task is a call or an
+    email by its subtype or Type, else demo / poc / rfp by var salesforce_activity_type_mapping
+    (LIKE rules on Type, then Subject), else a meeting by Type, else other; an event is demo /
+    poc / rfp by those rules, else a meeting. who_id and what_id are
     polymorphic: Salesforce id prefixes tell a lead (00Q) from a contact (003), an opportunity
     (006) from an account (001).
 -#}
@@ -9,9 +12,9 @@
     source('fivetran_salesforce', 'task'),
     required=['id', 'owner_id'],
     optional=[
-        'type', 'task_subtype', 'status', 'call_disposition', 'call_duration_in_seconds',
-        'completed_date_time', 'activity_date', 'created_date', 'who_id', 'what_id', 'account_id',
-        'is_deleted', '_fivetran_deleted',
+        'type', 'subject', 'task_subtype', 'status', 'call_disposition',
+        'call_duration_in_seconds', 'completed_date_time', 'activity_date', 'created_date',
+        'who_id', 'what_id', 'account_id',
     ],
     table_optional=true,
 ) -%}
@@ -19,9 +22,8 @@
     source('fivetran_salesforce', 'event'),
     required=['id', 'owner_id'],
     optional=[
-        'type', 'event_subtype', 'start_date_time', 'activity_date_time', 'created_date',
-        'duration_in_minutes', 'who_id', 'what_id', 'account_id', 'is_deleted',
-        '_fivetran_deleted',
+        'type', 'subject', 'event_subtype', 'start_date_time', 'activity_date_time',
+        'created_date', 'duration_in_minutes', 'who_id', 'what_id', 'account_id',
     ],
     table_optional=true,
 ) -%}
@@ -36,6 +38,7 @@ with
             {{ task.owner_id.sql }} as user_id,
             lower(coalesce({{ task.task_subtype.sql }}, '')) as subtype,
             lower(coalesce({{ task.type.sql }}, '')) as type_text,
+            {{ crm_salesforce_activity_type(task.type.sql, task.subject.sql) }} as mapped_type,
             lower({{ task.call_disposition.sql }}) as disposition,
             {{ task.status.sql }} as status,
             coalesce(
@@ -43,13 +46,14 @@ with
                 {{ crm_adapter_timestamp(task.activity_date) }},
                 {{ crm_adapter_timestamp(task.created_date) }}
             ) as activity_at,
-            {{ task.call_duration_in_seconds.sql }} / 60.0 as duration_minutes,
+            {{ crm_try_cast(crm_adapter_text(task.call_duration_in_seconds.sql), 'double') }} / 60.0
+                as duration_minutes,
             {{ task.who_id.sql }} as who_id,
             {{ task.what_id.sql }} as what_id,
             {{ task.account_id.sql }} as account_id,
-            {{ crm_adapter_deleted_reason([task.is_deleted, task['_fivetran_deleted']]) }}
+            {{ crm_adapter_deleted_reason(task) }}
                 as source_reject_reason
-        from {{ source('fivetran_salesforce', 'task') }}
+        from {{ crm_adapter_records(source('fivetran_salesforce', 'task'), task, 'id') }}
     ),
 
     task_activities as (
@@ -59,7 +63,7 @@ with
             case
                 when subtype = 'call' or type_text like '%call%' then 'call'
                 when subtype = 'email' or type_text like '%email%' then 'email'
-                when type_text like '%demo%' then 'demo'
+                when mapped_type <> 'other' then mapped_type
                 when type_text like '%meeting%' then 'meeting'
                 else 'other'
             end as activity_type,
@@ -91,7 +95,9 @@ with
             {{ event.id.sql }} as activity_id,
             {{ event.owner_id.sql }} as user_id,
             case
-                when lower(coalesce({{ event.type.sql }}, '')) like '%demo%' then 'demo'
+                when
+                    {{ crm_salesforce_activity_type(event.type.sql, event.subject.sql) }} <> 'other'
+                    then {{ crm_salesforce_activity_type(event.type.sql, event.subject.sql) }}
                 else 'meeting'
             end as activity_type,
             coalesce(
@@ -104,9 +110,9 @@ with
             {{ event.who_id.sql }} as who_id,
             {{ event.what_id.sql }} as what_id,
             {{ event.account_id.sql }} as account_id,
-            {{ crm_adapter_deleted_reason([event.is_deleted, event['_fivetran_deleted']]) }}
+            {{ crm_adapter_deleted_reason(event) }}
                 as source_reject_reason
-        from {{ source('fivetran_salesforce', 'event') }}
+        from {{ crm_adapter_records(source('fivetran_salesforce', 'event'), event, 'id') }}
     ),
 {%- endif %}
 

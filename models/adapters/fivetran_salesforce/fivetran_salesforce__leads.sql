@@ -5,7 +5,7 @@
     required=['id', 'created_date'],
     optional=[
         'lead_source', 'owner_id', 'status', 'converted_date', 'converted_opportunity_id',
-        'converted_account_id', 'is_deleted', '_fivetran_deleted',
+        'converted_account_id',
     ],
     table_optional=true,
 ) -%}
@@ -42,9 +42,9 @@ where 1 = 0
             {{ crm_adapter_text(lead.converted_account_id.sql) }} as converted_account_id,
             cast(null as {{ dbt.type_string() }}) as disqualified_at,
             cast(null as {{ dbt.type_string() }}) as disqualify_reason,
-            {{ crm_adapter_deleted_reason([lead.is_deleted, lead['_fivetran_deleted']]) }}
+            {{ crm_adapter_deleted_reason(lead) }}
                 as source_reject_reason
-        from {{ source('fivetran_salesforce', 'lead') }}
+        from {{ crm_adapter_records(source('fivetran_salesforce', 'lead'), lead, 'id') }}
     )
 
     select * from leads

@@ -7,7 +7,6 @@
     required=['id', 'account_id', 'owner_id', 'created_date', 'close_date', 'stage_name'],
     optional=[
         'name', 'type', 'lead_source', 'amount', 'currency_iso_code', 'is_closed', 'is_won',
-        'is_deleted', '_fivetran_deleted', '_fivetran_active',
     ] + ([loss_reason_column] if loss_reason_column else [])
     + ([presales_column] if presales_column else []),
 ) -%}
@@ -48,13 +47,9 @@ opportunities as (
         {{ crm_adapter_text(loss_reason_sql) }}
             as loss_reason,
         cast(null as {{ dbt.type_string() }}) as closed_at,
-        {{ crm_adapter_deleted_reason([opportunity.is_deleted, opportunity['_fivetran_deleted']]) }}
+        {{ crm_adapter_deleted_reason(opportunity) }}
             as source_reject_reason
-    from {{ source('fivetran_salesforce', 'opportunity') }}
-    {#- a history-mode schema holds every version: the current one is the active one #}
-    {%- if opportunity['_fivetran_active'].sql != 'null' %}
-    where {{ opportunity['_fivetran_active'].sql }}
-    {%- endif %}
+    from {{ crm_adapter_records(source('fivetran_salesforce', 'opportunity'), opportunity, 'id') }}
 )
 
 select * from opportunities

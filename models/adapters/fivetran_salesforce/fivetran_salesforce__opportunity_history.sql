@@ -18,8 +18,10 @@
 {%- if mode == 'opportunity_history' %}
 {%- set history = crm_adapter_columns(
     source('fivetran_salesforce', 'opportunity_history'),
-    required=['opportunity_id', 'created_date', 'stage_name'],
-    optional=['amount', 'close_date', 'created_by_id', 'is_deleted', '_fivetran_deleted'],
+    required=['id', 'opportunity_id', 'created_date', 'stage_name'],
+    optional=['amount', 'close_date', 'created_by_id'],
+    hint="set var salesforce_stage_history: history_mode to read the stage history from Fivetran "
+    ~ "history mode's opportunity versions",
 ) -%}
 
     with
@@ -32,9 +34,11 @@
             {{ crm_adapter_text(history.amount.sql) }} as amount,
             {{ crm_adapter_text(history.close_date.sql) }} as close_date,
             {{ crm_adapter_text(history.created_by_id.sql) }} as changed_by,
-            {{ crm_adapter_deleted_reason([history.is_deleted, history['_fivetran_deleted']]) }}
+            {#- OpportunityHistory's Id orders the rows of one deal and second #}
+            {{ crm_adapter_text(history.id.sql) }} as source_order,
+            {{ crm_adapter_deleted_reason(history) }}
                 as source_reject_reason
-        from {{ source('fivetran_salesforce', 'opportunity_history') }}
+        from {{ crm_adapter_records(source('fivetran_salesforce', 'opportunity_history'), history, 'id') }}
     )
 
     select * from history
@@ -43,8 +47,9 @@
 {%- set version = crm_adapter_columns(
     source('fivetran_salesforce_history', 'opportunity'),
     required=['id', 'created_date', 'stage_name', '_fivetran_start'],
+    hint="set var source_history_schema to the schema of the history-mode tables",
     optional=[
-        'amount', 'close_date', 'last_modified_by_id', 'is_deleted', '_fivetran_deleted',
+        'amount', 'close_date', 'last_modified_by_id',
     ],
 ) -%}
 
@@ -53,14 +58,14 @@ with
 versions as (
     select
         {{ version.id.sql }} as opportunity_id,
-        {{ version['_fivetran_start'].sql }} as version_start,
+        {{ crm_adapter_utc(version['_fivetran_start']) }} as version_start,
         {{ crm_adapter_timestamp(version['_fivetran_start']) }} as version_start_text,
         {{ crm_adapter_timestamp(version.created_date) }} as created_at_text,
         {{ version.stage_name.sql }} as stage_name,
         {{ version.amount.sql }} as amount,
         {{ version.close_date.sql }} as close_date,
         {{ version.last_modified_by_id.sql }} as changed_by,
-        {{ crm_adapter_deleted_reason([version.is_deleted, version['_fivetran_deleted']]) }}
+        {{ crm_adapter_deleted_reason(version, versions=true) }}
             as source_reject_reason
     from {{ source('fivetran_salesforce_history', 'opportunity') }}
 ),
@@ -94,6 +99,7 @@ changes as (
         {{ crm_adapter_text('amount') }} as amount,
         {{ crm_adapter_text('close_date') }} as close_date,
         {{ crm_adapter_text('changed_by') }} as changed_by,
+        {{ crm_adapter_text(crm_adapter_epoch_ms('version_start')) }} as source_order,
         source_reject_reason
     from compared
     where

@@ -3,7 +3,7 @@
 {%- set line_item = crm_adapter_columns(
     source('fivetran_salesforce', 'opportunity_line_item'),
     required=['id', 'opportunity_id', 'product_2_id'],
-    optional=['quantity', 'unit_price', 'is_deleted', '_fivetran_deleted'],
+    optional=['quantity', 'unit_price'],
     table_optional=true,
 ) -%}
 
@@ -29,9 +29,9 @@ where 1 = 0
             {{ crm_adapter_text(line_item.product_2_id.sql) }} as product_id,
             {{ crm_adapter_text(line_item.quantity.sql) }} as quantity,
             {{ crm_adapter_text(line_item.unit_price.sql) }} as unit_price,
-            {{ crm_adapter_deleted_reason([line_item.is_deleted, line_item['_fivetran_deleted']]) }}
+            {{ crm_adapter_deleted_reason(line_item) }}
                 as source_reject_reason
-        from {{ source('fivetran_salesforce', 'opportunity_line_item') }}
+        from {{ crm_adapter_records(source('fivetran_salesforce', 'opportunity_line_item'), line_item, 'id') }}
     )
 
     select * from line_items

@@ -3,7 +3,7 @@
 {%- set product = crm_adapter_columns(
     source('fivetran_salesforce', 'product_2'),
     required=['id', 'name'],
-    optional=['family', 'is_deleted', '_fivetran_deleted'],
+    optional=['family'],
     table_optional=true,
 ) -%}
 
@@ -27,9 +27,9 @@ where 1 = 0
             {{ crm_adapter_text(product.name.sql) }} as product_name,
             {{ crm_adapter_text(product.family.sql) }} as product_family,
             cast(null as {{ dbt.type_string() }}) as list_price,
-            {{ crm_adapter_deleted_reason([product.is_deleted, product['_fivetran_deleted']]) }}
+            {{ crm_adapter_deleted_reason(product) }}
                 as source_reject_reason
-        from {{ source('fivetran_salesforce', 'product_2') }}
+        from {{ crm_adapter_records(source('fivetran_salesforce', 'product_2'), product, 'id') }}
     )
 
     select * from products

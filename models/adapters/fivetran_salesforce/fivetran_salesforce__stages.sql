@@ -1,16 +1,19 @@
 {{ config(enabled=var('source_system', 'contract') == 'fivetran_salesforce') }}
 
 {#-
-    Stages from opportunity_stage when synced (stage_name: api_name, else master_label; order:
-    sort_order; probability: default_probability / 100). When the table is not synced, the
-    stages are derived from the deals: every stage name of opportunity, closed / won when a
-    deal in it is, probability the average of the deals' probability / 100, ordered open stages
+    Stages from opportunity_stage when synced, as it is (stage_name: api_name, else
+    master_label; order: sort_order; probability: default_probability / 100, null when outside
+    0-100, which fivetran_salesforce__findings reports). When the table is not synced, the
+    stages are derived from the deals the adapter reads (one per record, none deleted: macro
+    crm_adapter_records): every stage name of opportunity, closed / won when a deal in it is,
+    probability the mean of the deals' probability / 100 over the probabilities within 0-100
+    (one outside is a finding and feeds nothing; null when none is left), ordered open stages
     first by that probability, then closed ones.
 -#}
 {%- set stage = crm_adapter_columns(
     source('fivetran_salesforce', 'opportunity_stage'),
-    required=['master_label', 'is_closed', 'is_won'],
-    optional=['api_name', 'sort_order', 'default_probability', '_fivetran_deleted'],
+    required=['id', 'master_label', 'is_closed', 'is_won'],
+    optional=['api_name', 'sort_order', 'default_probability'],
     table_optional=true,
 ) -%}
 
@@ -25,12 +28,14 @@
             ) }}
                 as stage_name,
             {{ crm_adapter_text(stage.sort_order.sql) }} as stage_order,
-            {{ crm_adapter_text(stage.default_probability.sql ~ ' / 100.0') }}
+            {{ crm_adapter_text(
+                crm_adapter_in_range(stage.default_probability.sql, 0, 100) ~ ' / 100.0'
+            ) }}
                 as default_probability,
             {{ crm_adapter_text(stage.is_closed.sql) }} as is_closed,
             {{ crm_adapter_text(stage.is_won.sql) }} as is_won,
-            {{ crm_adapter_deleted_reason([stage['_fivetran_deleted']]) }} as source_reject_reason
-        from {{ source('fivetran_salesforce', 'opportunity_stage') }}
+            {{ crm_adapter_deleted_reason(stage) }} as source_reject_reason
+        from {{ crm_adapter_records(source('fivetran_salesforce', 'opportunity_stage'), stage, 'id') }}
     )
 
     select * from stages
@@ -38,7 +43,7 @@
 {%- else %}
 {%- set opportunity = crm_adapter_columns(
     source('fivetran_salesforce', 'opportunity'),
-    required=['stage_name'],
+    required=['id', 'stage_name'],
     optional=['is_closed', 'is_won', 'probability'],
 ) -%}
 
@@ -49,9 +54,11 @@ opportunities as (
         {{ opportunity.stage_name.sql }} as stage_name,
         case when {{ crm_adapter_flag(opportunity.is_closed) }} then 1 else 0 end as closed_flag,
         case when {{ crm_adapter_flag(opportunity.is_won) }} then 1 else 0 end as won_flag,
-        {{ opportunity.probability.sql }} as probability
-    from {{ source('fivetran_salesforce', 'opportunity') }}
-    where {{ opportunity.stage_name.sql }} is not null
+        {{ crm_adapter_in_range(opportunity.probability.sql, 0, 100) }} as probability
+    from {{ crm_adapter_records(source('fivetran_salesforce', 'opportunity'), opportunity, 'id') }}
+    where
+        {{ opportunity.stage_name.sql }} is not null
+        and {{ crm_adapter_deleted_reason(opportunity) }} is null
 ),
 
 stage_facts as (

@@ -5,7 +5,7 @@
     required=['id'],
     optional=[
         'name', 'first_name', 'last_name', 'email', 'user_role_id', 'profile_id', 'manager_id',
-        'department', 'division', 'created_date', 'is_active', '_fivetran_deleted',
+        'department', 'division', 'created_date', 'is_active',
     ],
 ) -%}
 {%- set user_role = crm_adapter_columns(
@@ -31,8 +31,8 @@ users as (
         {{ user.division.sql }} as division,
         {{ crm_adapter_timestamp(user.created_date) }} as created_at_text,
         {{ user.is_active.sql }} as is_active,
-        {{ crm_adapter_deleted_reason([user['_fivetran_deleted']]) }} as source_reject_reason
-    from {{ source('fivetran_salesforce', 'user') }}
+        {{ crm_adapter_deleted_reason(user) }} as source_reject_reason
+    from {{ crm_adapter_records(source('fivetran_salesforce', 'user'), user, 'id') }}
 ),
 
 {%- if user_role is not none %}
@@ -41,7 +41,8 @@ users as (
         select
             {{ user_role.id.sql }} as user_role_id,
             {{ user_role.name.sql }} as role_name
-        from {{ source('fivetran_salesforce', 'user_role') }}
+        from {{ crm_adapter_records(source('fivetran_salesforce', 'user_role'), user_role, 'id') }}
+        where {{ crm_adapter_deleted_reason(user_role) }} is null
     ),
 {%- endif %}
 
@@ -51,7 +52,8 @@ profiles as (
     select
         {{ profile.id.sql }} as profile_id,
         {{ profile.name.sql }} as profile_name
-    from {{ source('fivetran_salesforce', 'profile') }}
+    from {{ crm_adapter_records(source('fivetran_salesforce', 'profile'), profile, 'id') }}
+    where {{ crm_adapter_deleted_reason(profile) }} is null
 ),
 {%- endif %}
 
