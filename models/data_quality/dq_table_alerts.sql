@@ -229,7 +229,7 @@ final as (
         coalesce(main_reason.reason_rows, 0) * 2 > flagged.rows_read as is_majority_lost,
         'raw table ' || flagged.table_name || ': '
         || case
-            when flagged.is_all_rejected
+            when flagged.is_all_rejected and flagged.is_required
                 then
                     'all ' || cast(flagged.rows_read as {{ string_type }}) || ' rows rejected'
                     || coalesce(
