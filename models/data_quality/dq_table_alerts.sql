@@ -192,7 +192,13 @@ hinted as (
                     || 'record twice'
             when reject_reason = 'exact_duplicate'
                 then 'the same row appears more than once: the export was appended twice'
-            else 'see the rows in data_quality.dq_' || table_name || '_rejects'
+            when reject_reason = 'deleted_in_source'
+                then 'the source deleted these records'
+            when reject_reason = 'other_pipeline'
+                then 'deals of another pipeline than var hubspot_pipeline_id'
+            else
+                'the rows break a rule of the raw contract for this table (reject_rules in '
+                || 'contract/raw_schema.yml)'
         end as hint
     from described
 ),

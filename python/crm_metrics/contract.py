@@ -41,6 +41,7 @@ class Column:
     on_orphan: str | None = None
     pii: bool = False
     description: str | None = None
+    range: tuple[float, float] | None = None
 
     @property
     def orphan_outcome(self) -> str | None:
@@ -128,6 +129,7 @@ def _parse(raw: dict) -> Contract:
                     on_orphan=col.get("on_orphan"),
                     pii=bool(col.get("pii", False)),
                     description=col.get("description"),
+                    range=tuple(col["range"]) if "range" in col else None,
                 )
             )
         table = Table(
@@ -142,6 +144,9 @@ def _parse(raw: dict) -> Contract:
             order_column=spec.get("order_column"),
             keep_smallest=spec.get("keep_smallest"),
         )
+        for col in columns:
+            if col.range and (col.type not in ("integer", "decimal") or col.required):
+                raise ValueError(f"contract: {name}.{col.name} range needs an optional number")
         for attribute in ("key", "accepted_raw"):
             unknown = set(getattr(table, attribute)) - set(table.column_names)
             if unknown:
@@ -190,6 +195,8 @@ def _column_doc(col: Column) -> str:
         parts.append(f"empty = {col.default}")
     if col.non_negative:
         parts.append("not negative")
+    if col.range:
+        parts.append(f"from {col.range[0]:g} to {col.range[1]:g}")
     if col.month_start:
         parts.append("first day of a month")
     if col.references:

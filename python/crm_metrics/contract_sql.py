@@ -71,6 +71,14 @@ def _parse_expr(col: Column, keep_negative: bool = False) -> list[str]:
         return [f"{{{{ crm_parse_timestamp('{text}') }}}}"]
     macro = "crm_parse_integer" if col.type == "integer" else "crm_parse_number"
     number = f"{{{{ {macro}('{text}') }}}}"
+    if col.range:
+        low, high = col.range
+        return [
+            "case",
+            f"    when {number} between {low:g} and {high:g}",
+            f"        then {number}",
+            "end",
+        ]
     if col.non_negative and not keep_negative:
         return ["case", f"    when {number} >= 0", f"        then {number}", "end"]
     return [number]
@@ -650,7 +658,14 @@ def _findings(table: Table) -> list[tuple[str, list[str]]]:
             )
         elif col.type != "text" and not col.required:
             lines = ["case", empty]
-            if col.non_negative:
+            if col.range:
+                lines += [
+                    f"    when {col.name} is not null then null",
+                    f"    when {{{{ crm_parse_number({_sql_text(text)}) }}}} is not null",
+                    "        then 'out_of_range'",
+                    "    else 'unparseable'",
+                ]
+            elif col.non_negative:
                 lines += [
                     f"    when {col.name} is not null then null",
                     f"    when {{{{ crm_parse_number({_sql_text(text)}) }}}} < 0",

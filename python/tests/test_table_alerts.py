@@ -293,3 +293,29 @@ def test_records_deleted_in_the_source_are_not_lost(tmp_path: Path) -> None:
         assert alerts[table][1:] == (0, False), table
     warned = [line for line in dq_report(database).splitlines() if "WARNING" in line]
     assert not [line for line in warned if any(f"table {t}:" in line for t in deleted_heavy)]
+
+
+@pytest.mark.slow
+def test_a_default_probability_out_of_range_is_a_finding_and_null(tmp_path: Path) -> None:
+    # the contract's own stages: Prospecting 2.8 (a percentage meant as 28?), Closed Won -0.5,
+    # Closed Lost 0: the first two are findings and null, the build stays green
+    raw = small_raw(tmp_path / "raw", deals_without_close_date=0, activities=[])
+    probabilities = {"Prospecting": "2.8", "Closed Won": "-0.5", "Closed Lost": "0"}
+    write_table(
+        raw,
+        "stages",
+        [{**stage, "default_probability": probabilities[stage["stage_name"]]} for stage in STAGES],
+    )
+    database = tmp_path / "db.duckdb"
+    results = build_raw(database, raw, ["+dim_stages", "+dq_findings"])
+    statuses = {r.name: r.status for r in results if r.resource_type == "test"}
+    assert [name for name in statuses if name.startswith("accepted_range_dim_stages_")]
+    assert set(statuses.values()) == {"pass"}
+    assert query(
+        database,
+        "select row_key, finding, raw_value from data_quality.dq_findings "
+        "where table_name = 'stages' and column_name = 'default_probability' order by 1",
+    ) == [("Closed Won", "out_of_range", "-0.5"), ("Prospecting", "out_of_range", "2.8")]
+    assert query(
+        database, "select stage_name, default_probability from core.dim_stages order by 1"
+    ) == [("Closed Lost", 0.0), ("Closed Won", None), ("Prospecting", None)]
