@@ -68,7 +68,7 @@ def test_all_rejected_fails_naming_table_reason_count_example_and_hint(tmp_path:
 
 
 @pytest.mark.slow
-def test_majority_lost_to_one_reason_warns_and_the_summary_says_so(tmp_path: Path) -> None:
+def test_losses_warn_with_the_largest_share_first(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     import_salesforce(SALESFORCE, raw, unknown_account="(no account)")
     # 3 of 4 deals unparseable; 006A3 is accepted
