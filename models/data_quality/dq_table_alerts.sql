@@ -38,17 +38,17 @@ table_counts as (
     select
         contract_tables.table_name,
         contract_tables.is_required,
-        sum(summary.row_count) as rows_read,
-        sum(
+        cast(sum(summary.row_count) as bigint) as rows_read,
+        cast(sum(
             case when summary.outcome = 'accepted' then summary.row_count else 0 end
-        ) as rows_accepted,
-        sum(
+        ) as bigint) as rows_accepted,
+        cast(sum(
             case
                 when summary.outcome = 'rejected' and summary.reason not in {{ not_lost }}
                     then summary.row_count
                 else 0
             end
-        ) as lost_rows
+        ) as bigint) as lost_rows
     from contract_tables
     inner join summary on contract_tables.table_name = summary.table_name
     group by 1, 2
