@@ -16,7 +16,7 @@ failing as (
         message,
         main_reason = 'parent_rejected' as is_cascade
     from {{ ref('dq_table_alerts') }}
-    where is_all_rejected
+    where is_all_rejected and is_required
 ),
 
 combined as (

@@ -151,3 +151,17 @@
 {% macro spark__crm_carry_forward(expr, partition_by, order_by) -%}
     last({{ expr }}, true) over ({{ crm_metrics.crm_running_window(partition_by, order_by) }})
 {%- endmacro %}
+
+{#- Text compared by code point (binary, case-sensitive) in order by and comparisons: DuckDB and
+    Spark compare strings so already; PostgreSQL follows the database's collation unless told. -#}
+{% macro crm_binary_text(expr) -%}
+    {{ return(adapter.dispatch('crm_binary_text', 'crm_metrics')(expr)) }}
+{%- endmacro %}
+
+{% macro default__crm_binary_text(expr) -%}
+    {{ expr }}
+{%- endmacro %}
+
+{% macro postgres__crm_binary_text(expr) -%}
+    ({{ expr }} collate "C")
+{%- endmacro %}

@@ -71,9 +71,10 @@
       {"name": "stage_name", "required": true, "type": "text"},
       {"name": "amount", "required": false, "type": "decimal"},
       {"name": "close_date", "required": false, "type": "date"},
-      {"name": "changed_by", "required": false, "type": "text"}
+      {"name": "changed_by", "required": false, "type": "text"},
+      {"name": "source_order", "required": false, "type": "text"}
     ],
-    "key": ["opportunity_id", "changed_at"],
+    "key": ["opportunity_id", "changed_at", "source_order"],
     "required": true
   },
   "opportunity_line_items": {

@@ -181,7 +181,10 @@ column_findings as (
             dq_row_key,
             case
                 when nullif(trim(raw_default_probability), '') is null then null
-                when default_probability is null then 'unparseable'
+                when default_probability is not null then null
+                when {{ crm_parse_number("nullif(trim(raw_default_probability), '')") }} is not null
+                    then 'out_of_range'
+                else 'unparseable'
             end as finding,
             raw_default_probability as raw_value
         from {{ ref('int_stages_validated') }}

@@ -17,6 +17,7 @@ rejected as (
         raw_amount as amount,
         raw_close_date as close_date,
         raw_changed_by as changed_by,
+        raw_source_order as source_order,
         dq_row_key,
         reject_reason
     from validated

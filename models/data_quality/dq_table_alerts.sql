@@ -1,91 +1,147 @@
 {#
-    One row per required raw table that has rows: how many were read and accepted, the reason
-    that lost the most rows (ties: the first reason alphabetically), its count, an example raw
-    value and a hint about the likely cause. Read by two tests:
-    tests/dq_required_table_not_all_rejected.sql (error: rows read, none accepted) and
-    tests/dq_required_table_majority_lost.sql (warning: one reason lost more than half).
-    The example is the raw value of the column the reason names (the row key when it names
-    none) on the smallest rejected key.
+    One row per raw table (required or optional) that has rows: how many were read, accepted and
+    lost, the reason that rejected the most rows (ties: the first reason alphabetically) and the
+    one that lost the most, each with its count, an example and a hint about the likely cause.
+    Lost rows are rejects other than deleted_in_source, exact_duplicate and other_pipeline (a
+    record the source deleted, a row read twice, a deal of another pipeline: nothing the marts
+    should hold is missing). Read by two tests: tests/dq_required_table_not_all_rejected.sql
+    (error: a required table has rows and none is accepted) and tests/dq_table_loss_warned.sql
+    (warning: the lost rows reach var dq_loss_warn_share of the rows read); `crm-metrics build`
+    prints a WARNING line for each. Counts come from dq_summary; the example is the raw value of
+    the column the reason names (the row key when it names none) on the reason's smallest
+    rejected key, looked up in the validated table for those keys only.
 #}
 {%- set tables = crm_raw_contract()['tables'] -%}
-{%- set reason_column = dbt.split_part('reject_reason', "':'", 2) -%}
+{%- set reason_column = dbt.split_part('validated.reject_reason', "':'", 2) -%}
 {%- set numeric_date = "[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{2,4}.*" -%}
 {%- set iso_shape = "[0-9]{4}-[0-9]{2}-[0-9]{2}.*" -%}
+{%- set not_lost = "('deleted_in_source', 'exact_duplicate', 'other_pipeline')" -%}
+{%- set string_type = dbt.type_string() -%}
 with
 
-{% for table_name, spec in tables.items() if spec['required'] %}
-    {{ table_name }}_reasons as (
+summary as (
+    select table_name, outcome, reason, row_count, example_key
+    from {{ ref('dq_summary') }}
+    where outcome in ('accepted', 'rejected')
+),
+
+contract_tables as (
+    {% for table_name, spec in tables.items() -%}
         select
             '{{ table_name }}' as table_name,
-            reject_reason,
-            dq_row_key,
-            case {{ reason_column }}
-                {%- for col in spec['columns'] %}
-                    when '{{ col['name'] }}' then raw_{{ col['name'] }}
-                {%- endfor %}
-                else dq_row_key
-            end as example_value,
-            case
-                {%- for col in spec['columns'] %}
-                    when {{ reason_column }} = '{{ col['name'] }}' then '{{ col['type'] }}'
-                {%- endfor %}
-            end as column_type
-        from {{ ref('int_' ~ table_name ~ '_validated') }}
-    ),
-
-{% endfor %}
-reasons as (
-    {% for table_name, spec in tables.items() if spec['required'] -%}
-        select * from {{ table_name }}_reasons
+            {{ 'true' if spec['required'] else 'false' }} as is_required
         {% if not loop.last -%} union all {%- endif %}
     {% endfor %}
 ),
 
 table_counts as (
     select
-        table_name,
-        count(*) as rows_read,
-        count(*) - count(reject_reason) as rows_accepted
-    from reasons
-    group by 1
+        contract_tables.table_name,
+        contract_tables.is_required,
+        cast(sum(summary.row_count) as bigint) as rows_read,
+        cast(sum(
+            case when summary.outcome = 'accepted' then summary.row_count else 0 end
+        ) as bigint) as rows_accepted,
+        cast(sum(
+            case
+                when summary.outcome = 'rejected' and summary.reason not in {{ not_lost }}
+                    then summary.row_count
+                else 0
+            end
+        ) as bigint) as lost_rows
+    from contract_tables
+    inner join summary on contract_tables.table_name = summary.table_name
+    group by 1, 2
+    having sum(summary.row_count) > 0
 ),
 
-reason_counts as (
+-- every reason ranked among all reasons (main_reason) and among those of its kind, lost or
+-- not (main_loss_reason: the first lost one); ties go to the first reason alphabetically
+reason_ranks as (
     select
         table_name,
-        reject_reason,
-        count(*) as reason_rows,
-        min(dq_row_key) as example_key,
-        min(column_type) as column_type
-    from reasons
-    where reject_reason is not null
-    group by 1, 2
+        reason as reject_reason,
+        row_count as reason_rows,
+        example_key,
+        reason not in {{ not_lost }} as is_loss,
+        row_number() over (
+            partition by table_name order by row_count desc, reason asc
+        ) as reason_rank,
+        row_number() over (
+            partition by table_name, reason not in {{ not_lost }}
+            order by row_count desc, reason asc
+        ) as kind_rank
+    from summary
+    where outcome = 'rejected'
 ),
 
 main_reasons as (
     select
-        *,
-        row_number() over (
-            partition by table_name order by reason_rows desc, reject_reason asc
-        ) as reason_rank
-    from reason_counts
+        table_name,
+        reject_reason,
+        reason_rows,
+        example_key,
+        reason_rank = 1 as is_main,
+        is_loss and kind_rank = 1 as is_main_loss
+    from reason_ranks
+    where reason_rank = 1 or (is_loss and kind_rank = 1)
 ),
 
+{% for table_name, spec in tables.items() %}
+    {{ table_name }}_examples as (
+        select
+            main_reasons.table_name,
+            main_reasons.reject_reason,
+            min(
+                case {{ reason_column }}
+                    {%- for col in spec['columns'] %}
+                        when '{{ col['name'] }}' then validated.raw_{{ col['name'] }}
+                    {%- endfor %}
+                    else validated.dq_row_key
+                end
+            ) as example_value,
+            min(
+                case {{ reason_column }}
+                    {%- for col in spec['columns'] %}
+                        when '{{ col['name'] }}' then '{{ col['type'] }}'
+                    {%- endfor %}
+                end
+            ) as column_type,
+            min(
+                case {{ reason_column }}
+                    {%- for col in spec['columns'] %}
+                        when '{{ col['name'] }}' then '{{ col['name'] }}'
+                    {%- endfor %}
+                end
+            ) as column_name
+        from main_reasons
+        inner join {{ ref('int_' ~ table_name ~ '_validated') }} as validated
+            on
+                main_reasons.example_key = validated.dq_row_key
+                and main_reasons.reject_reason = validated.reject_reason
+        where main_reasons.table_name = '{{ table_name }}'
+        group by 1, 2
+    ),
+
+{% endfor %}
 examples as (
+    {% for table_name in tables -%}
+        select * from {{ table_name }}_examples
+        {% if not loop.last -%} union all {%- endif %}
+    {% endfor %}
+),
+
+described as (
     select
-        main_reasons.table_name,
-        main_reasons.reject_reason,
-        main_reasons.reason_rows,
-        main_reasons.column_type,
-        min(reasons.example_value) as example_value
+        main_reasons.*,
+        examples.example_value,
+        examples.column_type,
+        examples.column_name
     from main_reasons
-    inner join reasons
+    left join examples
         on
-            main_reasons.table_name = reasons.table_name
-            and main_reasons.reject_reason = reasons.reject_reason
-            and main_reasons.example_key = reasons.dq_row_key
-    where main_reasons.reason_rank = 1
-    group by 1, 2, 3, 4
+            main_reasons.table_name = examples.table_name
+            and main_reasons.reject_reason = examples.reject_reason
 ),
 
 hinted as (
@@ -136,42 +192,100 @@ hinted as (
                     || 'record twice'
             when reject_reason = 'exact_duplicate'
                 then 'the same row appears more than once: the export was appended twice'
-            else 'see the rows in data_quality.dq_' || table_name || '_rejects'
+            when reject_reason = 'deleted_in_source'
+                then 'the source deleted these records'
+            when reject_reason = 'other_pipeline'
+                then 'deals of another pipeline than var hubspot_pipeline_id'
+            else
+                'the rows break a rule of the raw contract for this table (reject_rules in '
+                || 'contract/raw_schema.yml)'
         end as hint
-    from examples
+    from described
+),
+
+main_reason as (
+    select * from hinted
+    where is_main
+),
+
+main_loss as (
+    select * from hinted
+    where is_main_loss
+),
+
+flagged as (
+    select
+        *,
+        rows_accepted = 0 as is_all_rejected,
+        lost_rows > 0
+        and lost_rows >= {{ var('dq_loss_warn_share') }} * rows_read as is_loss_warned
+    from table_counts
 ),
 
 final as (
     select
-        table_counts.table_name,
-        table_counts.rows_read,
-        table_counts.rows_accepted,
-        hinted.reject_reason as main_reason,
-        coalesce(hinted.reason_rows, 0) as main_reason_rows,
-        hinted.example_value,
-        hinted.hint,
-        table_counts.rows_accepted = 0 as is_all_rejected,
-        coalesce(hinted.reason_rows, 0) * 2 > table_counts.rows_read as is_majority_lost,
-        'raw table ' || table_counts.table_name || ': '
+        flagged.table_name,
+        flagged.rows_read,
+        flagged.rows_accepted,
+        main_reason.reject_reason as main_reason,
+        coalesce(main_reason.reason_rows, 0) as main_reason_rows,
+        main_reason.example_value,
+        main_reason.hint,
+        flagged.is_all_rejected,
+        coalesce(main_reason.reason_rows, 0) * 2 > flagged.rows_read as is_majority_lost,
+        'raw table ' || flagged.table_name || ': '
         || case
-            when table_counts.rows_accepted = 0
+            when flagged.is_all_rejected and flagged.is_required
                 then
-                    'all ' || cast(table_counts.rows_read as {{ dbt.type_string() }})
-                    || ' rows rejected'
+                    'all ' || cast(flagged.rows_read as {{ string_type }}) || ' rows rejected'
+                    || coalesce(
+                        '; main reason ' || main_reason.reject_reason || ' ('
+                        || cast(main_reason.reason_rows as {{ string_type }})
+                        || ' rows, e.g. ''' || coalesce(main_reason.example_value, '')
+                        || '''): ' || main_reason.hint,
+                        ''
+                    )
+            when flagged.is_loss_warned
+                then
+                    cast(flagged.lost_rows as {{ string_type }}) || ' of '
+                    || cast(flagged.rows_read as {{ string_type }}) || ' rows lost ('
+                    || cast(
+                        cast(
+                            round(100.0 * flagged.lost_rows / flagged.rows_read, 1)
+                            as decimal(5, 1)
+                        ) as {{ string_type }}
+                    )
+                    || '%); main reason ' || main_loss.reject_reason || ' ('
+                    || cast(main_loss.reason_rows as {{ string_type }}) || ' rows, e.g. row '
+                    || main_loss.example_key
+                    || coalesce(
+                        ' with ' || main_loss.column_name || ' '''
+                        || coalesce(main_loss.example_value, '') || '''',
+                        ''
+                    )
+                    || '): ' || main_loss.hint
             else
-                cast(coalesce(hinted.reason_rows, 0) as {{ dbt.type_string() }}) || ' of '
-                || cast(table_counts.rows_read as {{ dbt.type_string() }})
+                cast(coalesce(main_reason.reason_rows, 0) as {{ string_type }}) || ' of '
+                || cast(flagged.rows_read as {{ string_type }})
                 || ' rows rejected for one reason'
+                || coalesce(
+                    '; main reason ' || main_reason.reject_reason || ' ('
+                    || cast(main_reason.reason_rows as {{ string_type }}) || ' rows, e.g. '''
+                    || coalesce(main_reason.example_value, '') || '''): ' || main_reason.hint,
+                    ''
+                )
         end
-        || coalesce(
-            '; main reason ' || hinted.reject_reason || ' ('
-            || cast(hinted.reason_rows as {{ dbt.type_string() }}) || ' rows, e.g. '''
-            || coalesce(hinted.example_value, '') || '''): ' || hinted.hint,
-            ''
-        )
-        || ' (rows in data_quality.dq_' || table_counts.table_name || '_rejects)' as message
-    from table_counts
-    left join hinted on table_counts.table_name = hinted.table_name
+        || ' (rows in data_quality.dq_' || flagged.table_name || '_rejects)' as message,
+        flagged.is_required,
+        flagged.lost_rows,
+        cast(flagged.lost_rows as {{ crm_double_type() }}) / flagged.rows_read as lost_share,
+        main_loss.reject_reason as main_loss_reason,
+        coalesce(main_loss.reason_rows, 0) as main_loss_reason_rows,
+        main_loss.example_key as loss_example_key,
+        flagged.is_loss_warned
+    from flagged
+    left join main_reason on flagged.table_name = main_reason.table_name
+    left join main_loss on flagged.table_name = main_loss.table_name
 )
 
 select * from final

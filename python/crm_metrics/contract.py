@@ -40,6 +40,8 @@ class Column:
     references: str | None = None
     on_orphan: str | None = None
     pii: bool = False
+    description: str | None = None
+    range: tuple[float, float] | None = None
 
     @property
     def orphan_outcome(self) -> str | None:
@@ -69,10 +71,23 @@ class Table:
     reject_rules: tuple[dict, ...] = field(default_factory=tuple)
     finding_rules: tuple[dict, ...] = field(default_factory=tuple)
     accepted_raw: tuple[str, ...] = ()
+    order_column: str | None = None
+    keep_smallest: str | None = None
 
     @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
+
+    @property
+    def instant_key(self) -> tuple[str, ...]:
+        """The key without its order column: what the rows one order column orders share."""
+        return tuple(k for k in self.key if k != self.order_column)
+
+    @property
+    def order_rank(self) -> str | None:
+        """The column the staging model adds for an order column: the row's rank in its
+        instant (crm_metrics.contract_sql)."""
+        return f"{self.order_column}_rank" if self.order_column else None
 
     def column(self, name: str) -> Column:
         for col in self.columns:
@@ -113,6 +128,8 @@ def _parse(raw: dict) -> Contract:
                     references=col.get("references"),
                     on_orphan=col.get("on_orphan"),
                     pii=bool(col.get("pii", False)),
+                    description=col.get("description"),
+                    range=tuple(col["range"]) if "range" in col else None,
                 )
             )
         table = Table(
@@ -124,13 +141,28 @@ def _parse(raw: dict) -> Contract:
             reject_rules=tuple(spec.get("reject_rules", ())),
             finding_rules=tuple(spec.get("finding_rules", ())),
             accepted_raw=tuple(spec.get("accepted_raw", ())),
+            order_column=spec.get("order_column"),
+            keep_smallest=spec.get("keep_smallest"),
         )
+        for col in columns:
+            if col.range and (col.type not in ("integer", "decimal") or col.required):
+                raise ValueError(f"contract: {name}.{col.name} range needs an optional number")
         for attribute in ("key", "accepted_raw"):
             unknown = set(getattr(table, attribute)) - set(table.column_names)
             if unknown:
                 raise ValueError(
                     f"contract: {name} {attribute} names unknown columns {sorted(unknown)}"
                 )
+        if table.order_column is not None:
+            order = table.column(table.order_column)
+            if table.key[-1] != order.name or order.type != "text" or order.required:
+                raise ValueError(
+                    f"contract: {name} order_column must be the last key column, optional text"
+                )
+        if table.keep_smallest is not None and (
+            table.keep_smallest in table.key or table.keep_smallest not in table.column_names
+        ):
+            raise ValueError(f"contract: {name} keep_smallest must be a column outside the key")
         tables[name] = table
     return Contract(tables=tables)
 
@@ -163,12 +195,16 @@ def _column_doc(col: Column) -> str:
         parts.append(f"empty = {col.default}")
     if col.non_negative:
         parts.append("not negative")
+    if col.range:
+        parts.append(f"from {col.range[0]:g} to {col.range[1]:g}")
     if col.month_start:
         parts.append("first day of a month")
     if col.references:
         parts.append(f"references {col.references}")
     if col.pii:
         parts.append("personal data")
+    if col.description:
+        parts.append(col.description)
     return "; ".join(parts)
 
 
@@ -260,6 +296,25 @@ _STAGED_TYPES = {
 }
 
 
+def _rank_column(table: Table) -> list[dict]:
+    """The description of the rank column a table with an order column gets (none without)."""
+    if not table.order_rank:
+        return []
+    instant = ", ".join(table.instant_key)
+    return [
+        {
+            "name": table.order_rank,
+            "description": (
+                f"The row's place among the distinct {table.order_column} values of the rows "
+                f"sharing its {instant} (1 = first): compared as numbers when all of them parse "
+                "as numbers, else as text by code point; 1 for every row of such a group where "
+                f"one row has no {table.order_column}, or where the row is alone. Rows sharing "
+                f"it are one key. Models order the rows by {instant}, then this."
+            ),
+        }
+    ]
+
+
 def render_staging_models(contract: Contract) -> str:
     models = []
     for table in contract.tables.values():
@@ -275,8 +330,14 @@ def render_staging_models(contract: Contract) -> str:
         columns += [
             {
                 "name": "dq_row_key",
-                "description": f"The key ({key}) as text, '|'-joined; for messages and findings.",
+                "description": f"The key ({key}) as text, '|'-joined; for messages and findings"
+                + (
+                    f" ({table.order_column} only where the row has one)."
+                    if table.order_column
+                    else "."
+                ),
             },
+            *_rank_column(table),
             {
                 "name": "reject_reason",
                 "description": (
@@ -364,6 +425,7 @@ def render_validated_models(contract: Contract, required: bool) -> str:
         ]
         columns += [
             {"name": "dq_row_key", "description": "The key as text ('|'-joined)."},
+            *_rank_column(table),
             {
                 "name": "reject_reason",
                 "description": (
@@ -416,6 +478,7 @@ def render_validated_models(contract: Contract, required: bool) -> str:
             for col in table.columns
         ]
         checks = ", ".join(f"{c.name} → {c.references} ({c.orphan_outcome})" for c in refs)
+        unique_key = [*table.instant_key, table.order_rank] if table.order_rank else list(table.key)
         models.append(
             {
                 "name": f"int_{table.name}_validated",
@@ -427,7 +490,7 @@ def render_validated_models(contract: Contract, required: bool) -> str:
                 "data_tests": [
                     {
                         "unique_combination_of_columns": {
-                            "arguments": {"combination_of_columns": list(table.key)},
+                            "arguments": {"combination_of_columns": unique_key},
                             "config": {"where": "reject_reason is null"},
                         }
                     }

@@ -71,6 +71,14 @@ def _parse_expr(col: Column, keep_negative: bool = False) -> list[str]:
         return [f"{{{{ crm_parse_timestamp('{text}') }}}}"]
     macro = "crm_parse_integer" if col.type == "integer" else "crm_parse_number"
     number = f"{{{{ {macro}('{text}') }}}}"
+    if col.range:
+        low, high = col.range
+        return [
+            "case",
+            f"    when {number} between {low:g} and {high:g}",
+            f"        then {number}",
+            "end",
+        ]
     if col.non_negative and not keep_negative:
         return ["case", f"    when {number} >= 0", f"        then {number}", "end"]
     return [number]
@@ -140,12 +148,16 @@ def _compare_value(col: Column) -> list[str]:
     ]
 
 
-def key_string(key: tuple[str, ...]) -> list[str]:
-    """The key as one text value ('|'-joined, empty for null), as lines."""
+def key_string(key: tuple[str, ...], order_column: str | None = None) -> list[str]:
+    """The key as one text value ('|'-joined, empty for null), as lines. An order column is
+    appended only where it has a value: a row without one keeps the key of its instant."""
     if len(key) == 1:
         return [f"cast({key[0]} as {STRING})"]
-    parts = [f"coalesce(cast({k} as {STRING}), '')" for k in key]
-    return [parts[0], *(f"|| '|' || {part}" for part in parts[1:])]
+    parts = [f"coalesce(cast({k} as {STRING}), '')" for k in key if k != order_column]
+    lines = [parts[0], *(f"|| '|' || {part}" for part in parts[1:])]
+    if order_column in key:
+        lines.append(f"|| coalesce('|' || {order_column}, '')")
+    return lines
 
 
 def _trimmed_text(name: str) -> str:
@@ -155,8 +167,11 @@ def _trimmed_text(name: str) -> str:
 
 def render_staging_sql(table: Table) -> str:
     names = table.column_names
-    key = list(table.key)
-    partition = ", ".join(key)
+    # the rows a key's duplicates are looked for in: with an order column, the rows of one
+    # instant (the key without it), then ranked within it by the order column
+    key = list(table.instant_key)
+    rank = table.order_rank
+    partition = ", ".join(key + ([rank] if rank else []))
     duplicate = "ambiguous_order" if table.name == "opportunity_history" else "duplicate_key"
     key_columns = [col for col in table.columns if col.name in key]
     # A text key is parsed by trim alone (and upper): key_counts parses it again, from
@@ -164,6 +179,8 @@ def render_staging_sql(table: Table) -> str:
     # activities that copy cost about 2 s and 2 GB of buffer memory). A key with a date or
     # timestamp reads parsed: parsing it twice was slower than the copy (6M history rows).
     text_key = all(col.type == "text" and not col.enum for col in key_columns)
+    if text_key and table.order_column:
+        raise ValueError(f"contract: {table.name} has an order column but no timestamp in its key")
     out = [
         _header(
             f"One row per raw {table.name} row, nothing dropped: every contract column parsed,",
@@ -210,7 +227,7 @@ def render_staging_sql(table: Table) -> str:
         "        coalesce(",
         *_indent(_join_items(checks), 3),
         "        ) as row_reject_reason,",
-        *_indent(_aliased(key_string(table.key), "dq_row_key"), 2),
+        *_indent(_aliased(key_string(table.key, table.order_column), "dq_row_key"), 2),
         "    from parsed",
         "),",
         "",
@@ -235,10 +252,17 @@ def render_staging_sql(table: Table) -> str:
             "),",
         ]
     else:
+        order_counts = []
+        if table.order_column:
+            order = table.order_column
+            order_counts = [
+                f"count({order}) as ordered_row_count",
+                f"count({{{{ crm_parse_number('{order}') }}}}) as numeric_order_count",
+            ]
         out += [
             "key_counts as (",
             "    select",
-            *_list([*key, "count(*) as key_row_count"], 2),
+            *_list([*key, "count(*) as key_row_count", *order_counts], 2),
             "    from parsed",
             group_by,
             "),",
@@ -250,7 +274,15 @@ def render_staging_sql(table: Table) -> str:
         "counted as {{ crm_inline_cte() }} (",
         "    select",
         "        row_checked.*,",
-        "        key_counts.key_row_count",
+        *(
+            [
+                "        key_counts.key_row_count,",
+                "        key_counts.ordered_row_count,",
+                "        key_counts.numeric_order_count",
+            ]
+            if table.order_column
+            else ["        key_counts.key_row_count"]
+        ),
         "    from row_checked",
         "    inner join key_counts",
         "        on",
@@ -262,29 +294,52 @@ def render_staging_sql(table: Table) -> str:
     # two rows sharing a key are the same row (exact_duplicate, the first kept) when every
     # column has the same parsed value: the same instant written `Z` or `+00:00`, an amount
     # written `1000` or `1000.00`; an unparseable value compares by its text
+    # (a keep_smallest column and the order column are left out of the comparison)
+    compared = [
+        col for col in table.columns if col.name not in (table.keep_smallest, table.order_column)
+    ]
     hashed: list[str] = []
-    for i, col in enumerate(table.columns):
+    for i, col in enumerate(compared):
         value = _compare_value(col)
         hashed += [("|| '|' || " if i else "") + value[0], *value[1:]]
+    out += ["),", ""]
+    repeated = "counted"
+    if table.order_column:
+        repeated = "ranked_instants"
+        out += _ranked_instants(table)
     out += [
-        "),",
-        "",
         "repeated_keys as (",
         "    select",
         "        *,",
         "        md5(",
         *_indent(hashed, 3),
         "        ) as row_hash",
-        "    from counted",
-        "    where key_row_count > 1",
+        f"    from {repeated}",
+        *([] if table.order_column else ["    where key_row_count > 1"]),
         "),",
         "",
     ]
-    # the same columns in both branches: counted's, then the hash and the key checks
+    # which row of an exact duplicate is kept: any (all compare equal), or the smallest value of
+    # the keep_smallest column, nulls last (written out: Spark sorts nulls first)
+    keep_order = ["row_hash"]
+    if table.keep_smallest:
+        smallest = table.keep_smallest
+        keep_order += [
+            f"case when {smallest} is null then 1 else 0 end",
+            f"{{{{ crm_binary_text('{smallest}') }}}}",
+        ]
+    if table.order_column:
+        keep_order += [
+            f"case when {table.order_column} is null then 1 else 0 end",
+            f"{{{{ crm_binary_text('{table.order_column}') }}}}",
+        ]
+    # the same columns in both branches: counted's (and the rank), then the hash and key checks
+    single_rank = [f"        cast(1 as bigint) as {rank},"] if rank else []
     out += [
         "key_checked as (",
         "    select",
         "        *,",
+        *single_rank,
         f"        cast(null as {STRING}) as row_hash,",
         f"        cast(null as {STRING}) as key_min_hash,",
         f"        cast(null as {STRING}) as key_max_hash,",
@@ -294,10 +349,18 @@ def render_staging_sql(table: Table) -> str:
         "    union all",
         "    select",
         "        *,",
-        f"        min(row_hash) over (partition by {partition}) as key_min_hash,",
-        f"        max(row_hash) over (partition by {partition}) as key_max_hash,",
+        *_key_window("min(row_hash)", partition, "key_min_hash"),
+        *_key_window("max(row_hash)", partition, "key_max_hash"),
         "        row_number() over (",
-        f"            partition by {partition} order by row_hash",
+        *(
+            [f"            partition by {partition} order by row_hash"]
+            if len(keep_order) == 1
+            else [
+                f"            partition by {partition}",
+                "            order by",
+                *_list(keep_order, 4),
+            ]
+        ),
         "        ) as key_row_number",
         "    from repeated_keys",
         "),",
@@ -306,6 +369,7 @@ def render_staging_sql(table: Table) -> str:
         "    select",
         *_indent([f"{n}," for n in names], 2),
         "        dq_row_key,",
+        *([f"        {rank},"] if rank else []),
         "        coalesce(",
         "            row_reject_reason,",
         "            case",
@@ -320,6 +384,56 @@ def render_staging_sql(table: Table) -> str:
         "select * from final",
     ]
     return _finish(out)
+
+
+def _key_window(aggregate: str, partition: str, alias: str) -> list[str]:
+    """`aggregate over (partition by ...) as alias`, over three lines when one is too long."""
+    line = f"        {aggregate} over (partition by {partition}) as {alias},"
+    if len(line) <= 100:
+        return [line]
+    return [
+        f"        {aggregate} over (",
+        f"            partition by {partition}",
+        f"        ) as {alias},",
+    ]
+
+
+def _ranked_instants(table: Table) -> list[str]:
+    """The CTE ranking the rows of an instant (the key without its order column) that has
+    several rows: by the order column, as numbers when every row of the instant has one that
+    parses as a number, else as text by code point; 1 for every row of an instant where a row
+    has none (the instant's rows then share one key)."""
+    order = table.order_column
+    instant = ", ".join(table.instant_key)
+    number = f"{{{{ crm_parse_number('{order}') }}}}"
+    return [
+        f"-- the rank of a row among the distinct {order} values of its instant (the rows of",
+        "-- one instant with several rows; a single row is 1): with the instant, the row's key",
+        "ranked_instants as (",
+        "    select",
+        "        *,",
+        "        cast(",
+        "            case",
+        "                when ordered_row_count < key_row_count then 1",
+        "                else dense_rank() over (",
+        f"                    partition by {instant}",
+        "                    order by",
+        "                        case",
+        "                            when numeric_order_count = key_row_count",
+        f"                                then {number}",
+        "                        end,",
+        "                        case",
+        "                            when numeric_order_count < key_row_count",
+        f"                                then {{{{ crm_binary_text('{order}') }}}}",
+        "                        end",
+        "                )",
+        "            end as bigint",
+        f"        ) as {table.order_rank}",
+        "    from counted",
+        "    where key_row_count > 1",
+        "),",
+        "",
+    ]
 
 
 def _join_items(items: list[list[str]]) -> list[str]:
@@ -421,6 +535,8 @@ def render_validated_sql(table: Table) -> str:
         for n in table.column_names
     ]
     items.append(["dq_row_key"])
+    if table.order_rank:
+        items.append([table.order_rank])
     rejecting = [r for r in refs if r["outcome"] == "reject"]
     if rejecting:
         reasons = [["reject_reason"]]
@@ -452,11 +568,16 @@ def render_validated_sql(table: Table) -> str:
 
 
 def render_accepted_sql(table: Table) -> str:
-    columns = _list(table.column_names + [f"raw_{name}" for name in table.accepted_raw], 1)
+    ranked = [table.order_rank] if table.order_rank else []
+    columns = _list(table.column_names + ranked + [f"raw_{name}" for name in table.accepted_raw], 1)
+    if ranked:
+        # the row's place among the rows of its instant, which orders the deal's path
+        at = len(table.column_names)
+        columns[at:at] = [f"    -- orders the rows of one instant ({table.order_column} rule)"]
     if table.accepted_raw:
         # after the contract columns, the raw text the contract's accepted_raw keeps for the
         # models that compare it with other tables
-        at = len(table.column_names)
+        at = len(table.column_names) + len(ranked) * 2
         columns[at:at] = ["    -- raw text kept for comparisons (accepted_raw in the contract)"]
     out = [
         _header(
@@ -537,7 +658,14 @@ def _findings(table: Table) -> list[tuple[str, list[str]]]:
             )
         elif col.type != "text" and not col.required:
             lines = ["case", empty]
-            if col.non_negative:
+            if col.range:
+                lines += [
+                    f"    when {col.name} is not null then null",
+                    f"    when {{{{ crm_parse_number({_sql_text(text)}) }}}} is not null",
+                    "        then 'out_of_range'",
+                    "    else 'unparseable'",
+                ]
+            elif col.non_negative:
                 lines += [
                     f"    when {col.name} is not null then null",
                     f"    when {{{{ crm_parse_number({_sql_text(text)}) }}}} < 0",

@@ -196,8 +196,11 @@ class BuildProgress:
         data_quality: str = "",
         written: str | None = None,
     ) -> str:
-        """Failures in full first, then counts, data quality, slowest nodes, the file written."""
-        lines: list[str] = []
+        """The data-quality WARNING lines first (rows lost: runner.dq_report), then failures in
+        full, counts, the rest of data quality, slowest nodes, the file written."""
+        quality = data_quality.splitlines()
+        lines: list[str] = [line for line in quality if line.startswith("WARNING: ")]
+        data_quality = "\n".join(line for line in quality if not line.startswith("WARNING: "))
         failures = [item for item in self.finished if item.failed]
         if failures:
             lines.append(f"{len(failures)} failed:")

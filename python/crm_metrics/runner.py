@@ -521,12 +521,14 @@ def _dq_rows(database: Path) -> list[tuple]:
 
 
 def _dq_warnings(database: Path) -> list[str]:
-    """A WARNING line per required table that lost more than half of its rows to one reason (or
-    all of them), from data_quality.dq_table_alerts."""
+    """A WARNING line per raw table whose lost rows (rejects other than deleted_in_source,
+    exact_duplicate and other_pipeline) reach var dq_loss_warn_share of its rows read, or that is
+    required and lost all of them, from data_quality.dq_table_alerts; the largest share first."""
     alerts = _dq_fetch(
         database,
         "select message from data_quality.dq_table_alerts"
-        " where is_majority_lost or is_all_rejected order by table_name",
+        " where is_loss_warned or (is_all_rejected and is_required)"
+        " order by lost_share desc, table_name",
     )
     return [f"WARNING: {message}" for (message,) in alerts]
 

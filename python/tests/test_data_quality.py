@@ -865,7 +865,22 @@ def test_build_output_reports_rejects_and_findings_per_table_and_reason(
 ) -> None:
     from crm_metrics.runner import dq_report
 
-    lines = dq_report(builds["corrupted"]).splitlines()
+    report = dq_report(builds["corrupted"]).splitlines()
+    # first a WARNING line per table whose lost rows (rejects but exact duplicates) reach a
+    # tenth of its rows, worked out from the planted rejects and the rows of each raw file
+    warned = {line.split(":")[1].split()[-1] for line in report if line.startswith("WARNING: ")}
+    lost = Counter(
+        table
+        for table, _, reason in builds["data"].expected_rejects
+        if reason not in ("exact_duplicate", "deleted_in_source", "other_pipeline")
+    )
+    read = {}
+    for table in lost:
+        with open(builds["corrupted_raw"] / f"{table}.csv", newline="", encoding="utf-8") as f:
+            read[table] = sum(1 for _ in csv.reader(f)) - 1
+    assert warned == {table for table, count in lost.items() if count >= 0.1 * read[table]}
+    assert warned, "the corrupted data loses a tenth of some table"
+    lines = [line for line in report if not line.startswith("WARNING: ")]
     assert lines[0].startswith("data quality (see schema data_quality")
     assert "  opportunities: 1 rejected orphan:account_id (e.g. opp_orphan_acc)" in lines
     assert "  users: 1 finding unknown_enum_value:role (e.g. usr_wiz)" in lines

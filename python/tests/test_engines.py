@@ -353,6 +353,72 @@ def test_postgres_full_build_matches_duckdb(
         connection.close()
 
 
+@pytest.mark.slow
+def test_postgres_orders_same_instant_history_by_code_point(
+    postgres_database, tmp_path: Path
+) -> None:
+    """Salesforce ids order a deal's same-second history by code point even where the raw
+    column's collation is a linguistic one (ICU en-US compares case-insensitively first):
+    staging compares source_order `collate "C"` (macro crm_binary_text). The deal and its
+    expected path are those of test_same_instant_history.py (006H1)."""
+    from test_same_instant_history import _export
+
+    from crm_metrics.importers.salesforce import import_salesforce
+
+    env, connect = postgres_database
+    connection = connect()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("select 1 from pg_collation where collname = 'en-US-x-icu'")
+            if cursor.fetchone() is None:
+                pytest.skip("PostgreSQL was built without ICU: no linguistic collation")
+            # the collation sorts the ids unlike code points: ...Zz9a before ...Zz9A
+            cursor.execute(
+                "select x from (values ('00830000002Zz9A'), ('00830000002Zz9a')) as v (x) "
+                'order by x collate "en-US-x-icu"'
+            )
+            assert [row[0] for row in cursor.fetchall()] == ["00830000002Zz9a", "00830000002Zz9A"]
+        raw = tmp_path / "raw"
+        import_salesforce(_export(tmp_path / "export", with_ids=True), raw)
+        with connection.cursor() as cursor:
+            cursor.execute("create schema raw_input")
+            for path in sorted(raw.glob("*.csv")):
+                with path.open(encoding="utf-8") as handle:
+                    header = handle.readline().strip().split(",")
+                columns = ", ".join(f'"{c}" text collate "en-US-x-icu"' for c in header)
+                cursor.execute(f'create table raw_input."{path.stem}" ({columns})')
+                with path.open(encoding="utf-8") as handle:
+                    cursor.copy_expert(
+                        f'copy raw_input."{path.stem}" from stdin with (format csv, header true)',
+                        handle,
+                    )
+        connection.commit()
+        _postgres_build(
+            env,
+            tmp_path,
+            "{raw_schema: raw_input}",
+            "--exclude-resource-type",
+            "test",
+            "unit_test",
+            "--select",
+            "+fct_opportunity_changes",
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "select history_row_number, change_kind, new_stage_name "
+                "from core.fct_opportunity_changes where opportunity_id = '006H1' order by 1, 2"
+            )
+            assert cursor.fetchall() == [
+                (1, "created", "Prospecting"),
+                (2, "lost", "Closed Lost"),
+                (3, "reopened", "Proposal/Price Quote"),
+                (4, "won", "Closed Won"),
+            ]
+        connection.rollback()
+    finally:
+        connection.close()
+
+
 ADAPTER_MARTS = (
     "mart_funnel_conversion",
     "mart_stage_duration",

@@ -308,11 +308,15 @@ def test_salesforce_unknown_account_maps_deals_without_one(tmp_path: Path) -> No
 def test_salesforce_dataloader_export_builds(tmp_path: Path) -> None:
     out = tmp_path / "raw"
     import_salesforce(DATALOADER, out)
-    # the same instant as staging reads the contract's ISO 8601: Z and +00:00 are one value
+    # the same instant as staging reads the contract's ISO 8601: Z and +00:00 are one value;
+    # without their Ids (source_order, the last column) 008D2 and 008D3 share one key
     path = out / "opportunity_history.csv"
     text = path.read_text(encoding="utf-8").splitlines()
-    text[2] = text[2].replace("2024-01-12 09:00:00", "2024-01-12T09:00:00Z")
-    text[3] = text[3].replace("2024-01-12 09:00:00", "2024-01-12T09:00:00.000+00:00")
+    assert text[2].endswith(",008D2") and text[3].endswith(",008D3")
+    text[2] = text[2].replace("2024-01-12 09:00:00", "2024-01-12T09:00:00Z")[: -len("008D2")]
+    text[3] = text[3].replace("2024-01-12 09:00:00", "2024-01-12T09:00:00.000+00:00")[
+        : -len("008D3")
+    ]
     path.write_text("\n".join(text) + "\n", encoding="utf-8")
     database = build(out)
     assert query(
@@ -329,7 +333,7 @@ def test_salesforce_dataloader_export_builds(tmp_path: Path) -> None:
         "order by 1",
     ) == [
         ("006D1|2024-01-12 09:00:00", "exact_duplicate"),
-        ("006D4|2024-02-10 10:00:00", "parent_rejected"),
+        ("006D4|2024-02-10 10:00:00|008D7", "parent_rejected"),
     ]
     # 006D1: Prospecting 2024-01-02 09:00 -> Proposal/Price Quote 2024-01-12 09:00 = 10 days
     assert query(

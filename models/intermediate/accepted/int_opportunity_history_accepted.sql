@@ -9,6 +9,9 @@ select
     stage_name,
     amount,
     close_date,
-    changed_by
+    changed_by,
+    source_order,
+    -- orders the rows of one instant (source_order rule)
+    source_order_rank
 from {{ ref('int_opportunity_history_validated') }}
 where reject_reason is null

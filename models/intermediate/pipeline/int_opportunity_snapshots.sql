@@ -22,6 +22,7 @@ states as (
     select
         opportunity_id,
         changed_at,
+        history_sequence,
         valid_to,
         stage_name,
         stage_order,
@@ -38,11 +39,11 @@ path_so_far as (
         *,
         min(changed_at) over (partition by opportunity_id) as created_at,
         max(case when state = 'open' then stage_order end) over (
-            partition by opportunity_id order by changed_at
+            partition by opportunity_id order by history_sequence
             rows between unbounded preceding and current row
         ) as depth_stage_order,
         max(case when is_close then changed_at end) over (
-            partition by opportunity_id order by changed_at
+            partition by opportunity_id order by history_sequence
             rows between unbounded preceding and current row
         ) as last_closed_at
     from states

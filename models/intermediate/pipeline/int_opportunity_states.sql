@@ -15,8 +15,12 @@
     The state of a deal at an instant T ("after all rows with changed_at < T") is the row with
     changed_at < T and (valid_to >= T or valid_to is null).
 
-    Rules (raw contract, "Rules for reading history"): rows ordered by changed_at (file order
-    means nothing); a deal without history gets one synthetic row at created_at with its current
+    Rules (raw contract, "Rules for reading history"): a deal's path is its rows ordered by
+    changed_at, then source_order (source_order_rank: the one place that order is decided; file
+    order means nothing); history_sequence numbers the path once and every window below, and
+    every model reading these rows in order, orders by it. Rows of one instant follow each other
+    with valid_to = changed_at (an empty span: no instant T falls in it, so the state at T is the
+    instant's last row), yet each is a change of the path. A deal without history gets one synthetic row at created_at with its current
     stage, amount and close date; null amount or close_date carries the last non-null value
     forward; amounts convert to the reporting currency at the rate of the changed_at date; rows
     after the as-of date are the future and are left out. A push is a row whose close_date is
@@ -45,7 +49,7 @@ opportunities as (
 ),
 
 history as (
-    select opportunity_id, changed_at, stage_name, amount, close_date
+    select opportunity_id, changed_at, source_order_rank, stage_name, amount, close_date
     from {{ ref('int_opportunity_history_accepted') }}
 ),
 
@@ -87,6 +91,7 @@ synthetic_history as (
     select
         opportunities.opportunity_id,
         opportunities.created_at as changed_at,
+        cast(1 as bigint) as source_order_rank,
         opportunities.stage_name,
         opportunities.amount,
         opportunities.close_date
@@ -112,7 +117,9 @@ in_window_rows as (
 {%- set string_type = dbt.type_string() %}
 {%- set reference_row_hash = crm_hash_int('reference_rows.row_text') %}
 {%- set history_row_hash = crm_hash_int(
-    crm_fingerprint_text(['changed_at', 'stage_name', 'amount', 'close_date', 'is_synthetic'])
+    crm_fingerprint_text([
+        'changed_at', 'source_order_rank', 'stage_name', 'amount', 'close_date', 'is_synthetic'
+    ])
 ) %}
 
 reference_fingerprint as (
@@ -198,15 +205,27 @@ in_window as (
     {%- endif %}
 ),
 
+-- the deal's path, numbered once: by changed_at, then source_order_rank
+sequenced_rows as (
+    select
+        *,
+        row_number() over (
+            partition by opportunity_id order by changed_at, source_order_rank
+        ) as history_sequence
+    from in_window
+),
+
 carried_forward as (
     select
         opportunity_id,
+        history_sequence,
         changed_at,
         stage_name,
         is_synthetic,
-        {{ crm_carry_forward('amount', 'opportunity_id', 'changed_at') }} as amount_local,
-        {{ crm_carry_forward('close_date', 'opportunity_id', 'changed_at') }} as close_date
-    from in_window
+        {{ crm_carry_forward('amount', 'opportunity_id', 'history_sequence') }} as amount_local,
+        {{ crm_carry_forward('close_date', 'opportunity_id', 'history_sequence') }}
+            as close_date
+    from sequenced_rows
 ),
 
 converted as (
@@ -236,19 +255,20 @@ converted as (
 sequenced as (
     select
         *,
-        row_number() over (
-            partition by opportunity_id order by changed_at
-        ) as history_sequence,
         lead(changed_at) over (
-            partition by opportunity_id order by changed_at
+            partition by opportunity_id order by history_sequence
         ) as valid_to,
         lag(stage_name) over (
-            partition by opportunity_id order by changed_at
+            partition by opportunity_id order by history_sequence
         ) as previous_stage_name,
-        lag(state) over (partition by opportunity_id order by changed_at) as previous_state,
-        lag(amount) over (partition by opportunity_id order by changed_at) as previous_amount,
+        lag(state) over (
+            partition by opportunity_id order by history_sequence
+        ) as previous_state,
+        lag(amount) over (
+            partition by opportunity_id order by history_sequence
+        ) as previous_amount,
         lag(close_date) over (
-            partition by opportunity_id order by changed_at
+            partition by opportunity_id order by history_sequence
         ) as previous_close_date
     from converted
 ),
@@ -304,7 +324,7 @@ computed as (
         is_reopen,
         is_close,
         cast(sum(case when is_stage_entry then 1 else 0 end) over (
-            partition by opportunity_id order by changed_at
+            partition by opportunity_id order by history_sequence
             rows between unbounded preceding and current row
         ) as bigint) as visit_number
     from flagged

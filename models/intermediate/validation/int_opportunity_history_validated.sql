@@ -59,7 +59,9 @@ final as (
         amount,
         close_date,
         changed_by,
+        source_order,
         dq_row_key,
+        source_order_rank,
         coalesce(
             reject_reason,
             case ref_status_opportunity_id
@@ -76,7 +78,8 @@ final as (
         raw_stage_name,
         raw_amount,
         raw_close_date,
-        raw_changed_by
+        raw_changed_by,
+        raw_source_order
     from checked
 )
 

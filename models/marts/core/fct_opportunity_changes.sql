@@ -8,7 +8,10 @@
       amount     the amount differs from the previous row's while both rows are open;
       close_date the close date differs from the previous row's while both rows are open.
     A row that changes several attributes gives several changes. Amounts are in the reporting
-    currency; old_* columns are the previous row's values.
+    currency; old_* columns are the previous row's values. history_row_number is the row's place
+    in the deal's path (int_opportunity_states.history_sequence: by changed_at, then
+    source_order), the key with opportunity_id and change_kind: rows of one instant share
+    changed_at.
 #}
 with
 
@@ -20,6 +23,7 @@ stage_changes as (
     select
         opportunity_id,
         changed_at,
+        cast(history_sequence as bigint) as history_row_number,
         case
             when is_creation then 'created'
             when previous_state = 'open' and state = 'won' then 'won'
@@ -41,6 +45,7 @@ closed_at_creation as (
     select
         opportunity_id,
         changed_at,
+        cast(history_sequence as bigint) as history_row_number,
         state as change_kind,
         cast(null as {{ dbt.type_string() }}) as old_stage_name,
         stage_name as new_stage_name,
@@ -56,6 +61,7 @@ amount_changes as (
     select
         opportunity_id,
         changed_at,
+        cast(history_sequence as bigint) as history_row_number,
         'amount' as change_kind,
         cast(null as {{ dbt.type_string() }}) as old_stage_name,
         cast(null as {{ dbt.type_string() }}) as new_stage_name,
@@ -71,6 +77,7 @@ close_date_changes as (
     select
         opportunity_id,
         changed_at,
+        cast(history_sequence as bigint) as history_row_number,
         'close_date' as change_kind,
         cast(null as {{ dbt.type_string() }}) as old_stage_name,
         cast(null as {{ dbt.type_string() }}) as new_stage_name,

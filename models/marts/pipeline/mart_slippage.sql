@@ -51,7 +51,7 @@ pushed_out_rows as (
             partition by
                 opportunity_id,
                 cast({{ dbt.date_trunc('month', 'previous_close_date') }} as date)
-            order by changed_at desc
+            order by history_sequence desc
         ) as recency
     from states
     where

@@ -17,6 +17,7 @@ source_rows as (
         raw_amount,
         raw_close_date,
         raw_changed_by,
+        raw_source_order,
         source_reject_reason
     from {{ crm_raw_table('opportunity_history') }}
 ),
@@ -29,7 +30,8 @@ trimmed as (
         nullif(trim(raw_stage_name), '') as text_stage_name,
         nullif(trim(raw_amount), '') as text_amount,
         nullif(trim(raw_close_date), '') as text_close_date,
-        nullif(trim(raw_changed_by), '') as text_changed_by
+        nullif(trim(raw_changed_by), '') as text_changed_by,
+        nullif(trim(raw_source_order), '') as text_source_order
     from source_rows
 ),
 
@@ -44,7 +46,8 @@ parsed as (
                 then {{ crm_parse_number('text_amount') }}
         end as amount,
         {{ crm_parse_date('text_close_date') }} as close_date,
-        text_changed_by as changed_by
+        text_changed_by as changed_by,
+        text_source_order as source_order
     from trimmed
 ),
 
@@ -66,7 +69,8 @@ row_checked as (
             cast(null as {{ dbt.type_string() }})
         ) as row_reject_reason,
         coalesce(cast(opportunity_id as {{ dbt.type_string() }}), '')
-        || '|' || coalesce(cast(changed_at as {{ dbt.type_string() }}), '') as dq_row_key
+        || '|' || coalesce(cast(changed_at as {{ dbt.type_string() }}), '')
+        || coalesce('|' || source_order, '') as dq_row_key
     from parsed
 ),
 
@@ -76,7 +80,9 @@ key_counts as (
     select
         opportunity_id,
         changed_at,
-        count(*) as key_row_count
+        count(*) as key_row_count,
+        count(source_order) as ordered_row_count,
+        count({{ crm_parse_number('source_order') }}) as numeric_order_count
     from parsed
     group by 1, 2
 ),
@@ -86,12 +92,40 @@ key_counts as (
 counted as {{ crm_inline_cte() }} (
     select
         row_checked.*,
-        key_counts.key_row_count
+        key_counts.key_row_count,
+        key_counts.ordered_row_count,
+        key_counts.numeric_order_count
     from row_checked
     inner join key_counts
         on
             row_checked.opportunity_id is not distinct from key_counts.opportunity_id
             and row_checked.changed_at is not distinct from key_counts.changed_at
+),
+
+-- the rank of a row among the distinct source_order values of its instant (the rows of
+-- one instant with several rows; a single row is 1): with the instant, the row's key
+ranked_instants as (
+    select
+        *,
+        cast(
+            case
+                when ordered_row_count < key_row_count then 1
+                else dense_rank() over (
+                    partition by opportunity_id, changed_at
+                    order by
+                        case
+                            when numeric_order_count = key_row_count
+                                then {{ crm_parse_number('source_order') }}
+                        end,
+                        case
+                            when numeric_order_count < key_row_count
+                                then {{ crm_binary_text('source_order') }}
+                        end
+                )
+            end as bigint
+        ) as source_order_rank
+    from counted
+    where key_row_count > 1
 ),
 
 repeated_keys as (
@@ -115,15 +149,14 @@ repeated_keys as (
                 'raw:' || text_close_date,
                 '<null>'
             )
-            || '|' || coalesce(text_changed_by, '<null>')
         ) as row_hash
-    from counted
-    where key_row_count > 1
+    from ranked_instants
 ),
 
 key_checked as (
     select
         *,
+        cast(1 as bigint) as source_order_rank,
         cast(null as {{ dbt.type_string() }}) as row_hash,
         cast(null as {{ dbt.type_string() }}) as key_min_hash,
         cast(null as {{ dbt.type_string() }}) as key_max_hash,
@@ -133,10 +166,20 @@ key_checked as (
     union all
     select
         *,
-        min(row_hash) over (partition by opportunity_id, changed_at) as key_min_hash,
-        max(row_hash) over (partition by opportunity_id, changed_at) as key_max_hash,
+        min(row_hash) over (
+            partition by opportunity_id, changed_at, source_order_rank
+        ) as key_min_hash,
+        max(row_hash) over (
+            partition by opportunity_id, changed_at, source_order_rank
+        ) as key_max_hash,
         row_number() over (
-            partition by opportunity_id, changed_at order by row_hash
+            partition by opportunity_id, changed_at, source_order_rank
+            order by
+                row_hash,
+                case when changed_by is null then 1 else 0 end,
+                {{ crm_binary_text('changed_by') }},
+                case when source_order is null then 1 else 0 end,
+                {{ crm_binary_text('source_order') }}
         ) as key_row_number
     from repeated_keys
 ),
@@ -149,7 +192,9 @@ final as (
         amount,
         close_date,
         changed_by,
+        source_order,
         dq_row_key,
+        source_order_rank,
         coalesce(
             row_reject_reason,
             case
@@ -162,7 +207,8 @@ final as (
         raw_stage_name,
         raw_amount,
         raw_close_date,
-        raw_changed_by
+        raw_changed_by,
+        raw_source_order
     from key_checked
 )
 

@@ -37,7 +37,10 @@ parsed as (
         *,
         text_stage_name as stage_name,
         {{ crm_parse_integer('text_stage_order') }} as stage_order,
-        {{ crm_parse_number('text_default_probability') }} as default_probability,
+        case
+            when {{ crm_parse_number('text_default_probability') }} between 0 and 1
+                then {{ crm_parse_number('text_default_probability') }}
+        end as default_probability,
         {{ crm_parse_boolean('text_is_closed') }} as is_closed,
         {{ crm_parse_boolean('text_is_won') }} as is_won
     from trimmed

@@ -38,8 +38,10 @@ Rules:
   other closed stages; default_probability = `metadata.probability` (already 0-1).
 - History: each `dealstage` version is a history row at its timestamp, the stage id mapped to
   its label (an id of no stage of the pipeline is passed through: staging rejects the row as
-  an unknown stage). HubSpot keeps no amount or close date with that history, so every row
-  carries the deal's current amount and close date: no amount changes or pushes are implied.
+  an unknown stage); source_order is the timestamp in epoch milliseconds, which orders the
+  versions of one deal that share a second. HubSpot keeps no amount or close date with that
+  history, so every row carries the deal's current amount and close date: no amount changes or
+  pushes are implied.
 - Users: one per owner (AE when the owner owns a deal, else OTHER: HubSpot has no sales
   roles), team = the primary team, inactive when archived. A deal owner id missing from
   owners.json (or no owners.json) becomes a user named by the id (role AE); a deal without an
@@ -383,7 +385,12 @@ def _history(imp: Importer, hs: _Export) -> str:
             coalesce(stage_definition.stage_name, trim(src_history.value)) as stage_name,
             nullif(trim(deals.amount), '') as amount,
             {date_text("deals.closedate")} as close_date,
-            null as changed_by
+            null as changed_by,
+            -- the version's timestamp in epoch milliseconds: orders versions of one second
+            cast(
+                epoch_ms(try_cast({timestamp_text("src_history.timestamp")} as timestamp))
+                as varchar
+            ) as source_order
         from src_history
         inner join deals on trim(src_history.hs_object_id) = trim(deals.hs_object_id)
         left join stage_definition on trim(src_history.value) = stage_definition.stage_id

@@ -31,7 +31,10 @@ Rules:
   deal (its stage, at that time). HubSpot keeps only the latest entry into each stage there,
   so a deal that went back to an earlier stage shows only its last visit: regressions and
   repeated visits are lost (said in the notes). Every row carries the deal's current amount
-  and close date. A deal with no "Date entered" value gets one row at its create date.
+  and close date. A deal with no "Date entered" value gets one row at its create date. The
+  rows of a deal are numbered (source_order) in the order inferred: by entry time, stages
+  entered in the same instant (to the second, the contract's changed_at) in the pipeline's
+  stage order.
 - Users: one per "Deal owner" name (role AE); a deal without an owner goes to `(unknown owner)`.
 - "Deal Type": New Business -> new_business, Existing Business -> expansion, Renewal -> renewal.
 """
@@ -358,10 +361,20 @@ def _history(imp: Importer, ui: _Export) -> str:
             stage_entries.stage_name,
             nullif(trim(pipeline_deals."Amount"), '') as amount,
             {date_text('pipeline_deals."Close Date"')} as close_date,
-            null as changed_by
+            null as changed_by,
+            -- the deal's rows numbered in the order inferred: by entry time (to the
+            -- millisecond), stages entered in the same instant in the pipeline's stage order
+            cast(row_number() over (
+                partition by stage_entries.deal_id
+                order by
+                    stage_entries.entered_at,
+                    stage_definition.stage_order nulls last,
+                    stage_entries.stage_name
+            ) as varchar) as source_order
         from stage_entries
         inner join pipeline_deals on stage_entries.deal_id = trim(pipeline_deals."Record ID")
-        order by 1, 2
+        left join stage_definition on stage_entries.stage_name = stage_definition.stage_name
+        order by 1, 2, 7
     """
 
 

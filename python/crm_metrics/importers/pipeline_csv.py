@@ -14,7 +14,8 @@ A flat file has no history; the importer writes the minimal history the row impl
   the entry stage (Maven: Engaging, since the created date is `engage_date`, the day the deal
   was engaged), then a row at the close date in its won/lost stage. Otherwise (open deals, and
   closed deals closed on or before their created date): one row at the created date in the
-  current stage (a deal may be created already closed). Rows are at midnight UTC.
+  current stage (a deal may be created already closed). Rows are at midnight UTC, numbered
+  in that order (source_order 1 for the creation, 2 for the close).
 - A deal with no created date (Maven: every Prospecting deal has no engage_date) is created
   at the snapshot date: the latest date in the file (or `--snapshot-date`). It exists in the
   export, so it was created on or before that day, and the latest bound adds no invented age;
@@ -454,7 +455,8 @@ def _history(imp: Importer, pc: _Export) -> str:
                 as stage_name,
             amount,
             expected_close_date as close_date,
-            null as changed_by
+            null as changed_by,
+            '1' as source_order
         from deal_states
         union all
         select
@@ -463,10 +465,11 @@ def _history(imp: Importer, pc: _Export) -> str:
             stage_name,
             amount,
             expected_close_date as close_date,
-            null as changed_by
+            null as changed_by,
+            '2' as source_order
         from deal_states
         where has_close_row
-        order by opportunity_id, changed_at
+        order by opportunity_id, changed_at, source_order
     """
 
 

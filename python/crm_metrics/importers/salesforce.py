@@ -45,8 +45,12 @@ Rules:
   Probability values, by the median time at which deals first enter them (history, else the
   deal's created date for its current stage); then won, then lost.
 - History: OpportunityHistory rows (`CreatedDate` = changed_at, `StageName`, `Amount`,
-  `CloseDate`, `CreatedById`). Salesforce writes one on creation, so the first row is the
-  creation; without the file, staging gives each deal one row at its created date.
+  `CloseDate`, `CreatedById`, `Id` = source_order: Salesforce ids sort in creation order, so
+  they order the rows of one deal that share a CreatedDate second; the file's row order is never
+  used). Without `Id`, source_order is empty; the notes count the rows that stay unordered
+  (same deal and second, different values: the build quarantines them as ambiguous_order).
+  Salesforce writes one on creation, so the first row is the creation; without the file,
+  staging gives each deal one row at its created date.
 - Users: role MANAGER when a user is another user's `ManagerId`, else AE when the user owns an
   opportunity, else SDR when the user owns a lead, else OTHER; team = `Department`.
 - Opportunity `Type`: "New Business"/"New Customer" -> new_business, "Existing Business" and
@@ -132,7 +136,7 @@ OBJECTS: dict[str, tuple[list[str], list[str]]] = {
     ),
     "OpportunityHistory": (
         ["OpportunityId", "CreatedDate", "StageName"],
-        ["Amount", "CloseDate", "CreatedById", "Probability", "IsDeleted"],
+        ["Id", "Amount", "CloseDate", "CreatedById", "Probability", "IsDeleted"],
     ),
     "OpportunityStage": (
         ["MasterLabel", "SortOrder", "IsClosed", "IsWon"],
@@ -457,13 +461,76 @@ def _history(imp: Importer, sf: _Export) -> str:
             trim(StageName) as stage_name,
             nullif(trim(Amount), '') as amount,
             {date_text("CloseDate")} as close_date,
-            nullif(trim(CreatedById), '') as changed_by
+            nullif(trim(CreatedById), '') as changed_by,
+            nullif(trim(Id), '') as source_order
         from {_live("OpportunityHistory")}
-        order by 1, 2
+        order by 1, 2, 7
     """
     if not sf.present["OpportunityHistory"]:
         imp.note("No OpportunityHistory file: each deal gets one history row at CreatedDate.")
+        return sql
+    if not imp.has("OpportunityHistory", "Id"):
+        imp.note(
+            "OpportunityHistory has no Id column: rows of one deal sharing their CreatedDate "
+            "cannot be ordered (source_order is empty)."
+        )
+    else:
+        imp.note(
+            "History rows of one deal sharing their CreatedDate are ordered by their Id "
+            "(source_order; Salesforce ids sort in creation order)."
+        )
+    unordered = imp.count(_unordered_history_sql())
+    imp.note(
+        f"{unordered} OpportunityHistory rows share their deal and CreatedDate with a row they "
+        "differ from and no Id tells their order: the build quarantines them (ambiguous_order)."
+        if unordered
+        else "No OpportunityHistory row stays unordered: none is ambiguous_order."
+    )
     return sql
+
+
+def _unordered_history_sql() -> str:
+    """SQL: the OpportunityHistory rows the build cannot order, as the raw contract's history
+    rule reads them (by text, before parsing): in an instant (deal, CreatedDate) where a row has
+    no Id, every row when the instant's rows differ in stage, amount or close date; where every
+    row has an Id, the rows sharing an Id that differ."""
+    values = "coalesce(s, '') || '|' || coalesce(a, '') || '|' || coalesce(c, '')"
+    return f"""
+        with history as (
+            select
+                trim(OpportunityId) as o,
+                CreatedDate as t,
+                nullif(trim(Id), '') as id,
+                trim(StageName) as s,
+                nullif(trim(Amount), '') as a,
+                CloseDate as c
+            from {_live("OpportunityHistory")}
+        ),
+        -- per instant: does a row lack an Id, do its rows differ
+        instants as (
+            select
+                o,
+                t,
+                count(id) < count(*) as is_unordered,
+                count(distinct {values}) > 1 as differs
+            from history
+            group by 1, 2
+        ),
+        -- per Id of a fully ordered instant: do the rows sharing it differ
+        shared_ids as (
+            select o, t, id, count(distinct {values}) > 1 as differs
+            from history
+            group by 1, 2, 3
+        )
+        select history.o
+        from history
+        inner join instants on history.o = instants.o and history.t = instants.t
+        inner join shared_ids
+            on history.o = shared_ids.o and history.t = shared_ids.t
+            and history.id is not distinct from shared_ids.id
+        where (instants.is_unordered and instants.differs)
+            or (not instants.is_unordered and shared_ids.differs)
+    """
 
 
 @BUILDERS.table("users")
