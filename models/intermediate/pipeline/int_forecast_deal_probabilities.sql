@@ -152,7 +152,7 @@ final as (
         company_win_rate,
         rep_adjustment,
         cast(win_probability as {{ crm_double_type() }}) as win_probability,
-        {{ crm_money('coalesce(amount * win_probability, 0)') }} as weighted_amount
+        coalesce({{ crm_money_product('amount', 'win_probability') }}, 0) as weighted_amount
     from by_method
 )
 

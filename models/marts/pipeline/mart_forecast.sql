@@ -37,8 +37,8 @@ as_of_month as (
 monthly_quota as (
     select
         cast({{ dbt.date_trunc('month', 'period_month') }} as date) as period_month,
-        sum(case when user_id is null then target_value end) as company_quota,
-        sum(case when user_id is not null then target_value end) as rep_quota_sum
+        sum(case when user_id is null then {{ crm_amount_decimal('target_value') }} end) as company_quota,
+        sum(case when user_id is not null then {{ crm_amount_decimal('target_value') }} end) as rep_quota_sum
     from targets
     group by 1
 ),
@@ -109,7 +109,8 @@ final as (
         cast(
             case
                 when quota - won_to_date > 0
-                    then open_pipeline_amount / (quota - won_to_date)
+                    then cast(open_pipeline_amount as {{ crm_double_type() }})
+                    / cast(quota - won_to_date as {{ crm_double_type() }})
             end
             as {{ crm_double_type() }}
         ) as coverage

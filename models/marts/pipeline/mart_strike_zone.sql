@@ -104,7 +104,7 @@ final as (
         probability_source,
         cast(source_closed_count as bigint) as source_closed_count,
         cast(win_probability as {{ crm_double_type() }}) as win_probability,
-        {{ crm_money('win_probability * amount') }} as expected_value
+        {{ crm_money_product('amount', 'win_probability') }} as expected_value
     from probabilities
 )
 
