@@ -63,17 +63,18 @@
 {% macro crm_money_divide(numerator, denominator) -%}
     {%- set units = 'cast((' ~ numerator ~ ') * 10000 as decimal(38, 0))' -%}
     {%- set count = 'cast(' ~ denominator ~ ' as decimal(38, 0))' -%}
-    case
-        when {{ count }} > 0
-            then cast(
-                (case when {{ units }} < 0 then -1 else 1 end)
+    {#- the cast outside the case: PostgreSQL's case drops the scale of its branches #}
+    cast(
+        case
+            when {{ count }} > 0
+                then (case when {{ units }} < 0 then -1 else 1 end)
                 * cast({{ crm_metrics.crm_integer_divide(
                     '2 * abs(' ~ units ~ ') + 100 * ' ~ count, '200 * ' ~ count
                 ) }} as decimal(36, 0))
                 * cast(0.01 as decimal(2, 2))
-                as {{ crm_metrics.crm_money_type() }}
-            )
-    end
+        end
+        as {{ crm_metrics.crm_money_type() }}
+    )
 {%- endmacro %}
 
 {#- The whole part of a / b for non-negative whole decimals, exact. -#}

@@ -152,7 +152,8 @@ final as (
         company_win_rate,
         rep_adjustment,
         cast(win_probability as {{ crm_double_type() }}) as win_probability,
-        coalesce({{ crm_money_product('amount', 'win_probability') }}, 0) as weighted_amount
+        {{ crm_money_product('coalesce(amount, 0)', 'coalesce(win_probability, 0)') }}
+            as weighted_amount
     from by_method
 )
 

@@ -24,7 +24,11 @@ methods as (
 ),
 
 targets as (
-    select user_id, period_month, target_value
+    select
+        user_id,
+        period_month,
+        {#- a target is money: read as decimal and rounded to the cent, once per row #}
+        {{ crm_money(crm_amount_decimal('target_value')) }} as quota_amount
     from {{ ref('int_targets_accepted') }}
     where metric = 'bookings_amount'
 ),
@@ -37,8 +41,8 @@ as_of_month as (
 monthly_quota as (
     select
         cast({{ dbt.date_trunc('month', 'period_month') }} as date) as period_month,
-        sum(case when user_id is null then {{ crm_amount_decimal('target_value') }} end) as company_quota,
-        sum(case when user_id is not null then {{ crm_amount_decimal('target_value') }} end) as rep_quota_sum
+        sum(case when user_id is null then quota_amount end) as company_quota,
+        sum(case when user_id is not null then quota_amount end) as rep_quota_sum
     from targets
     group by 1
 ),

@@ -37,7 +37,7 @@ as_of as (
 spend_by_month as (
     select
         cast({{ dbt.date_trunc('month', 'period_month') }} as date) as period_month,
-        sum({{ crm_amount_decimal('spend') }}) as marketing_spend
+        sum({{ crm_money(crm_amount_decimal('spend')) }}) as marketing_spend
     from marketing_spend
     group by 1
 ),
