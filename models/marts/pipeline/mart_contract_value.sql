@@ -53,9 +53,9 @@ ranked_amounts as (
     where amount is not null
 ),
 
-{#- The middle rank (odd count) or the two middle ranks (even count): 2 × rank within
-    [count, count + 2]. #}
 medians as (
+    {#- The middle rank (odd count) or the two middle ranks (even count): 2 × rank within
+        [count, count + 2]. #}
     select
         period_month,
         segment,

@@ -110,14 +110,12 @@ final as (
         {{ crm_money('won_to_date') }} as won_to_date,
         {{ crm_money('won_to_date + weighted_pipeline_amount') }} as expected_bookings,
         {{ crm_money('quota') }} as quota,
-        cast(
-            case
-                when quota - won_to_date > 0
-                    then cast(open_pipeline_amount as {{ crm_double_type() }})
+        case
+            when quota - won_to_date > 0
+                then
+                    cast(open_pipeline_amount as {{ crm_double_type() }})
                     / cast(quota - won_to_date as {{ crm_double_type() }})
-            end
-            as {{ crm_double_type() }}
-        ) as coverage
+        end as coverage
     from joined
 )
 
