@@ -109,29 +109,11 @@
     end
 {%- endmacro %}
 
-{#- Decimal numbers are parsed to double; money is rounded to cents when converted. -#}
+{#- Decimal numbers are parsed to double; money is read back as decimal (crm_money.sql). -#}
 {% macro crm_parse_number(expr) -%}
     {{ crm_metrics.crm_try_cast(expr, 'double') }}
 {%- endmacro %}
 
 {% macro crm_parse_integer(expr) -%}
     {{ crm_metrics.crm_try_cast(expr, 'bigint') }}
-{%- endmacro %}
-
-{#- The data type of money in the reporting currency, in every fact and mart. -#}
-{% macro crm_money_type() -%}
-    decimal(18, 2)
-{%- endmacro %}
-
-{#- PostgreSQL rounds numeric only (there is no round(double precision, integer)). -#}
-{% macro crm_money(expr) -%}
-    {{ return(adapter.dispatch('crm_money', 'crm_metrics')(expr)) }}
-{%- endmacro %}
-
-{% macro default__crm_money(expr) -%}
-    cast(round({{ expr }}, 2) as {{ crm_metrics.crm_money_type() }})
-{%- endmacro %}
-
-{% macro postgres__crm_money(expr) -%}
-    cast(round(cast({{ expr }} as numeric), 2) as {{ crm_metrics.crm_money_type() }})
 {%- endmacro %}

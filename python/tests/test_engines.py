@@ -14,9 +14,12 @@ One small generated raw set (Parquet) is built on DuckDB (every model), then:
   fct_activities with their ancestors and children are built incrementally on Spark, and their
   tables must equal a DuckDB full build of the changed folder.
 
-Rows are matched on their non-numeric columns (the grain); money (decimal) columns may differ by
-0.01 and other numbers by 1e-9 (relative above 1). Without the engine (no server settings, no
-adapter, no Java) the tests skip, except with CI=true, where they fail.
+The raw amounts are moved onto values whose conversions, weightings, averages and medians land
+on half cents (plant_half_cents), where engines that round differently would disagree. Rows are
+matched on their non-numeric columns (the grain); money (decimal) and text must be equal, doubles
+(ratios) within 1e-12 (relative above 1). Without the engine (no server settings, no adapter, no
+Java) the tests skip, except with CI=true, where they fail.
+Set CRM_METRICS_ENGINE_HALF_CENTS=0 to compare the generated amounts as they are.
 """
 
 from __future__ import annotations
@@ -55,6 +58,9 @@ MODELS_ONLY = ["resource_type:test", "resource_type:unit_test"]
 # out: a Spark view is stored SQL over the raw tables, which the run's on-run-start points at the
 # changed folder, so the full build's views already serve the changed rows (82 models remain).
 INCREMENTAL_SELECT = ["@int_opportunity_states", "@fct_activities"]
+# Doubles (ratios, days, hours) may differ by this much relative (absolute below 1).
+RATIO_TOLERANCE = 1e-12
+HALF_CENTS = os.environ.get("CRM_METRICS_ENGINE_HALF_CENTS", "1") != "0"
 # Columns whose values are engine-specific by design: deal_fingerprint holds each engine's hash.
 ENGINE_SPECIFIC_COLUMNS = {"deal_fingerprint"}
 
@@ -179,30 +185,19 @@ def assert_same_table(
     )
     assert expected_rows, f"{table}: no rows to compare"
     for want_row, got_row in zip(expected_rows, actual_sorted, strict=True):
-        # Money may differ by a cent (an engine rounds a half cent of a deal the other way); a
-        # ratio of the row's money then differs by up to about a cent over the smallest amount
-        # (two cents, for both sides of the ratio). Only in such a row; elsewhere 1e-9 relative.
-        cents = [
-            (float(w), float(g))
-            for w, g, is_money in zip(want_row, got_row, money, strict=True)
-            if is_money and w is not None and g is not None
-        ]
-        relative = 1e-9
-        if any(w != g for w, g in cents):
-            smallest = min((abs(w) for w, _ in cents if w), default=0.0)
-            relative = max(relative, 0.02 / smallest) if smallest else relative
+        # Money is rounded once, in decimal, by the same rule on every engine: equal to the
+        # cent. Doubles (ratios) may differ in their last bits (summation order).
         for name, want, got, is_number, is_money in zip(
             columns, want_row, got_row, numeric, money, strict=True
         ):
-            want, got = _normal(want), _normal(got)
             where = f"{table}.{name} at {key(want_row)}: DuckDB {want!r}, {engine} {got!r}"
-            if is_number and want is not None and got is not None:
-                tolerance = (
-                    0.01 + 1e-9 if is_money else relative * max(1.0, abs(want))
-                )  # 0.01: a cent
+            if is_money and want is not None and got is not None:
+                assert decimal.Decimal(got) == decimal.Decimal(want), where
+            elif is_number and want is not None and got is not None:
+                tolerance = RATIO_TOLERANCE * max(1.0, abs(float(want)))
                 assert abs(float(got) - float(want)) <= tolerance, where
             else:
-                assert got == want, where
+                assert _normal(got) == _normal(want), where
 
 
 def _assert_tables_match(tables: list[str], duck: Path, read: Any, engine: str) -> None:
@@ -217,12 +212,75 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("engines")
     raw_dir = folder / "raw"
     generate(raw_dir, opportunities=GENERATED_DEALS, seed=GENERATED_SEED, fmt="parquet")
+    if HALF_CENTS:
+        plant_half_cents(raw_dir)
     # one deal rejected (an unknown stage name) that the Spark incremental test corrects
     plant_defect(raw_dir)
     duck = folder / "duck.duckdb"
     # Models only: the data tests run on DuckDB elsewhere.
     build(duck, raw_dir=raw_dir, exclude=MODELS_ONLY, progress=False)
     return raw_dir, duck
+
+
+# Rates that turn an amount of n dollars and 50 cents into a half cent (x 1.05: 7264.50 ->
+# 7627.725; x 1.27: 111227.50 -> 141258.925), and 0.5, which does it to any odd number of cents.
+HALF_CENT_RATES = {"EUR": "1.05", "GBP": "1.27"}
+OTHER_HALF_CENT_RATE = "0.5"
+
+
+def plant_half_cents(raw_dir: Path) -> None:
+    """Move the generated money onto half cents, deterministically: every amount (deal, history
+    row, subscription, unit price) becomes its whole part plus 0.50 when that is even, else plus
+    0.05 (x 0.3 of an amount ending in 5 cents is a half cent; an even and an odd amount average
+    to a half cent); every non-USD rate a constant from HALF_CENT_RATES; the open stages'
+    probabilities 0.3, 0.25 and 0.75 in turn; targets and marketing spend gain half a cent."""
+
+    def cents(column: str) -> str:
+        whole = f"floor({column})"
+        return (
+            f"case when {column} is null then null when {whole} % 2 = 0 "
+            f"then {whole} + 0.50 else {whole} + 0.05 end"
+        )
+
+    rates = " ".join(f"when '{code}' then {rate}" for code, rate in HALF_CENT_RATES.items())
+    changes = {
+        "opportunities": {"amount": cents("amount")},
+        "opportunity_history": {"amount": cents("amount")},
+        "subscriptions": {"mrr_amount": cents("mrr_amount")},
+        "opportunity_line_items": {"unit_price": cents("unit_price")},
+        "exchange_rates": {
+            "rate_to_reporting": f"case currency_code when 'USD' then rate_to_reporting "
+            f"{rates} else {OTHER_HALF_CENT_RATE} end"
+        },
+        "stages": {
+            "default_probability": "case when is_closed then default_probability "
+            "else [0.3, 0.25, 0.75][stage_order % 3 + 1] end"
+        },
+        "targets": {
+            "target_value": "case when metric = 'bookings_amount' "
+            "then target_value + 0.005 else target_value end"
+        },
+        "marketing_spend": {"spend": "spend + 0.005"},
+    }
+    connection = duckdb.connect()
+    try:
+        for table, replaced in changes.items():
+            path = raw_dir / f"{table}.parquet"
+            if not path.exists():
+                continue
+            columns = connection.sql(f"select * from read_parquet('{path}')").columns
+            select = ", ".join(
+                f'cast({replaced[c]} as double) as "{c}"' if c in replaced else f'"{c}"'
+                for c in columns
+            )
+            changed = path.with_suffix(".changed.parquet")
+            connection.execute(
+                f"copy (select {select} from read_parquet('{path}')) to '{changed}' "
+                "(format parquet)"
+            )
+            changed.replace(path)
+    finally:
+        connection.close()
 
 
 def _copy_raw_to_postgres(raw_dir: Path, connection: Any, schema: str) -> None:

@@ -10,7 +10,10 @@
                         company's, capped at 1. Trailing 12 months = deals whose closed_at lies in
                         [snapshot_at - 12 months, snapshot_at). When the owner or the company has
                         no closed deal in that window (rate null or zero), the factor is 1.
-    A null probability (no closed deal ever reached the stage) weighs 0. forecast_month is the
+    weighted_amount is amount × probability rounded once to the cent (crm_money.sql): the
+    stage probability as a decimal, the conversion rates as fractions of whole counts (exact:
+    a double rate can put an exact half cent on either side). A null probability (no closed
+    deal ever reached the stage) weighs 0. forecast_month is the
     month of close_date, or the snapshot's month when the close date lies before it (overdue
     deals roll into the current month).
 #}
@@ -41,7 +44,7 @@ stages as (
 ),
 
 stage_win_rates as (
-    select snapshot_at, stage_name, win_rate_from_stage
+    select snapshot_at, stage_name, reached_count, won_count, win_rate_from_stage
     from {{ ref('int_stage_win_rates') }}
 ),
 
@@ -62,6 +65,8 @@ owner_win_rates as (
     select
         snapshot_at,
         owner_id,
+        count(case when state = 'won' then 1 end) as owner_won_count,
+        count(*) as owner_closed_count,
         cast(count(case when state = 'won' then 1 end) as {{ crm_double_type() }})
         / nullif(count(*), 0) as owner_win_rate
     from recently_closed
@@ -71,6 +76,8 @@ owner_win_rates as (
 company_win_rates as (
     select
         snapshot_at,
+        count(case when state = 'won' then 1 end) as company_won_count,
+        count(*) as company_closed_count,
         cast(count(case when state = 'won' then 1 end) as {{ crm_double_type() }})
         / nullif(count(*), 0) as company_win_rate
     from recently_closed
@@ -100,7 +107,26 @@ open_deals as (
         company_win_rates.company_win_rate,
         coalesce(
             owner_win_rates.owner_win_rate / nullif(company_win_rates.company_win_rate, 0), 1
-        ) as rep_adjustment
+        ) as rep_adjustment,
+        {#- The two conversion probabilities as whole-number fractions, for exact weighting:
+            stage won / reached, and that × (owner won / closed) / (company won / closed) when
+            both owner and company rates are known and the company's is not 0. #}
+        stage_win_rates.won_count as stage_won_count,
+        stage_win_rates.reached_count as stage_reached_count,
+        case
+            when owner_win_rates.owner_closed_count > 0 and company_win_rates.company_won_count > 0
+                then
+                    stage_win_rates.won_count * owner_win_rates.owner_won_count
+                    * company_win_rates.company_closed_count
+            else stage_win_rates.won_count
+        end as rep_won_product,
+        case
+            when owner_win_rates.owner_closed_count > 0 and company_win_rates.company_won_count > 0
+                then
+                    stage_win_rates.reached_count * owner_win_rates.owner_closed_count
+                    * company_win_rates.company_won_count
+            else stage_win_rates.reached_count
+        end as rep_reached_product
     from snapshots
     inner join opportunities
         on snapshots.opportunity_id = opportunities.opportunity_id
@@ -120,10 +146,21 @@ open_deals as (
 ),
 
 by_method as (
-    select *, 'crm_probability' as method, default_probability as win_probability  -- noqa: RF04
+    select
+        *,
+        'crm_probability' as method,  -- noqa: RF04
+        default_probability as win_probability,
+        {{ crm_money_product('coalesce(amount, 0)', 'coalesce(default_probability, 0)') }}
+            as weighted_amount
     from open_deals
     union all
-    select *, 'stage_conversion' as method, win_rate_from_stage as win_probability  -- noqa: RF04
+    select
+        *,
+        'stage_conversion' as method,  -- noqa: RF04
+        win_rate_from_stage as win_probability,
+        coalesce(
+            {{ crm_money_divide('amount * stage_won_count', 'stage_reached_count') }}, 0
+        ) as weighted_amount
     from open_deals
     union all
     select
@@ -132,7 +169,15 @@ by_method as (
         case
             when win_rate_from_stage * rep_adjustment > 1 then 1.0
             else win_rate_from_stage * rep_adjustment
-        end as win_probability
+        end as win_probability,
+        coalesce(
+            case
+                when rep_won_product >= rep_reached_product and rep_reached_product > 0
+                    then amount
+                else {{ crm_money_divide('amount * rep_won_product', 'rep_reached_product') }}
+            end,
+            0
+        ) as weighted_amount
     from open_deals
 ),
 
@@ -152,7 +197,7 @@ final as (
         company_win_rate,
         rep_adjustment,
         cast(win_probability as {{ crm_double_type() }}) as win_probability,
-        {{ crm_money('coalesce(amount * win_probability, 0)') }} as weighted_amount
+        cast(weighted_amount as {{ crm_money_type() }}) as weighted_amount
     from by_method
 )
 

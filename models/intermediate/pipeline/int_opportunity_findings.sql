@@ -100,7 +100,8 @@ findings as (
     where
         has_history
         and (
-            {{ crm_money("amount") }} <> {{ crm_money("history_amount") }}
+            {{ crm_money(crm_amount_decimal("amount")) }}
+            <> {{ crm_money(crm_amount_decimal("history_amount")) }}
             or (amount is null and history_amount is not null)
             or (amount is not null and history_amount is null)
         )

@@ -239,7 +239,8 @@ converted as (
         end as state,
         coalesce(opportunities.currency_code, '{{ var("reporting_currency") }}') as currency_code,
         rate_days.rate_to_reporting,
-        {{ crm_money('carried_forward.amount_local * rate_days.rate_to_reporting') }} as amount
+        {{ crm_money_product('carried_forward.amount_local', 'rate_days.rate_to_reporting') }}
+            as amount
     from carried_forward
     inner join opportunities
         on carried_forward.opportunity_id = opportunities.opportunity_id

@@ -8,7 +8,11 @@
     One row per accepted line item, its amount (quantity × unit_price, in the deal's
     currency_code, empty = the reporting currency) converted at the latest rate on or before the
     date of the deal's created_at (raw contract, "Money"). A line with a null quantity or
-    unit_price has a null amount. A currency without a rate on that date fails the build
+    unit_price has a null amount. The local amount is exact (unit_price read to 4 decimal places,
+    crm_amount_decimal, and the quantity to 4 places below 10^10, so that Spark keeps every
+    place of the product); converted, it is rounded to 16 decimal places (Spark
+    keeps no more of a product this wide, so every engine is made to do the same) and then once
+    to the cent, half away from zero (crm_money). A currency without a rate on that date fails the build
     (post-hook), naming the currency, the date and an example line item.
 #}
 with
@@ -37,7 +41,11 @@ priced as (
         line_items.unit_price,
         opportunities.created_at as deal_created_at,
         coalesce(opportunities.currency_code, '{{ var("reporting_currency") }}') as currency_code,
-        line_items.quantity * line_items.unit_price as line_amount_local
+        cast(
+            cast(line_items.quantity as decimal(14, 4))
+            * {{ crm_amount_decimal('line_items.unit_price') }}
+            as decimal(22, 8)
+        ) as line_amount_local
     from line_items
     inner join opportunities
         on line_items.opportunity_id = opportunities.opportunity_id
@@ -54,7 +62,11 @@ final as (
         priced.currency_code,
         priced.line_amount_local,
         exchange_rates.rate_to_reporting,
-        priced.line_amount_local * exchange_rates.rate_to_reporting as line_amount
+        {{ crm_money(
+            'cast(priced.line_amount_local * '
+            ~ crm_factor_decimal('exchange_rates.rate_to_reporting')
+            ~ ' as decimal(38, 16))'
+        ) }} as line_amount
     from priced
     left join exchange_rates
         on

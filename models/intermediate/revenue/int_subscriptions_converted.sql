@@ -51,7 +51,8 @@ converted as (
         started.currency_code,
         started.mrr_amount_local,
         exchange_rates.rate_to_reporting,
-        {{ crm_money('started.mrr_amount_local * exchange_rates.rate_to_reporting') }} as mrr_amount
+        {{ crm_money_product('started.mrr_amount_local', 'exchange_rates.rate_to_reporting') }}
+            as mrr_amount
     from started
     left join exchange_rates
         on

@@ -37,7 +37,7 @@ final as (
         aggregated.team,
         cast(aggregated.won_count as bigint) as won_count,
         {{ crm_money('aggregated.bookings_amount') }} as bookings_amount,
-        {{ crm_money('aggregated.bookings_amount / nullif(aggregated.won_count, 0)') }}
+        {{ crm_money_divide('aggregated.bookings_amount', 'aggregated.won_count') }}
             as avg_deal_size,
         case
             when dim_users.hired_on < {{ dbt.dateadd('month', 1, 'aggregated.period_month') }}

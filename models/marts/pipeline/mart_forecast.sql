@@ -24,7 +24,11 @@ methods as (
 ),
 
 targets as (
-    select user_id, period_month, target_value
+    select
+        user_id,
+        period_month,
+        {#- a target is money: read as decimal and rounded to the cent, once per row #}
+        {{ crm_money(crm_amount_decimal('target_value')) }} as quota_amount
     from {{ ref('int_targets_accepted') }}
     where metric = 'bookings_amount'
 ),
@@ -37,8 +41,8 @@ as_of_month as (
 monthly_quota as (
     select
         cast({{ dbt.date_trunc('month', 'period_month') }} as date) as period_month,
-        sum(case when user_id is null then target_value end) as company_quota,
-        sum(case when user_id is not null then target_value end) as rep_quota_sum
+        sum(case when user_id is null then quota_amount end) as company_quota,
+        sum(case when user_id is not null then quota_amount end) as rep_quota_sum
     from targets
     group by 1
 ),
@@ -106,13 +110,12 @@ final as (
         {{ crm_money('won_to_date') }} as won_to_date,
         {{ crm_money('won_to_date + weighted_pipeline_amount') }} as expected_bookings,
         {{ crm_money('quota') }} as quota,
-        cast(
-            case
-                when quota - won_to_date > 0
-                    then open_pipeline_amount / (quota - won_to_date)
-            end
-            as {{ crm_double_type() }}
-        ) as coverage
+        case
+            when quota - won_to_date > 0
+                then
+                    cast(open_pipeline_amount as {{ crm_double_type() }})
+                    / cast(quota - won_to_date as {{ crm_double_type() }})
+        end as coverage
     from joined
 )
 

@@ -76,10 +76,9 @@ final as (
         {{ crm_money('expected_bookings') }} as expected_bookings,
         {{ crm_money('actual_won_amount') }} as actual_won_amount,
         {{ crm_money('expected_bookings - actual_won_amount') }} as error,
-        cast(
-            abs(expected_bookings - actual_won_amount) / nullif(actual_won_amount, 0)
-            as {{ crm_double_type() }}
-        ) as absolute_percentage_error
+        cast(abs(expected_bookings - actual_won_amount) as {{ crm_double_type() }})
+        / nullif(cast(actual_won_amount as {{ crm_double_type() }}), 0)
+            as absolute_percentage_error
     from joined
 )
 

@@ -39,7 +39,11 @@ avg_won_days_per_stage as (
 ),
 
 avg_won_amount as (
-    select avg(amount) as avg_won_amount
+    {#- a ratio's divisor: a double from the exact sum on every engine (Spark's avg of a
+        decimal rounds to 6 places, DuckDB's is a double) #}
+    select
+        cast(sum(amount) as {{ crm_double_type() }})
+        / nullif(count(amount), 0) as avg_won_amount
     from opportunities
     where outcome = 'won'
 ),
@@ -80,7 +84,7 @@ ratios as (
     select
         *,
         days_in_current_stage / nullif(avg_won_days_in_stage, 0) as stage_age_ratio,
-        amount / nullif(avg_won_amount, 0) as size_ratio
+        cast(amount as {{ crm_double_type() }}) / nullif(avg_won_amount, 0) as size_ratio
     from open_deals
 ),
 

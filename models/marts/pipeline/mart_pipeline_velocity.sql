@@ -28,7 +28,10 @@ trailing_closed as (
         snapshot_at,
         count(case when state = 'won' then 1 end) as won_count,
         count(*) as closed_count,
-        avg(case when state = 'won' then amount end) as avg_won_amount,
+        {{ crm_money_divide(
+            'sum(case when state = \'won\' then amount end)',
+            'count(case when state = \'won\' then amount end)'
+        ) }} as avg_won_amount,
         avg(
             case when state = 'won' then {{ crm_days_between('created_at', 'closed_at') }} end
         ) as avg_cycle_days
@@ -63,12 +66,11 @@ final as (
         cast(won_count as bigint) as trailing_won_count,
         cast(closed_count as bigint) as trailing_closed_count,
         cast(win_rate as {{ crm_double_type() }}) as win_rate,
-        {{ crm_money('avg_won_amount') }} as avg_won_amount,
+        avg_won_amount,
         cast(avg_cycle_days as {{ crm_double_type() }}) as avg_cycle_days,
-        {#- from the published (cent-rounded) average, so the columns multiply to the result #}
-        {{ crm_money(
-            'open_count * win_rate * ' ~ crm_money('avg_won_amount')
-            ~ ' / nullif(avg_cycle_days, 0)'
+        {#- from the published average (already money); the rest is a ratio (double) #}
+        {{ crm_money_product(
+            'avg_won_amount', 'open_count * win_rate / nullif(avg_cycle_days, 0)'
         ) }} as velocity_per_day
     from joined
 )

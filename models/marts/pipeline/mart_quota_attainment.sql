@@ -52,7 +52,7 @@ quotas as (
     select
         user_id as owner_id,
         cast({{ dbt.date_trunc('month', 'period_month') }} as date) as period_month,
-        sum(target_value) as quota
+        sum({{ crm_money(crm_amount_decimal('target_value')) }}) as quota
     from targets
     group by 1, 2
 ),

@@ -34,7 +34,7 @@ months as (
 company_targets as (
     select
         cast({{ dbt.date_trunc('month', 'period_month') }} as date) as period_month,
-        sum(target_value) as company_target
+        sum({{ crm_money(crm_amount_decimal('target_value')) }}) as company_target
     from targets
     group by 1
 ),

@@ -89,7 +89,12 @@ probabilities as (
             when 'cell' then cell_closed_count
             when 'amount_band' then band_closed_count
             else all_closed_count
-        end as source_closed_count
+        end as source_closed_count,
+        case probability_source
+            when 'cell' then cell_won_count
+            when 'amount_band' then band_won_count
+            else all_won_count
+        end as source_won_count
     from sourced
 ),
 
@@ -104,7 +109,9 @@ final as (
         probability_source,
         cast(source_closed_count as bigint) as source_closed_count,
         cast(win_probability as {{ crm_double_type() }}) as win_probability,
-        {{ crm_money('win_probability * amount') }} as expected_value
+        {#- amount × won / closed in whole numbers: exact, also where it is a half cent #}
+        {{ crm_money_divide('amount * source_won_count', 'source_closed_count') }}
+            as expected_value
     from probabilities
 )
 

@@ -36,7 +36,10 @@ aggregated as (
         amount_band,
         count(case when outcome = 'won' then 1 end) as won_count,
         count(case when outcome = 'lost' then 1 end) as lost_count,
-        avg(case when outcome = 'won' then deal_amount end) as avg_won_amount
+        {{ crm_money_divide(
+            'sum(case when outcome = \'won\' then deal_amount end)',
+            'count(case when outcome = \'won\' then deal_amount end)'
+        ) }} as avg_won_amount
     from banded
     group by 1
 ),
@@ -47,7 +50,7 @@ final as (
         cast(won_count as bigint) as won_count,
         cast(lost_count as bigint) as lost_count,
         cast(won_count as {{ crm_double_type() }}) / nullif(won_count + lost_count, 0) as win_rate,
-        {{ crm_money('avg_won_amount') }} as avg_won_amount
+        avg_won_amount
     from aggregated
 )
 

@@ -44,7 +44,10 @@ aggregated as (
         count(case when outcome_detail = 'won' then 1 end) as won_count,
         count(case when outcome_detail = 'lost' then 1 end) as lost_count,
         count(case when outcome_detail = 'qualified_out' then 1 end) as qualified_out_count,
-        avg(case when outcome_detail = 'won' then amount end) as avg_won_amount,
+        {{ crm_money_divide(
+            'sum(case when outcome_detail = \'won\' then amount end)',
+            'count(case when outcome_detail = \'won\' then amount end)'
+        ) }} as avg_won_amount,
         avg(case when outcome_detail = 'won' then days_to_close end) as avg_days_to_close
     from profiled
     group by 1, 2, 3
@@ -60,7 +63,7 @@ final as (
         cast(qualified_out_count as bigint) as qualified_out_count,
         cast(won_count as {{ crm_double_type() }})
         / nullif(won_count + lost_count + qualified_out_count, 0) as win_rate,
-        {{ crm_money('avg_won_amount') }} as avg_won_amount,
+        avg_won_amount,
         cast(avg_days_to_close as {{ crm_double_type() }}) as avg_days_to_close
     from aggregated
 )

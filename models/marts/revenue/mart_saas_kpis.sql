@@ -37,7 +37,7 @@ as_of as (
 spend_by_month as (
     select
         cast({{ dbt.date_trunc('month', 'period_month') }} as date) as period_month,
-        sum(spend) as marketing_spend
+        sum({{ crm_money(crm_amount_decimal('spend')) }}) as marketing_spend
     from marketing_spend
     group by 1
 ),
@@ -128,14 +128,18 @@ final as (
         {{ crm_money('mrr') }} as mrr,
         {{ crm_money('12 * mrr') }} as arr,
         cast(customers as bigint) as customers,
-        {{ crm_money('arpa') }} as arpa,
+        {{ crm_money_divide('mrr', 'customers') }} as arpa,
         cast(new_customers as bigint) as new_customers,
-        {{ crm_money('new_customer_arpa') }} as new_customer_arpa,
+        {{ crm_money_divide('new_mrr', 'new_customers') }} as new_customer_arpa,
         {{ crm_money('marketing_spend') }} as marketing_spend,
-        {{ crm_money('marketing_cac') }} as marketing_cac,
+        {{ crm_money_divide('marketing_spend', 'new_customers') }} as marketing_cac,
         cast(cac_payback_months as {{ crm_double_type() }}) as cac_payback_months,
         cast(ttm_avg_logo_churn_rate as {{ crm_double_type() }}) as ttm_avg_logo_churn_rate,
-        {{ crm_money('ltv') }} as ltv,
+        {{ crm_money_product(
+            'mrr',
+            'cast(' ~ var('gross_margin') ~ ' as ' ~ crm_double_type() ~ ')'
+            ~ ' / nullif(customers * ttm_avg_logo_churn_rate, 0)'
+        ) }} as ltv,
         cast(ltv / nullif(marketing_cac, 0) as {{ crm_double_type() }}) as ltv_to_cac,
         cast(new_mrr + expansion_mrr + reactivation_mrr as {{ crm_double_type() }})
         / nullif(-(churned_mrr + contraction_mrr), 0) as quick_ratio
