@@ -8,6 +8,10 @@
 #                types, the staging, validation, accepted-row and data-quality models and
 #                their YAML)
 # make docs      re-render docs/metrics.md from the model YAML
+# make dashboard build the Evidence dashboard (dashboard/) on the serving snapshot into
+#                dashboard/build: npm ci from its lockfile, Evidence's sources step (copies the
+#                snapshot's query results to Parquet), then the static site. SERVING=path shows
+#                another snapshot. Needs Node.js and npm; `make run` stays Python-only
 # make clean     remove build outputs (keeps .venv)
 
 SHELL := bash
@@ -22,7 +26,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 DATABASE ?= crm_metrics.duckdb
 OUT ?= out/marts
 
-.PHONY: run test lint contract docs clean install setup
+.PHONY: run test lint contract docs clean install setup dashboard
 
 $(BIN)/python:
 	if command -v python3.11 >/dev/null 2>&1; then python3.11 -m venv $(VENV); \
@@ -73,6 +77,22 @@ contract: install
 
 docs: install
 	$(BIN)/crm-metrics docs render
+
+# The dashboard's DuckDB source opens dashboard/sources/crm/snapshot.duckdb (Evidence resolves a
+# source's file name from the source's folder): a symbolic link to the snapshot to show.
+SERVING ?= $(basename $(DATABASE)).serving$(suffix $(DATABASE))
+DASHBOARD_STAMP := dashboard/node_modules/.installed
+
+$(DASHBOARD_STAMP): dashboard/package.json dashboard/package-lock.json dashboard/scripts/duckdb-wasm-0.9.mjs
+	command -v npm >/dev/null || { echo "make dashboard needs Node.js and npm" >&2; exit 1; }
+	cd dashboard && npm ci --no-audit --no-fund
+	touch $(DASHBOARD_STAMP)
+
+dashboard: $(DASHBOARD_STAMP)
+	test -f $(SERVING) || { echo "no serving snapshot $(SERVING): run make run first, or SERVING=path" >&2; exit 1; }
+	ln -sfn $(abspath $(SERVING)) dashboard/sources/crm/snapshot.duckdb
+	cd dashboard && npm run sources && npm run build
+	@echo "dashboard built from $(SERVING) into dashboard/build (view it: cd dashboard && npm run preview)"
 
 clean:
 	rm -rf target logs out dbt_packages .pytest_cache .ruff_cache

@@ -237,7 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_serving_options(build: argparse.ArgumentParser) -> None:
     """`build`'s options for the serving database and the working database's lock."""
-    from crm_metrics.serving import DEFAULT_LOCK_WAIT_S
+    from crm_metrics.serving import DEFAULT_LOCK_WAIT_S, DEFAULT_STORAGE_VERSION
 
     build.add_argument(
         "--serving",
@@ -251,6 +251,14 @@ def _add_serving_options(build: argparse.ArgumentParser) -> None:
         dest="publish",
         action="store_false",
         help="build the working database only; leave the serving database as it is",
+    )
+    build.add_argument(
+        "--storage-version",
+        default=DEFAULT_STORAGE_VERSION,
+        metavar="VERSION",
+        help="DuckDB release whose storage format the serving database is written in, or "
+        "latest (default: %(default)s, which DuckDB 1.0.0 and every later release open; the "
+        "working database stays in the installed DuckDB's format)",
     )
     build.add_argument(
         "--lock-wait",
@@ -450,6 +458,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
             serving=args.serving,
             publish_snapshot=args.publish,
             lock_wait=args.lock_wait,
+            storage_version=args.storage_version,
             on_wait=lambda message: print(message, file=sys.stderr, flush=True),
             raw_dir=args.raw_dir,
             select=args.select,

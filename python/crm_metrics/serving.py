@@ -10,7 +10,17 @@ opened afterwards sees the new file. Nothing is ever written into the serving fi
 
 Layout of a snapshot: the schemas `core`, `marts` and `data_quality` with real tables (views in
 the working database are materialised), plus `meta.snapshot`, one row describing the snapshot
-(id, publish time, as_of_date, working database, dbt invocation id).
+(id, publish time, as_of_date, working database, dbt invocation id, storage version).
+
+Storage version: the working database is in the format of the DuckDB the package pins (2.0,
+storage version 69), which DuckDB 1.x cannot open ("can only read versions between 64 and 68"),
+and the DuckDB engines embedded in BI tools and SQL clients are 1.x. So the snapshot is written
+in the storage format of `DEFAULT_STORAGE_VERSION` (v1.0.0: storage version 64, which every
+DuckDB from 1.0.0 on reads; the oldest a DuckDB 2.0 writes). What we publish needs nothing
+newer: integers, decimal(18,2), double, varchar, boolean, date and timestamp columns in plain
+tables, no newer type (variant, geometry) and no catalog feature of a later format. What a later
+format adds is compression only (a smaller file, not other values). `storage_version` (the
+`--storage-version` option) chooses another: a `vX.Y.Z` DuckDB release, or `latest`.
 
 Rules:
 - A partial build (`--select` or `--exclude`), a failed build, `--no-publish` and non-DuckDB
@@ -53,6 +63,9 @@ from crm_metrics.errors import CrmMetricsError, DbtNodesFailedError
 
 PUBLISHED_SCHEMAS = ("core", "marts", "data_quality")
 SNAPSHOT_TABLE = "meta.snapshot"
+# The oldest storage format DuckDB 2.0 writes; DuckDB 1.0.0 and every later release read it.
+DEFAULT_STORAGE_VERSION = "v1.0.0"
+_STORAGE_VERSION = re.compile(r"^(v\d+\.\d+\.\d+|latest)$")
 DEFAULT_LOCK_WAIT_S = 600.0
 MEMORY_ENV_VAR = "CRM_METRICS_DUCKDB_MEMORY_LIMIT"
 _TEMP_PATTERN = re.compile(r"\.publishing-(?P<pid>\d+)-[0-9a-f]+$")
@@ -77,6 +90,7 @@ class Published:
     rows: int
     size_bytes: int
     seconds: float
+    storage_version: str = DEFAULT_STORAGE_VERSION
 
 
 @dataclass
@@ -277,12 +291,53 @@ def _copy_relation(connection: Any, schema: str, name: str) -> int:
     return int(rows)
 
 
-def _write_snapshot(database: Path, temp: Path, snapshot_id: str, published_at: dt.datetime):
-    """Write every table of PUBLISHED_SCHEMAS of `database`, plus meta.snapshot, into `temp`."""
+def check_storage_version(version: str) -> str:
+    """`version` when the installed DuckDB can write that storage format, else PublishError."""
     import duckdb
 
-    connection = duckdb.connect(str(temp))
+    text = str(version).strip()
+    problem = None
+    if not _STORAGE_VERSION.match(text):
+        problem = "it is not a DuckDB release such as v1.0.0, nor latest"
+    else:
+        try:
+            duckdb.connect(":memory:", config={"storage_compatibility_version": text}).close()
+        except duckdb.Error:
+            problem = f"DuckDB {duckdb.__version__} knows no release {text}"
+    if problem is not None:
+        raise PublishError(
+            f"storage version {version!r} cannot be written: {problem}; give the oldest DuckDB "
+            f"release your readers run (default {DEFAULT_STORAGE_VERSION}: DuckDB 1.0.0 and "
+            "later read it), or latest"
+        )
+    return text
+
+
+def _write_snapshot(
+    database: Path,
+    temp: Path,
+    snapshot_id: str,
+    published_at: dt.datetime,
+    storage_version: str,
+) -> tuple[int, int, str]:
+    """Write every table of PUBLISHED_SCHEMAS of `database`, plus meta.snapshot, into `temp`.
+
+    Returns the table count, the row count and the storage version DuckDB wrote (its tag, e.g.
+    `v1.0.0`: the oldest DuckDB release that reads the file).
+    """
+    import duckdb
+
+    # A new file takes the format of storage_compatibility_version (the working database,
+    # attached below, keeps its own).
+    connection = duckdb.connect(
+        str(temp), config={"storage_compatibility_version": storage_version}
+    )
     try:
+        (written,) = connection.execute(
+            "select tags['storage_version'] from duckdb_databases() "
+            "where database_name = current_database()"
+        ).fetchone()
+        written = str(written or storage_version).removesuffix("+")
         memory_limit = os.environ.get(MEMORY_ENV_VAR, "6GB")
         connection.execute(f"set memory_limit = {_literal(memory_limit)}")
         connection.execute("set enable_progress_bar = false")  # the CLI prints its own lines
@@ -312,7 +367,7 @@ def _write_snapshot(database: Path, temp: Path, snapshot_id: str, published_at: 
             "create table meta.snapshot as select "
             "?::varchar as snapshot_id, ?::timestamp as published_at, ?::date as as_of_date, "
             "?::varchar as working_database, ?::varchar as dbt_invocation_id, "
-            "?::integer as table_count, ?::bigint as row_count",
+            "?::integer as table_count, ?::bigint as row_count, ?::varchar as storage_version",
             [
                 snapshot_id,
                 published_at.replace(tzinfo=None),
@@ -321,13 +376,14 @@ def _write_snapshot(database: Path, temp: Path, snapshot_id: str, published_at: 
                 _invocation_id(database),
                 len(relations),
                 rows,
+                written,
             ],
         )
         connection.execute("detach working")
         connection.execute("checkpoint")
     finally:
         connection.close()
-    return len(relations), rows
+    return len(relations), rows, written
 
 
 def _swap_into_place(temp: Path, serving: Path) -> None:
@@ -351,13 +407,19 @@ def _swap_into_place(temp: Path, serving: Path) -> None:
         os.close(directory)
 
 
-def publish(database: Path, serving: Path | None = None) -> Published:
+def publish(
+    database: Path,
+    serving: Path | None = None,
+    storage_version: str = DEFAULT_STORAGE_VERSION,
+) -> Published:
     """Publish `core`, `marts` and `data_quality` of the working database as the serving file.
 
-    Raises PublishError (the previous snapshot stays in place) when it cannot.
+    `storage_version` is the DuckDB release whose storage format the file is written in (see the
+    module's docstring). Raises PublishError (the previous snapshot stays in place) when it cannot.
     """
     import duckdb
 
+    storage_version = check_storage_version(storage_version)
     database = Path(database).expanduser().resolve()
     serving = Path(serving or default_serving_path(database)).expanduser().resolve()
     if serving == database:
@@ -373,7 +435,9 @@ def publish(database: Path, serving: Path | None = None) -> Published:
     published_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
     temp = serving.with_name(f".{serving.name}.publishing-{os.getpid()}-{secrets.token_hex(4)}")
     try:
-        tables, rows = _write_snapshot(database, temp, snapshot_id, published_at)
+        tables, rows, written = _write_snapshot(
+            database, temp, snapshot_id, published_at, storage_version
+        )
         _fsync(temp)
         size = temp.stat().st_size
         _swap_into_place(temp, serving)
@@ -392,6 +456,7 @@ def publish(database: Path, serving: Path | None = None) -> Published:
         rows=rows,
         size_bytes=size,
         seconds=round(time.perf_counter() - started, 2),
+        storage_version=written,
     )
 
 
@@ -497,7 +562,8 @@ def _describe(published: Published) -> str:
     size_mb = published.size_bytes / 1024 / 1024
     return (
         f"published {published.path} ({published.tables} tables, {published.rows:,} rows, "
-        f"{size_mb:.1f} MB, in {published.seconds:.1f} s): open it read-only"
+        f"{size_mb:.1f} MB, in {published.seconds:.1f} s; storage {published.storage_version}, "
+        "readable by that DuckDB release and later): open it read-only"
     )
 
 
@@ -508,16 +574,19 @@ def build_and_publish(
     publish_snapshot: bool = True,
     lock_wait: float = DEFAULT_LOCK_WAIT_S,
     on_wait: Callable[[str], None] | None = None,
+    storage_version: str = DEFAULT_STORAGE_VERSION,
     **build_options: Any,
 ) -> BuildOutcome:
     """`runner.build` under the working database's lock, then publish when the build was whole.
 
     build_options are runner.build's (raw_dir, select, exclude, full_refresh, vars, as_of_date,
     target, progress, project_dir). A failed build raises its CrmMetricsError with a last line
-    saying that readers keep the last good snapshot.
+    saying that readers keep the last good snapshot. An unknown `storage_version` fails before
+    anything is built.
     """
     from crm_metrics.runner import PROJECT_DIR, build
 
+    storage_version = check_storage_version(storage_version)
     database = Path(database).expanduser().resolve()
     target = build_options.get("target", "duckdb")
     if not is_duckdb_target(target, build_options.get("project_dir", PROJECT_DIR)):
@@ -547,7 +616,7 @@ def build_and_publish(
                     serving,
                     database,
                 )
-            published = publish(database, serving)
+            published = publish(database, serving, storage_version)
     except CrmMetricsError as exc:
         # Without a serving file there is nothing to keep: the error stays one line.
         if not serving.is_file():

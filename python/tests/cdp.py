@@ -3,8 +3,10 @@
 `--remote-debugging-pipe` makes Chromium read commands from file descriptor 3 and write answers
 and events to descriptor 4, each a JSON message ended by a NUL byte. `Browser.open(page)` loads a
 page with the network blocked (every host name fails to resolve, every proxied request goes
-nowhere) and gives `evaluate` (a JavaScript expression's value, promises awaited), `screenshot`
-(a PNG of one element) and the console messages and uncaught errors seen so far.
+nowhere; `Browser(..., loopback=True)` lets 127.0.0.1 through, for a site served locally, and
+`open_url` loads one of its pages) and gives `evaluate` (a JavaScript expression's value,
+promises awaited), `screenshot` (a PNG of one element) and the console messages and uncaught
+errors seen so far.
 """
 
 from __future__ import annotations
@@ -45,7 +47,20 @@ class CdpError(RuntimeError):
 
 
 class Browser:
-    def __init__(self, binary: str, profile: Path, width: int = 1300, height: int = 900) -> None:
+    def __init__(
+        self,
+        binary: str,
+        profile: Path,
+        width: int = 1300,
+        height: int = 900,
+        loopback: bool = False,
+    ) -> None:
+        flags = [
+            f"{flag}, EXCLUDE 127.0.0.1"
+            if loopback and flag.startswith("--host-resolver-rules=")
+            else flag
+            for flag in FLAGS
+        ]
         to_browser_read, self._write_fd = os.pipe()
         self._read_fd, from_browser_write = os.pipe()
 
@@ -57,7 +72,7 @@ class Browser:
             os.dup2(ends[1], 4)
 
         self.process = subprocess.Popen(
-            [binary, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
+            [binary, *flags, f"--user-data-dir={profile}", "about:blank"],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -129,6 +144,13 @@ class Browser:
         """Load `page`; return the seconds from navigation to the load event."""
         started = time.monotonic()
         self.send("Page.navigate", {"url": page.resolve().as_uri()})
+        self.wait_for("Page.loadEventFired", timeout)
+        return time.monotonic() - started
+
+    def open_url(self, url: str, timeout: float = 60) -> float:
+        """Load `url` (a page served on 127.0.0.1 needs `loopback=True`); seconds to load."""
+        started = time.monotonic()
+        self.send("Page.navigate", {"url": url})
         self.wait_for("Page.loadEventFired", timeout)
         return time.monotonic() - started
 

@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import os
 import stat
+import struct
 import subprocess
 import sys
 import threading
@@ -124,6 +125,65 @@ def test_publish_copies_the_three_schemas_as_tables(tmp_path: Path) -> None:
     assert published.size_bytes == target.stat().st_size
     assert leftovers(tmp_path) == []
     assert not Path(f"{target}.wal").exists()
+
+
+def storage_number(path: Path) -> int:
+    """The storage version number in a DuckDB file's header: a checksum (8 bytes), `DUCK`, then
+    the number as a little-endian uint64 (DuckDB's storage documentation)."""
+    magic, number = struct.Struct("<8x4sQ").unpack(path.read_bytes()[:20])
+    assert magic == b"DUCK"
+    return number
+
+
+def test_the_snapshot_is_written_in_the_format_duckdb_1_0_reads(tmp_path: Path) -> None:
+    working = make_working(tmp_path / "w.duckdb")
+    published = serving.publish(working)
+    # 64: the number DuckDB 0.10 to 1.1 write and read (DuckDB 1.x readers accept 64 and up)
+    assert storage_number(published.path) == 64
+    assert published.storage_version == "v1.0.0"
+    info = serving.snapshot_info(published.path)
+    assert info is not None and info["storage_version"] == "v1.0.0"
+    # the working database keeps the installed DuckDB's newer format
+    assert storage_number(working) > 64
+
+
+@pytest.mark.parametrize(
+    ("version", "number", "recorded"),
+    [("v1.2.0", 65, "v1.2.0"), ("latest", None, f"v{duckdb.__version__}")],
+)
+def test_another_storage_version_is_chosen_by_the_argument(
+    tmp_path: Path, version: str, number: int | None, recorded: str
+) -> None:
+    working = make_working(tmp_path / "w.duckdb")
+    published = serving.publish(working, storage_version=version)
+    expected = storage_number(working) if number is None else number
+    assert storage_number(published.path) == expected
+    assert published.storage_version == recorded
+    assert query(published.path, "select storage_version from meta.snapshot") == [(recorded,)]
+    assert query(published.path, "select * from core.fct_deals order by 1") == [
+        ("d1", 10),
+        ("d2", 20),
+        ("d3", 30),
+    ]
+
+
+@pytest.mark.parametrize("version", ["1.0", "v9.9.9", "newest"])
+def test_an_unknown_storage_version_publishes_nothing(tmp_path: Path, version: str) -> None:
+    working = make_working(tmp_path / "w.duckdb")
+    with pytest.raises(serving.PublishError, match=rf"storage version '{version}' cannot be"):
+        serving.publish(working, storage_version=version)
+    assert not (tmp_path / "w.serving.duckdb").exists()
+    assert leftovers(tmp_path) == []
+
+
+def test_an_unknown_storage_version_stops_the_build_before_it_starts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = tmp_path / "w.duckdb"
+    code = main(["build", "--database", str(database), "--storage-version", "v9.9.9"])
+    assert code == 1
+    assert "storage version 'v9.9.9' cannot be written" in capsys.readouterr().err
+    assert not database.exists()
 
 
 def test_a_held_reader_keeps_its_snapshot_and_new_connections_see_the_next(
