@@ -33,6 +33,7 @@ DefaultProbability, IsClosed, IsWon) in the connector's snake_case.
 from __future__ import annotations
 
 import csv
+import datetime
 from pathlib import Path
 from typing import Any
 
@@ -1603,7 +1604,40 @@ def _contract(ids: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
     }
 
 
+def _with_source_order(
+    tables: dict[str, list[dict[str, Any]]], orders: dict[tuple[str, str], str]
+) -> dict[str, list[dict[str, Any]]]:
+    """Each history row gets the source_order the connector holds for it, by (deal, changed_at)."""
+    for row in tables["opportunity_history"]:
+        row["source_order"] = orders[(row["opportunity_id"], row["changed_at"])]
+    return tables
+
+
+def _epoch_ms(instant: str) -> str:
+    """A UTC instant ('YYYY-MM-DD HH:MM:SS[.fff]') in epoch milliseconds, as text digits."""
+    moment = datetime.datetime.fromisoformat(instant).replace(tzinfo=datetime.UTC)
+    return str(round(moment.timestamp() * 1000))
+
+
 def salesforce_contract() -> dict[str, list[dict[str, Any]]]:
+    """The Salesforce story; each history row carries its OpportunityHistory Id as
+    source_order, as the adapter reads it."""
+    return _with_source_order(_salesforce_contract(), SALESFORCE_HISTORY_IDS)
+
+
+# the Id of each accepted OpportunityHistory row of the story (opportunity_history above)
+SALESFORCE_HISTORY_IDS = {
+    ("006A", "2024-01-05 09:00:00"): "008A1",
+    ("006A", "2024-01-20 10:00:00"): "008A2",
+    ("006A", "2024-02-20 15:00:00"): "008A3",
+    ("006B", "2024-01-10 09:00:00"): "008B1",
+    ("006B", "2024-02-15 12:00:00"): "008B2",
+    ("006C", "2024-02-01 09:00:00"): "008C1",
+    ("006C", "2024-02-10 11:00:00"): "008C2",
+}
+
+
+def _salesforce_contract() -> dict[str, list[dict[str, Any]]]:
     return _contract(
         {
             "ava": "005AVA",
@@ -1685,7 +1719,18 @@ def salesforce_contract() -> dict[str, list[dict[str, Any]]]:
 def hubspot_contract() -> dict[str, list[dict[str, Any]]]:
     """The HubSpot story: deal C's close date is 03-20 at first, pushed to 04-30 on 03-05,
     its amount cut to 1,800 on 03-10 (deal_property_history); Ava's email 406 is kept, Sam's
-    email 407 was deleted in HubSpot."""
+    email 407 was deleted in HubSpot. source_order: each change's instant in epoch
+    milliseconds, as the adapter writes it (every instant of the story is a whole second; C's
+    initial values count at its first stage entry)."""
+    tables = _hubspot_contract()
+    orders = {
+        (row["opportunity_id"], row["changed_at"]): _epoch_ms(row["changed_at"])
+        for row in tables["opportunity_history"]
+    }
+    return _with_source_order(tables, orders)
+
+
+def _hubspot_contract() -> dict[str, list[dict[str, Any]]]:
     return _contract(
         {
             "ava": "101",
@@ -1759,6 +1804,244 @@ def hubspot_contract() -> dict[str, list[dict[str, Any]]]:
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# Same-second history. Deal F (Acme, Ava) was bulk-loaded on 2024-01-22 at 09:00:00 and touched
+# by a workflow in that second: in its true order (OpportunityHistory Id, by code point:
+# 008FB < 008Fa < 008Fz) it entered Prospecting at 600, moved to Proposal at 900, was cut to
+# 700; it was won at 700 on 2024-02-12 10:00:00 (close date 03-15, then 02-12). The ids order
+# the three rows unlike their file order (Fa, Fz, FB), unlike their stage names as text
+# (Proposal < Prospecting), their amounts and their stage order then amount (a case-blind order
+# of the ids, Fa < FB, would put Proposal at 900 first).
+
+SAME_SECOND = "2024-01-22 09:00:00"
+F_WON_AT = "2024-02-12 10:00:00"
+
+
+def salesforce_same_second() -> dict[str, tuple[str, list[tuple]]]:
+    """The Salesforce story's connector tables with deal F added."""
+    tables = dict(SALESFORCE)
+    columns, rows = tables["opportunity"]
+    deal = (
+        "006F",
+        "001ACME",
+        "005AVA",
+        "Acme bulk load",
+        "New Business",
+        "Web",
+        SAME_SECOND,
+        "2024-02-12",
+        700.0,
+        "Closed Won",
+        100.0,
+        True,
+        True,
+        None,
+        False,
+        SYNCED,
+    )
+    tables["opportunity"] = (columns, [*rows, deal])
+    columns, rows = tables["opportunity_history"]
+    history = [
+        # id, created_date, stage_name, amount, close_date, probability, expected_revenue
+        ("008Fa", SAME_SECOND, "Proposal", 900.0, "2024-03-15", 50.0, 450.0),
+        ("008Fc", F_WON_AT, "Closed Won", 700.0, "2024-02-12", 100.0, 700.0),
+        ("008Fz", SAME_SECOND, "Proposal", 700.0, "2024-03-15", 50.0, 350.0),
+        ("008FB", SAME_SECOND, "Prospecting", 600.0, "2024-03-15", 10.0, 60.0),
+    ]
+    tables["opportunity_history"] = (
+        columns,
+        [
+            *rows,
+            *(
+                (id_, "006F", at, stage, amount, close, "005AVA", chance, expected, False, SYNCED)
+                for id_, at, stage, amount, close, chance, expected in history
+            ),
+        ],
+    )
+    return tables
+
+
+def salesforce_same_second_history_mode() -> tuple[str, list[tuple]]:
+    """History mode's `opportunity` for the same story: deal F's versions start 120, 450 and
+    900 ms into its creation second (inserted out of order); the first is dated at its
+    created_date, the others at their start, all in that second: their starts in epoch
+    milliseconds order them."""
+    columns, rows = salesforce_history_mode()
+    end = "9999-12-31 23:59:59"
+
+    def version(stage: str, amount: float, close: str, start: str, stop: str) -> tuple:
+        active = stop == end
+        return (
+            "006F",
+            "001ACME",
+            "005AVA",
+            SAME_SECOND,
+            stage,
+            amount,
+            close,
+            "f",
+            "005AVA",
+            False,
+            start,
+            stop,
+            active,
+            SYNCED,
+        )
+
+    versions = [
+        version("Proposal", 700.0, "2024-03-15", f"{SAME_SECOND}.900", F_WON_AT),
+        version("Prospecting", 600.0, "2024-03-15", f"{SAME_SECOND}.120", f"{SAME_SECOND}.450"),
+        version("Closed Won", 700.0, "2024-02-12", F_WON_AT, end),
+        version("Proposal", 900.0, "2024-03-15", f"{SAME_SECOND}.450", f"{SAME_SECOND}.900"),
+    ]
+    return columns, [*rows, *versions]
+
+
+def salesforce_same_second_contract() -> dict[str, list[dict[str, Any]]]:
+    """The raw contract files of salesforce_same_second(): deal F's history rows carry their
+    Ids as source_order, in the connector's file order."""
+    tables = salesforce_contract()
+    tables["opportunities"].append(
+        {
+            "opportunity_id": "006F",
+            "account_id": "001ACME",
+            "owner_id": "005AVA",
+            "opportunity_name": "Acme bulk load",
+            "opportunity_type": "new_business",
+            "lead_source": "Web",
+            "created_at": SAME_SECOND,
+            "close_date": "2024-02-12",
+            "amount": "700",
+            "stage_name": "Closed Won",
+            "is_closed": "true",
+            "is_won": "true",
+        }
+    )
+    for source_order, at, stage, amount, close in [
+        ("008Fa", SAME_SECOND, "Proposal", "900", "2024-03-15"),
+        ("008Fc", F_WON_AT, "Closed Won", "700", "2024-02-12"),
+        ("008Fz", SAME_SECOND, "Proposal", "700", "2024-03-15"),
+        ("008FB", SAME_SECOND, "Prospecting", "600", "2024-03-15"),
+    ]:
+        tables["opportunity_history"].append(
+            {
+                "opportunity_id": "006F",
+                "changed_at": at,
+                "stage_name": stage,
+                "amount": amount,
+                "close_date": close,
+                "changed_by": "005AVA",
+                "source_order": source_order,
+            }
+        )
+    return tables
+
+
+def hubspot_same_second() -> dict[str, tuple[str, list[tuple]]]:
+    """The HubSpot story's connector tables with deal F (306): the same path, its changes 120,
+    450 and 900 ms into its creation second (deal_stage and deal_property_history rows
+    inserted out of order); the 450 ms stage entry and amount change are one instant."""
+    tables = dict(HUBSPOT)
+    columns, rows = tables["deal"]
+    deal = (
+        306,
+        9,
+        "default",
+        "closedwon",
+        101,
+        False,
+        "Acme bulk load",
+        700.0,
+        "2024-02-12 00:00:00",
+        f"{SAME_SECOND}+00:00",
+        "newbusiness",
+        "Web",
+        None,
+        SYNCED,
+    )
+    tables["deal"] = (columns, [*rows, deal])
+    columns, rows = tables["deal_company"]
+    tables["deal_company"] = (columns, [*rows, (306, 201, 5, SYNCED)])
+    end = "9999-12-31 23:59:59"
+    stages = [
+        # deal_id, _fivetran_start, _fivetran_end, _fivetran_active, date_entered, value
+        (306, F_WON_AT, end, True, F_WON_AT, "closedwon"),
+        (306, f"{SAME_SECOND}.450", F_WON_AT, False, f"{SAME_SECOND}.450", "presentationscheduled"),
+        (
+            306,
+            f"{SAME_SECOND}.120",
+            f"{SAME_SECOND}.450",
+            False,
+            f"{SAME_SECOND}.120",
+            "appointmentscheduled",
+        ),
+    ]
+    columns, rows = tables["deal_stage"]
+    tables["deal_stage"] = (
+        columns,
+        [*rows, *((*stage, "CRM_UI", "ava@example.com", SYNCED) for stage in stages)],
+    )
+    properties = [
+        ("amount", f"{SAME_SECOND}.900", "700"),
+        ("closedate", F_WON_AT, "2024-02-12T00:00:00Z"),
+        ("amount", f"{SAME_SECOND}.120", "600"),
+        ("amount", f"{SAME_SECOND}.450", "900"),
+        ("closedate", f"{SAME_SECOND}.120", "2024-03-15T00:00:00Z"),
+    ]
+    columns, rows = tables["deal_property_history"]
+    tables["deal_property_history"] = (
+        columns,
+        [
+            *rows,
+            *(
+                (306, name, "CRM_UI", "ava@example.com", at, value, SYNCED)
+                for name, at, value in properties
+            ),
+        ],
+    )
+    return tables
+
+
+def hubspot_same_second_contract() -> dict[str, list[dict[str, Any]]]:
+    """The raw contract files of hubspot_same_second(): deal F (306) as one full-state row per
+    instant, each carrying its instant in epoch milliseconds as source_order."""
+    tables = hubspot_contract()
+    tables["opportunities"].append(
+        {
+            "opportunity_id": "306",
+            "account_id": "201",
+            "owner_id": "101",
+            "opportunity_name": "Acme bulk load",
+            "opportunity_type": "new_business",
+            "lead_source": "Web",
+            "created_at": SAME_SECOND,
+            "close_date": "2024-02-12",
+            "amount": "700",
+            "stage_name": "Closed Won",
+            "is_closed": "true",
+            "is_won": "true",
+        }
+    )
+    for instant, stage, amount, close in [
+        (f"{SAME_SECOND}.900", "Proposal", "700", "2024-03-15"),
+        (F_WON_AT, "Closed Won", "700", "2024-02-12"),
+        (f"{SAME_SECOND}.120", "Prospecting", "600", "2024-03-15"),
+        (f"{SAME_SECOND}.450", "Proposal", "900", "2024-03-15"),
+    ]:
+        tables["opportunity_history"].append(
+            {
+                "opportunity_id": "306",
+                "changed_at": instant[:19],
+                "stage_name": stage,
+                "amount": amount,
+                "close_date": close,
+                "changed_by": "ava@example.com",
+                "source_order": _epoch_ms(instant),
+            }
+        )
+    return tables
+
+
 CONTRACT_COLUMNS = {
     "users": [
         "user_id",
@@ -1807,6 +2090,7 @@ CONTRACT_COLUMNS = {
         "amount",
         "close_date",
         "changed_by",
+        "source_order",
     ],
     "leads": [
         "lead_id",

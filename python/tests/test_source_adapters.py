@@ -28,9 +28,14 @@ from fivetran_fixtures import (
     history_mode,
     hubspot_contract,
     hubspot_legacy_engagements,
+    hubspot_same_second,
+    hubspot_same_second_contract,
     load_tables,
     salesforce_contract,
     salesforce_history_mode,
+    salesforce_same_second,
+    salesforce_same_second_contract,
+    salesforce_same_second_history_mode,
     write_contract,
 )
 
@@ -363,6 +368,137 @@ def test_salesforce_history_rows_carry_their_ids_as_source_order(salesforce_db: 
     ]
 
 
+# Same-second history (fivetran_fixtures: deal F). Worked by hand from the true order
+# 008FB, 008Fa, 008Fz (all at 2024-01-22 09:00:00), then 008Fc (won 02-12 10:00:00):
+# row 1 creates F in Prospecting at 600 (close 03-15); row 2 enters Proposal and raises the
+# amount 600 -> 900 (two changes); row 3 cuts it 900 -> 700 (both rows open); row 4 wins it at
+# 700 and moves the close date to 02-12 (closed: no close_date change).
+SAME_SECOND_CHANGES = [
+    (1, "2024-01-22 09:00:00", "created", None, "Prospecting", None, 600, None, "2024-03-15"),
+    (2, "2024-01-22 09:00:00", "amount", None, None, 600, 900, None, None),
+    (2, "2024-01-22 09:00:00", "stage", "Prospecting", "Proposal", 600, 900, "2024-03-15",
+     "2024-03-15"),
+    (3, "2024-01-22 09:00:00", "amount", None, None, 900, 700, None, None),
+    (4, "2024-02-12 10:00:00", "won", "Proposal", "Closed Won", 700, 700, "2024-03-15",
+     "2024-02-12"),
+]  # fmt: skip
+# visits: Prospecting for 0 s, Proposal 09:00 01-22 -> 10:00 02-12 (21 d 1 h), then Closed Won
+SAME_SECOND_SPANS = [
+    (1, "Prospecting", "2024-01-22 09:00", "2024-01-22 09:00", 0.0, "Proposal"),
+    (2, "Proposal", "2024-01-22 09:00", "2024-02-12 10:00", round(21 + 1 / 24, 6), "Closed Won"),
+    (3, "Closed Won", "2024-02-12 10:00", None, None, None),
+]
+# won at 700, last open row (row 3) at 700, two amount changes, three visits, no push, closed
+# 21 d 1 h after creation
+SAME_SECOND_FINAL = [
+    ("Closed Won", "won", "2024-02-12 10:00", 700, 700, 2, 3, 0, 0, round(21 + 1 / 24, 6))
+]
+
+
+def assert_same_second_path(database: Path, opportunity_id: str) -> None:
+    changes = query(
+        database,
+        "select history_row_number, strftime(changed_at, '%Y-%m-%d %H:%M:%S'), change_kind, "
+        "old_stage_name, new_stage_name, cast(old_amount as integer), "
+        "cast(new_amount as integer), cast(old_close_date as varchar), "
+        "cast(new_close_date as varchar) from core.fct_opportunity_changes "
+        "where opportunity_id = ? order by 1, 3",
+        [opportunity_id],
+    )
+    assert changes == SAME_SECOND_CHANGES
+    spans = query(
+        database,
+        "select visit_number, stage_name, strftime(entered_at, '%Y-%m-%d %H:%M'), "
+        "strftime(exited_at, '%Y-%m-%d %H:%M'), round(days_in_stage, 6), next_stage_name "
+        "from core.fct_opportunity_stage_spans where opportunity_id = ? order by 1",
+        [opportunity_id],
+    )
+    assert spans == SAME_SECOND_SPANS
+    final = query(
+        database,
+        "select current_stage, outcome, strftime(closed_at, '%Y-%m-%d %H:%M'), "
+        "cast(amount as integer), cast(last_open_amount as integer), amount_change_count, "
+        "stage_visit_count, close_date_push_count, reopen_count, round(days_to_close, 6) "
+        "from core.fct_opportunities where opportunity_id = ?",
+        [opportunity_id],
+    )
+    assert final == SAME_SECOND_FINAL
+    # nothing quarantined ambiguous_order, nothing rejected beyond the base story's rejects
+    ambiguous = query(
+        database,
+        "select count(*) from data_quality.dq_opportunity_history_rejects "
+        "where reject_reason = 'ambiguous_order'",
+    )
+    assert ambiguous == [(0,)]
+
+
+@pytest.fixture(scope="module")
+def salesforce_same_second_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("salesforce_same_second")
+    return _connector_build(folder, "salesforce", salesforce_same_second(), SALESFORCE_VARS)
+
+
+def test_salesforce_same_second_history_follows_the_ids(
+    salesforce_db: Path, salesforce_same_second_db: Path
+) -> None:
+    database = salesforce_same_second_db
+    assert_same_second_path(database, "006F")
+    # F's four rows accepted beside the story's seven; the rejects are the story's own
+    assert query(database, REJECTED_SQL) == query(salesforce_db, REJECTED_SQL)
+    accepted = query(
+        database,
+        "select row_count from data_quality.dq_summary "
+        "where outcome = 'accepted' and table_name = 'opportunity_history'",
+    )
+    assert accepted == [(11,)]
+
+
+def test_salesforce_same_second_contract_path_gives_the_same_marts(
+    salesforce_same_second_db: Path, tmp_path: Path
+) -> None:
+    # the contract files carry F's rows in the same file order, with their ids as source_order
+    assert_contract_path_same(
+        salesforce_same_second_db, tmp_path, salesforce_same_second_contract()
+    )
+
+
+def test_salesforce_same_second_history_mode(
+    salesforce_same_second_db: Path, tmp_path: Path
+) -> None:
+    # F's versions start 120, 450 and 900 ms into one second: their starts in epoch ms order
+    # them, and the path is the one the OpportunityHistory ids give
+    database = tmp_path / "history_mode.duckdb"
+    load_tables(database, "salesforce", salesforce_same_second())
+    load_tables(
+        database, "salesforce_history", {"opportunity": salesforce_same_second_history_mode()}
+    )
+    build(
+        database,
+        vars={
+            **SALESFORCE_VARS,
+            "salesforce_stage_history": "history_mode",
+            "source_history_schema": "salesforce_history",
+        },
+        progress=False,
+    )
+    orders = query(
+        database,
+        "select changed_at, stage_name, source_order "
+        "from source_adapter.fivetran_salesforce__opportunity_history "
+        "where opportunity_id = '006F' order by source_order",
+    )
+    # 2024-01-22 09:00:00 UTC is 1,705,914,000 s after the epoch; 2024-02-12 10:00:00 is
+    # 1,707,732,000 s
+    assert orders == [
+        ("2024-01-22 09:00:00", "Prospecting", "1705914000120"),
+        ("2024-01-22 09:00:00", "Proposal", "1705914000450"),
+        ("2024-01-22 09:00:00", "Proposal", "1705914000900"),
+        ("2024-02-12 10:00:00", "Closed Won", "1707732000000"),
+    ]
+    assert_same_second_path(database, "006F")
+    assert_same_tables(salesforce_same_second_db, database, ("marts",), ("marts",))
+
+
 def test_salesforce_odd_values_are_findings_and_the_build_is_green(tmp_path: Path) -> None:
     """No opportunity_stage table (stages derived from the deals), opportunity in history mode,
     one deal's probability 1000, account without created_date, tasks and events typed only by
@@ -672,6 +808,40 @@ def test_hubspot_deleted_rows_are_rejected_and_counted(hubspot_db: Path) -> None
 
 def test_hubspot_contract_path_gives_the_same_marts(hubspot_db: Path, tmp_path: Path) -> None:
     assert_contract_path_same(hubspot_db, tmp_path, hubspot_contract())
+
+
+@pytest.fixture(scope="module")
+def hubspot_same_second_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("hubspot_same_second")
+    return _connector_build(folder, "hubspot", hubspot_same_second(), HUBSPOT_VARS)
+
+
+def test_hubspot_same_second_changes_follow_their_milliseconds(
+    hubspot_same_second_db: Path,
+) -> None:
+    # deal F (306): stage entries at .120 and .450, amount 600 at .120, 900 at .450, 700 at .900,
+    # all in 2024-01-22 09:00:00 UTC (1,705,914,000 s after the epoch): changed_at keeps the
+    # second, source_order the milliseconds, and the path is Salesforce's deal F's
+    database = hubspot_same_second_db
+    history = query(
+        database,
+        "select changed_at, stage_name, amount, close_date, source_order "
+        "from source_adapter.fivetran_hubspot__opportunity_history "
+        "where opportunity_id = '306' order by source_order",
+    )
+    assert history == [
+        ("2024-01-22 09:00:00", "Prospecting", "600", "2024-03-15", "1705914000120"),
+        ("2024-01-22 09:00:00", "Proposal", "900", "2024-03-15", "1705914000450"),
+        ("2024-01-22 09:00:00", "Proposal", "700", "2024-03-15", "1705914000900"),
+        ("2024-02-12 10:00:00", "Closed Won", "700", "2024-02-12", "1707732000000"),
+    ]
+    assert_same_second_path(database, "306")
+
+
+def test_hubspot_same_second_contract_path_gives_the_same_marts(
+    hubspot_same_second_db: Path, tmp_path: Path
+) -> None:
+    assert_contract_path_same(hubspot_same_second_db, tmp_path, hubspot_same_second_contract())
 
 
 def test_hubspot_history_mode_on_every_table(hubspot_db: Path, tmp_path: Path) -> None:
