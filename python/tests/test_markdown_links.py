@@ -2,8 +2,8 @@
 
 - every relative link and image in README.md, CHANGELOG.md and docs/*.md points at a file of the
   repository, and every `#anchor` at a heading of the target page (GitHub's anchor rules);
-- the README stays a README: at most 350 lines, each mart named, and each figure of its
-  performance table names a commit of this repository;
+- the README stays a README: at most 350 lines, each mart named, every docs/ page linked, and
+  each figure of its performance table names a commit of this repository;
 - the CHANGELOG names every mart.
 
 The checker is tried on hand-written pages too, so it is known to fail on a broken link.
@@ -107,9 +107,12 @@ def broken_links(page: Path, root: Path) -> list[str]:
             problems.append(f"{where}: points outside the repository")
         elif not destination.exists():
             problems.append(f"{where}: no such file")
-        elif anchor and destination.suffix == ".md":
-            if unquote(anchor) not in anchors(destination.read_text(encoding="utf-8")):
-                problems.append(f"{where}: no heading #{anchor} in {destination.name}")
+        elif (
+            anchor
+            and destination.suffix == ".md"
+            and unquote(anchor) not in anchors(destination.read_text(encoding="utf-8"))
+        ):
+            problems.append(f"{where}: no heading #{anchor} in {destination.name}")
     return problems
 
 
@@ -127,9 +130,9 @@ def test_slug_follows_githubs_rules() -> None:
     )
     assert slug("`crm-metrics build` and `dq_summary`") == "crm-metrics-build-and-dq_summary"
     assert slug("Rows read = accepted + rejected") == "rows-read--accepted--rejected"
-    assert slug("[0.3.0] – 2026-12-06") == "030--2026-12-06"
+    assert slug("[0.3.0] \u2013 2026-12-06") == "030--2026-12-06"  # an en dash
     assert slug("Café Müller's **deals**") == "café-müllers-deals"
-    text = "# Notes\n## Notes\n```\n# not a heading\n```\n## Notes\n<a id=\"here\"></a>\n"
+    text = '# Notes\n## Notes\n```\n# not a heading\n```\n## Notes\n<a id="here"></a>\n'
     assert anchors(text) == {"notes", "notes-1", "notes-2", "here"}
 
 
@@ -173,6 +176,20 @@ def test_every_link_resolves(page: Path) -> None:
     assert page.is_file(), f"{page.relative_to(PROJECT_DIR)} is missing"
     problems = broken_links(page, PROJECT_DIR)
     assert problems == [], "\n".join(problems)
+
+
+def test_every_docs_page_is_linked_from_the_readme() -> None:
+    """Reference moved out of the README stays findable from it."""
+    readme = PROJECT_DIR / "README.md"
+    linked = {
+        (readme.parent / unquote(target.partition("#")[0])).resolve()
+        for _, target in links(readme.read_text(encoding="utf-8"))
+        if target and not SCHEME.match(target)
+    }
+    unlinked = sorted(
+        path.name for path in (PROJECT_DIR / "docs").glob("*.md") if path.resolve() not in linked
+    )
+    assert unlinked == [], f"docs pages the README does not link to: {unlinked}"
 
 
 def test_readme_is_short() -> None:
@@ -231,4 +248,4 @@ def test_every_readme_performance_figure_names_a_commit() -> None:
     except subprocess.CalledProcessError as exc:
         if b"not a git repository" in exc.stderr:
             pytest.skip("not a git checkout")
-        raise AssertionError(f"{exc.args[1][-1]} is not a commit of this repository") from exc
+        raise AssertionError(f"{commit} is not a commit of this repository") from exc
