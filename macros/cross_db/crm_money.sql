@@ -1,5 +1,5 @@
 {#
-    The money rule, in one place (stated for users in the README, "Money"; the method in
+    The money rule, in one place (stated for users in the README, "What you get"; the method in
     docs/money.md). Money in the reporting currency is decimal(18, 2). A plain sum or
     difference of money is exact on every engine. Every other amount (a conversion, a weighting,
     an average, a median) is computed exactly in decimal and rounded once, half away from zero,

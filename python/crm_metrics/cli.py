@@ -111,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--vars",
         metavar="YAML_OR_JSON",
-        help="dbt vars, e.g. '{reporting_currency: EUR}' (see README, Vars)",
+        help="dbt vars, e.g. '{reporting_currency: EUR}' (see docs/vars.md)",
     )
     build.add_argument(
         "--as-of-date",

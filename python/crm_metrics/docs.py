@@ -124,7 +124,7 @@ def render(project_dir: Path = PROJECT_DIR) -> str:
         lines += [
             "## Semantic layer metrics (`models/marts/semantic/`)",
             "",
-            "Query with `mf query` (README, Semantic layer).",
+            "Query with `mf query` (README, Querying the result).",
             "",
             "| metric | label | type | definition |",
             "|---|---|---|---|",

@@ -1,5 +1,5 @@
 """History rows of one deal that share their second (raw contract: opportunity_history.source_order,
-"Rules for reading history" in the README).
+"Deal history" in docs/raw-data.md).
 
 The raw files are the Salesforce fixture's import (python/tests/fixtures/importers/salesforce)
 with one more deal, 006H1, whose OpportunityHistory rows were written in one second, as a bulk
