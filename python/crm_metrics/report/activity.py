@@ -6,7 +6,7 @@ Marts of models/marts/activity. Each chart reads one mart; add one by declaring 
 
 from __future__ import annotations
 
-from crm_metrics.report.core import REPS_SHOWN, Chart, bar, ratio, rep, users_join
+from crm_metrics.report.core import REPS_SHOWN, Chart, bar, line, ratio, rep, users_join
 
 SECTIONS = (
     ("activity", "Activity and leads"),
@@ -119,6 +119,65 @@ CHARTS: tuple[Chart, ...] = (
         "Leads by the month they were created; the markers are opportunities / leads (right axis).",
     ),
     Chart(
+        "activity_volume",
+        "activity",
+        "How many activities do reps log each week?",
+        "mart_activity_volume",
+        f"""
+        select
+            strftime(volume.period_week, '%Y-%m-%d') as week,
+            strftime(volume.period_week, '%Y-%m') as month,
+            volume.activity_type,
+            coalesce(users.team, 'unknown') as team,
+            sum(volume.activity_count) as activity_count
+        from marts.mart_activity_volume as volume
+        {users_join("volume.user_id")}
+        group by all
+        order by week, activity_type, team
+        """,
+        "xy",
+        {
+            "x": "week",
+            "series": "activity_type",
+            "barmode": "relative",
+            "measures": [bar("activities", "activity_count")],
+        },
+        ("team", "period"),
+        "Activities by the week's Monday, stacked by type; the period filter keeps the weeks "
+        "whose Monday is in the months chosen.",
+    ),
+    Chart(
+        "account_engagement",
+        "activity",
+        "How many conversations do we have with our accounts each month?",
+        "mart_account_engagement",
+        """
+        select
+            strftime(period_month, '%Y-%m') as month,
+            sum(conversations) as conversations,
+            count(*) filter (where conversations > 0) as accounts_in_conversation
+        from marts.mart_account_engagement
+        group by 1
+        order by 1
+        """,
+        "xy",
+        {
+            "x": "month",
+            "measures": [
+                bar("conversations", "conversations"),
+                ratio(
+                    "conversations per account talked to",
+                    ["conversations"],
+                    ["accounts_in_conversation"],
+                    y2=True,
+                    format=".1f",
+                ),
+            ],
+        },
+        ("period",),
+        "Conversations = connected calls (or a meeting booked), meetings and demos.",
+    ),
+    Chart(
         "presales_utilization",
         "presales",
         "How busy is each sales engineer?",
@@ -193,5 +252,122 @@ CHARTS: tuple[Chart, ...] = (
         },
         ("period",),
         "Win rate = won / (won + lost + qualified out), by closing month.",
+    ),
+    Chart(
+        "presales_time",
+        "presales",
+        "How much of presales time goes to deals?",
+        "mart_presales_time",
+        """
+        select
+            strftime(period_month, '%Y-%m') as month,
+            sum(revenue_hours) as revenue_hours,
+            sum(hours - revenue_hours) as other_hours,
+            sum(hours) as hours
+        from marts.mart_presales_time
+        group by 1
+        order by 1
+        """,
+        "xy",
+        {
+            "x": "month",
+            "barmode": "relative",
+            "measures": [
+                bar("hours on deals", "revenue_hours"),
+                bar("other hours", "other_hours"),
+                ratio("share on deals", ["revenue_hours"], ["hours"], y2=True),
+            ],
+        },
+        ("period",),
+        "Sales engineers' hours; on deals = activities linked to an opportunity.",
+    ),
+    Chart(
+        "presales_managers",
+        "presales",
+        "How loaded is each presales manager's team?",
+        "mart_presales_managers",
+        f"""
+        select
+            {rep("managers.manager_id")} as manager,
+            strftime(managers.period_month, '%Y-%m') as month,
+            managers.total_hours,
+            -- the reports' standard hours: direct reports x var standard_monthly_hours, the
+            -- latter read back from the mart (avg_utilization = hours / that)
+            managers.direct_report_count * max(
+                managers.total_hours
+                / nullif(managers.avg_utilization * managers.direct_report_count, 0)
+            ) over () as capacity_hours
+        from marts.mart_presales_managers as managers
+        {users_join("managers.manager_id")}
+        order by manager, month
+        """,
+        "xy",
+        {
+            "x": "manager",
+            "x_sort": "-total_hours",
+            "measures": [
+                ratio("team utilization", ["total_hours"], ["capacity_hours"], type="bar"),
+            ],
+        },
+        ("period",),
+        "Hours logged by the manager's sales engineers / their standard hours, over the months "
+        "shown.",
+    ),
+    Chart(
+        "presales_deal_effort",
+        "presales",
+        "Do won deals get more presales hours than lost ones?",
+        "mart_presales_deal_effort",
+        f"""
+        select
+            strftime(effort.closed_at, '%Y-%m') as month,
+            effort.outcome_detail,
+            case effort.outcome_detail when 'won' then 1 when 'lost' then 2 else 3 end
+                as outcome_order,
+            effort.segment,
+            coalesce(users.team, 'unknown') as team,
+            sum(effort.se_hours) as se_hours,
+            count(*) as deal_count
+        from marts.mart_presales_deal_effort as effort
+        {users_join("effort.owner_id")}
+        group by all
+        order by month, outcome_detail, segment, team
+        """,
+        "xy",
+        {
+            "x": "outcome_detail",
+            "x_order": "outcome_order",
+            "measures": [
+                ratio("SE hours per deal", ["se_hours"], ["deal_count"], type="bar", format=".1f"),
+                line("closed deals", "deal_count", y2=True, markers_only=True),
+            ],
+        },
+        ("segment", "team", "period"),
+        "Closed deals with a presales owner, in the months shown (by closing month): sales "
+        "engineers' hours on the deals / deals; qualified out = lost without passing the first "
+        "open stage.",
+    ),
+    Chart(
+        "presales_deliverables",
+        "presales",
+        "In which stages does presales work go to deals we win and lose?",
+        "mart_presales_deliverables",
+        """
+        select stage_name, stage_order, outcome, activity_type, hours
+        from marts.mart_presales_deliverables
+        order by stage_order, stage_name, outcome, activity_type
+        """,
+        "xy",
+        {
+            "x": "stage_name",
+            "x_order": "stage_order",
+            "series": "outcome",
+            "colors": {"won": "#2ca02c", "lost": "#d62728"},
+            "barmode": "group",
+            "measures": [bar("hours", "hours")],
+        },
+        (),
+        "Sales engineers' demo, POC, RFP and meeting hours on closed deals, by the stage the deal "
+        "was in at the time (lost includes qualified out).",
     ),
 )

@@ -26,7 +26,8 @@ class Chart:
     of sums; `type` bar or line; `y2` for the right axis), `colors` (a colour per series value),
     `x_order` / `series_order` (a column to order by), `x_sort` (`-column`: the biggest total
     first), `x_limit` (the first n x values only), `reference` (a dashed horizontal line); for
-    kind `table`: `columns` (`[header, column]`, or `[header, column, decimals]`).
+    kind `table`: `columns` (`[header, column]`, or `[header, column, decimals]`) and `unit`
+    (what a row is, for the count above the table). `schema`: where `mart` is built.
     """
 
     key: str
@@ -38,6 +39,7 @@ class Chart:
     spec: dict[str, Any] = field(default_factory=dict)
     filters: tuple[str, ...] = ()
     note: str = ""
+    schema: str = "marts"
 
 
 # A rep's label and team. The label is the user's name; a name several users share gets the
@@ -99,7 +101,7 @@ def exists(connection: Any, schema: str, name: str) -> bool:
 
 def read_chart_rows(connection: Any, chart: Chart) -> Rows | None:
     """The chart's rows (JSON-ready), or None when its mart is not in the database."""
-    if not exists(connection, "marts", chart.mart):
+    if not exists(connection, chart.schema, chart.mart):
         return None
     cursor = connection.execute(chart.sql)
     columns = [description[0] for description in cursor.description]
@@ -107,3 +109,12 @@ def read_chart_rows(connection: Any, chart: Chart) -> Rows | None:
         {column: jsonable(value) for column, value in zip(columns, row, strict=True)}
         for row in cursor.fetchall()
     ]
+
+
+def band_order(column: str) -> str:
+    """SQL: the lower edge of a band label (`0-5k` 0, `5k-25k` 5000, `1.5k-5k` 1500, `100k+`
+    100000), to draw bands in order; a label without one (`unknown`) last."""
+    return (
+        f"coalesce(try_cast(regexp_extract({column}, '^([0-9.]+)', 1) as double)"
+        f" * case when regexp_matches({column}, '^[0-9.]+k') then 1000 else 1 end, 1e18)"
+    )

@@ -39,7 +39,7 @@ def _filter_note(chart: Chart) -> str:
         return ""
     return (
         f"The {' and '.join(missing)} filter{'s do' if len(missing) > 1 else ' does'} not apply "
-        f"here: marts.{chart.mart} has no such column."
+        f"here: {chart.schema}.{chart.mart} has no such column."
     )
 
 
@@ -51,6 +51,7 @@ def _section_html(chart: Chart, rows: Rows | None) -> str:
         if not_applied
         else ""
     )
+    wide = " wide" if chart.kind == "table" else ""  # a table takes the whole width
     body = (
         f'<div class="table-wrap" id="chart-{chart.key}"></div>'
         if chart.kind == "table"
@@ -66,9 +67,9 @@ def _section_html(chart: Chart, rows: Rows | None) -> str:
         "rows": [[row[column] for column in columns] for row in rows or []],
     }
     return (
-        f'<section class="chart" id="section-{chart.key}">'
+        f'<section class="chart{wide}" id="section-{chart.key}">'
         f"<h3>{html.escape(chart.question)}</h3>"
-        f'<p class="source">Source: marts.{chart.mart}</p>{note}{applies}{body}'
+        f'<p class="source">Source: {chart.schema}.{chart.mart}</p>{note}{applies}{body}'
         f"{_json_block(chart.key, payload)}</section>"
     )
 
@@ -190,7 +191,7 @@ h2.area {{ margin: 1.4rem 0 0.5rem; border-bottom: 2px solid #333; padding-botto
 .chart {{ border: 1px solid #ddd; border-radius: 6px; padding: 0.5rem 0.8rem; min-width: 0; }}
 .chart h3 {{ font-size: 1.05rem; margin: 0.2rem 0; }}
 .plot {{ height: 380px; }}
-#section-at_risk {{ grid-column: 1 / -1; }}
+.chart.wide {{ grid-column: 1 / -1; }}
 .table-wrap {{ max-height: 420px; overflow: auto; }}
 table.deals {{ border-collapse: collapse; font-size: 0.8rem; width: 100%; }}
 table.deals th {{ position: sticky; top: 0; background: #f0f0f0; cursor: pointer; text-align: left;

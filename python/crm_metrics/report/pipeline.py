@@ -6,7 +6,16 @@ Marts of models/marts/pipeline. Each chart reads one mart; add one by declaring 
 
 from __future__ import annotations
 
-from crm_metrics.report.core import REPS_SHOWN, Chart, bar, line, ratio, rep, users_join
+from crm_metrics.report.core import (
+    REPS_SHOWN,
+    Chart,
+    band_order,
+    bar,
+    line,
+    ratio,
+    rep,
+    users_join,
+)
 
 SECTIONS = (
     ("pipeline", "Pipeline"),
@@ -139,6 +148,123 @@ CHARTS: tuple[Chart, ...] = (
         ("period",),
     ),
     Chart(
+        "pipeline_created",
+        "pipeline",
+        "Where does new pipeline come from?",
+        "mart_pipeline_created",
+        f"""
+        select
+            strftime(created.period_month, '%Y-%m') as month,
+            coalesce(created.lead_source, 'unknown') as lead_source,
+            created.segment,
+            coalesce(users.team, 'unknown') as team,
+            sum(created.created_amount) as created_amount
+        from marts.mart_pipeline_created as created
+        {users_join("created.owner_id")}
+        group by all
+        order by month, lead_source, segment, team
+        """,
+        "xy",
+        {
+            "x": "month",
+            "series": "lead_source",
+            "barmode": "relative",
+            "measures": [bar("created amount", "created_amount")],
+        },
+        ("segment", "team", "period"),
+        "Amount of the deals created each month, stacked by lead source.",
+    ),
+    Chart(
+        "pipeline_by_rep",
+        "pipeline",
+        "Whose open pipeline is it, and in which stage?",
+        "mart_pipeline_by_rep",
+        f"""
+        select
+            {rep("pipeline.owner_id")} as rep,
+            coalesce(pipeline.team, users.team, 'unknown') as team,
+            pipeline.stage_name,
+            pipeline.stage_order,
+            pipeline.open_amount
+        from marts.mart_pipeline_by_rep as pipeline
+        {users_join("pipeline.owner_id")}
+        order by rep, pipeline.stage_order, pipeline.stage_name
+        """,
+        "xy",
+        {
+            "x": "rep",
+            "series": "stage_name",
+            "series_order": "stage_order",
+            "x_sort": "-open_amount",
+            "x_limit": REPS_SHOWN,
+            "barmode": "relative",
+            "measures": [bar("open amount", "open_amount")],
+        },
+        ("team",),
+        f"Open amount at the end of the as-of date, stacked by stage. The {REPS_SHOWN} reps with "
+        "the most open pipeline; filter by team to see others.",
+    ),
+    Chart(
+        "pipeline_velocity",
+        "pipeline",
+        "How fast does the pipeline turn into bookings?",
+        "mart_pipeline_velocity",
+        """
+        select
+            strftime(period_month, '%Y-%m') as month,
+            velocity_per_day,
+            open_count
+        from marts.mart_pipeline_velocity
+        order by period_month
+        """,
+        "xy",
+        {
+            "x": "month",
+            "measures": [
+                line("velocity (bookings per day)", "velocity_per_day"),
+                bar("open deals at month start", "open_count", y2=True, opacity=0.3),
+            ],
+        },
+        ("period",),
+        "Velocity = open deals x win rate x average won amount / average days to close, the last "
+        "three from the deals closed in the trailing 12 months.",
+    ),
+    Chart(
+        "strike_zone",
+        "pipeline",
+        "Where in the open pipeline is the value we are likely to win?",
+        "mart_strike_zone",
+        f"""
+        select
+            amount_band,
+            {band_order("amount_band")} as band_order,
+            sum(amount) as amount,
+            sum(expected_value) as expected_value
+        from marts.mart_strike_zone
+        group by all
+        order by band_order
+        """,
+        "xy",
+        {
+            "x": "amount_band",
+            "x_order": "band_order",
+            "measures": [
+                bar("open amount", "amount"),
+                bar("expected value", "expected_value"),
+                ratio(
+                    "win probability (amount-weighted)",
+                    ["expected_value"],
+                    ["amount"],
+                    y2=True,
+                    markers_only=True,
+                ),
+            ],
+        },
+        (),
+        "Expected value = win probability (closed deals of the same amount and age band) x "
+        "amount, summed over the open deals of each amount band.",
+    ),
+    Chart(
         "at_risk",
         "pipeline",
         "Which open deals are at risk?",
@@ -185,7 +311,8 @@ CHARTS: tuple[Chart, ...] = (
                 ["days in stage", "days_in_stage", 1],
                 ["risk flags", "flags"],
                 ["risk score", "risk_score"],
-            ]
+            ],
+            "unit": "deals",
         },
         ("segment", "team"),
         "Open deals with at least one risk flag, riskiest and largest first (at most 1000); "
@@ -361,6 +488,142 @@ CHARTS: tuple[Chart, ...] = (
         },
         ("segment", "period"),
         "Average won amount by closing month, recomputed from the won deals shown.",
+    ),
+    Chart(
+        "bookings",
+        "results",
+        "What are the bookings made of: new business, expansion, renewals?",
+        "mart_bookings",
+        f"""
+        select
+            strftime(bookings.period_month, '%Y-%m') as month,
+            bookings.opportunity_type,
+            coalesce(bookings.team, users.team, 'unknown') as team,
+            sum(bookings.bookings_amount) as bookings_amount
+        from marts.mart_bookings as bookings
+        {users_join("bookings.owner_id")}
+        group by all
+        order by month, opportunity_type, team
+        """,
+        "xy",
+        {
+            "x": "month",
+            "series": "opportunity_type",
+            "barmode": "relative",
+            "measures": [bar("bookings", "bookings_amount")],
+        },
+        ("team", "period"),
+        "Won amount by closing month, stacked by opportunity type.",
+    ),
+    Chart(
+        "quota_summary",
+        "results",
+        "How many reps reach quota, and does the company?",
+        "mart_quota_attainment_summary",
+        """
+        select
+            strftime(period_month, '%Y-%m') as month,
+            reps_with_quota,
+            reps_at_quota,
+            company_bookings_amount,
+            company_quota
+        from marts.mart_quota_attainment_summary
+        order by period_month
+        """,
+        "xy",
+        {
+            "x": "month",
+            "measures": [
+                ratio("share of reps at quota", ["reps_at_quota"], ["reps_with_quota"]),
+                ratio("company attainment", ["company_bookings_amount"], ["company_quota"]),
+            ],
+            "reference": 1,
+        },
+        ("period",),
+        "Company attainment = company bookings / company quota (the company target where set, "
+        "else the sum of the reps' quotas); the dashed line is 100%.",
+    ),
+    Chart(
+        "win_rate_by_cohort",
+        "results",
+        "Do the deals created each month win as often?",
+        "mart_win_rate_by_cohort",
+        """
+        select
+            strftime(created_month, '%Y-%m') as month,
+            segment,
+            won_count,
+            lost_count,
+            open_count
+        from marts.mart_win_rate_by_cohort
+        order by created_month, segment
+        """,
+        "xy",
+        {
+            "x": "month",
+            "measures": [
+                ratio("win rate", ["won_count"], ["won_count", "lost_count"]),
+                bar("still open", "open_count", y2=True, opacity=0.3),
+            ],
+        },
+        ("segment", "period"),
+        "Win rate = won / (won + lost) of the deals created in the month; the bars are the deals "
+        "of the cohort still open (right axis), so recent cohorts' rates may still move.",
+    ),
+    Chart(
+        "win_rate_by_deal_size",
+        "results",
+        "Do we win big deals as often as small ones?",
+        "mart_win_rate_by_deal_size",
+        f"""
+        select
+            amount_band,
+            {band_order("amount_band")} as band_order,
+            won_count,
+            lost_count
+        from marts.mart_win_rate_by_deal_size
+        order by band_order
+        """,
+        "xy",
+        {
+            "x": "amount_band",
+            "x_order": "band_order",
+            "measures": [
+                ratio("win rate", ["won_count"], ["won_count", "lost_count"], type="bar"),
+                line("closed deals", "won_count", also=["lost_count"], y2=True, markers_only=True),
+            ],
+        },
+        (),
+        "All closed deals, by amount band; win rate = won / (won + lost).",
+    ),
+    Chart(
+        "win_rate_by_profile",
+        "results",
+        "Which customer profiles do we win? Industry and company size",
+        "mart_win_rate_by_profile",
+        f"""
+        select
+            industry,
+            employee_band,
+            {band_order("employee_band")} as band_order,
+            segment,
+            won_count,
+            won_count + lost_count + qualified_out_count as closed_count
+        from marts.mart_win_rate_by_profile
+        order by industry, band_order, segment
+        """,
+        "xy",
+        {
+            "x": "industry",
+            "series": "employee_band",
+            "series_order": "band_order",
+            "x_sort": "-closed_count",
+            "barmode": "group",
+            "measures": [ratio("win rate", ["won_count"], ["closed_count"], type="bar")],
+        },
+        ("segment",),
+        "All closed deals, by the account's industry and employee band (bars); win rate = won / "
+        "(won + lost + qualified out). Industries with the most closed deals first.",
     ),
     Chart(
         "forecast",

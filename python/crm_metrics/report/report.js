@@ -230,7 +230,7 @@
     div.replaceChildren();
     var caption = document.createElement("p");
     caption.className = "note";
-    caption.textContent = shown.length + " deals";
+    caption.textContent = shown.length + " " + (c.spec.unit || "rows");
     div.appendChild(caption);
     div.appendChild(table);
     return Promise.resolve();
