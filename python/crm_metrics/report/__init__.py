@@ -13,21 +13,42 @@ network is needed to view it. A chart whose mart is missing or empty, or whose f
 empty, shows "no data".
 
 The modules:
-- `pipeline`, `activity`, `revenue`: one per area (the folders of models/marts), each declaring
-  its `SECTIONS` (key, heading) and its `CHARTS`, every chart's query beside how it is drawn;
+- `pipeline`, `activity`, `revenue`: one per area (the folders of models/marts), and
+  `data_quality` (what the build rejected, schema data_quality), each declaring its `SECTIONS`
+  (key, heading) and its `CHARTS`, every chart's query beside how it is drawn;
 - `core`: the `Chart` declaration, the rep-name join and the measure helpers they share;
 - `tiles`: the headline tiles; `page`: the HTML around it all (`build_report`); `report.js`: the
   drawing and the filters in the browser; `charts`: the areas in page order.
 
 Adding a mart's chart (every table of schema `marts` must have one: test_report.py fails on a
-mart no chart reads): in the area module of the mart's folder, add one `Chart(...)` to `CHARTS`
-with a new key, one of the module's section keys, the question it answers, the mart, the query
-(rep ids through `rep()` and `users_join()`, months as `strftime(..., '%Y-%m') as month` when the
-period filter applies), a kind (usually `xy`, measures from `bar`, `line` and `ratio`: rates as
-a ratio of summed counts, so filters recompute them) and the filters whose columns the rows carry.
-Then add the mart to the exposure crm_metrics_report (models/exposures.yml: `READS`), and an
-expected-values function for the chart to test_report.py (`EXPECTED`). A new area is a module
-with `SECTIONS` and `CHARTS`, listed in `charts.AREAS`.
+mart no chart reads): in the area module of the mart's folder, add one `Chart(...)` to `CHARTS`:
+a new key, one of the module's section keys, the question it answers, the mart, the query (rep
+ids through `rep()` and `users_join()`, months as `strftime(..., '%Y-%m') as month` when the
+period filter applies, bands ordered by `band_order()`), a kind (usually `xy`, its measures
+from `bar`, `line` and `ratio`: a rate as a ratio of summed counts, so the filters recompute it),
+the filters whose columns the rows carry, and a note for what the title leaves open. For
+example, a mart with a row per rep and month, a `won_count` and a `lost_count`:
+
+    Chart(
+        "win_rate_by_rep",
+        "results",
+        "Which reps win most of what they close?",
+        "mart_x",
+        f'''
+        select {rep("x.owner_id")} as rep, coalesce(users.team, 'unknown') as team,
+            strftime(x.period_month, '%Y-%m') as month, x.won_count, x.lost_count
+        from marts.mart_x as x {users_join("x.owner_id")}
+        ''',
+        "xy",
+        {"x": "rep", "x_sort": "-won_count", "x_limit": REPS_SHOWN,
+         "measures": [ratio("win rate", ["won_count"], ["won_count", "lost_count"], type="bar")]},
+        ("team", "period"),
+    ),
+
+Then add the mart to the exposure crm_metrics_report in models/exposures.yml (test_docs checks
+it lists `READS`), and to test_report.py an expected-values function for the chart, computed in
+plain Python from the mart's rows (`EXPECTED`). A new area is a module with `SECTIONS` and
+`CHARTS`, listed in `charts.AREAS`.
 
 Rules where the marts leave a choice (also stated on the page):
 - Reps are shown by name (core.dim_users.full_name; the id when a user has no name); a rep's
