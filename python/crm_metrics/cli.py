@@ -306,8 +306,8 @@ def _add_report_parser(commands: argparse._SubParsersAction) -> None:
         help="write a self-contained HTML report (charts of the marts, no network needed)",
         description="One HTML page for a sales leader: headline tiles for the as-of month, then "
         "a section per area (pipeline, results, forecast, activity and leads, presales, SaaS "
-        "revenue) with filters for segment, team and period; the data behind each chart is "
-        "embedded as JSON and the page needs no network.",
+        "revenue, data quality) with a chart for every mart and filters for segment, team and "
+        "period; the data behind each chart is embedded as JSON and the page needs no network.",
     )
     _add_read_options(report)
     report.add_argument(

@@ -1,4 +1,4 @@
-// `crm-metrics report`: draws every chart of the page from its embedded rows (see report.py)
+// `crm-metrics report`: draws every chart of the page from its embedded rows (see the package docstring, __init__.py)
 // and redraws on a filter change. `window.reportReady` is a promise settled when the latest
 // drawing is done (tests wait for it).
 (function () {
@@ -230,7 +230,7 @@
     div.replaceChildren();
     var caption = document.createElement("p");
     caption.className = "note";
-    caption.textContent = shown.length + " deals";
+    caption.textContent = shown.length + " " + (c.spec.unit || "rows");
     div.appendChild(caption);
     div.appendChild(table);
     return Promise.resolve();
