@@ -30,7 +30,7 @@ from typing import Any
 
 import pytest
 from conftest import query
-from helpers import build_raw, generate_and_build, write_table
+from helpers import build_raw, write_table
 from test_foundation import STAGES
 from test_pipeline_recompute import (
     REPORTING_CURRENCY,
@@ -694,14 +694,9 @@ def test_contract_value_matches_recomputation(demo: RawData, demo_db: Path) -> N
 
 
 @pytest.fixture(scope="module")
-def shuffled(tmp_path_factory: pytest.TempPathFactory) -> tuple[RawData, Path]:
-    raw, database = generate_and_build(
-        tmp_path_factory.mktemp("v4_deliverables"),
-        opportunities=1200,
-        seed=11,
-        shuffle_seed=20260101,
-        marts=["mart_presales_deliverables"],
-    )
+def shuffled(generated_deals: tuple[Path, Path]) -> tuple[RawData, Path]:
+    # conftest's generated_deals, built once for this module and test_pipeline_recompute
+    raw, database = generated_deals
     return RawData(raw), database
 
 
