@@ -1,9 +1,9 @@
 """Layers in one direction: no model reads a model of a later layer.
 
 The layers and their folders are declared once, in order, in `layers.yml` at the project root.
-dbt parses the project once; every `ref()` of every enabled model (its `depends_on` nodes in the
-manifest) must point to a model of the same layer or of an earlier one. Checked on hand-made
-manifests too: a planted up-reference and a model outside every layer are reported.
+dbt parses the project once; every `ref()` of every model in the manifest (the disabled
+connector adapters too) must name a model of the same layer or of an earlier one. Checked on
+hand-made manifests too: a planted up-reference and a model outside every layer are reported.
 """
 
 from __future__ import annotations
@@ -38,25 +38,31 @@ def layer_of(path: str, layers: list[tuple[str, list[str]]]) -> int | None:
     return None if best is None else best[1]
 
 
+def models_of(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every model by name, the disabled ones too (the connector adapters are disabled unless
+    var source_system selects them, yet their ref()s must keep the order as well)."""
+    nodes = list(manifest["nodes"].values())
+    nodes += [node for versions in manifest.get("disabled", {}).values() for node in versions]
+    return {node["name"]: node for node in nodes if node["resource_type"] == "model"}
+
+
 def layer_problems(manifest: dict[str, Any], layers: list[tuple[str, list[str]]]) -> list[str]:
-    """One line per model outside every layer and per ref() to a later layer."""
-    models = {
-        key: node for key, node in manifest["nodes"].items() if node["resource_type"] == "model"
-    }
-    where = {key: layer_of(node["original_file_path"], layers) for key, node in models.items()}
+    """One line per model outside every layer and per ref() to a model of a later layer."""
+    models = models_of(manifest)
+    where = {name: layer_of(node["original_file_path"], layers) for name, node in models.items()}
     problems = [
         f"{node['original_file_path']}: in no layer of layers.yml"
-        for key, node in sorted(models.items())
-        if where[key] is None
+        for name, node in sorted(models.items())
+        if where[name] is None
     ]
-    for key, node in sorted(models.items()):
-        for parent in node["depends_on"]["nodes"]:
-            if parent not in models or where[key] is None or where[parent] is None:
+    for name, node in sorted(models.items()):
+        for parent in sorted({ref["name"] for ref in node["refs"]}):
+            if parent not in models or where[name] is None or where[parent] is None:
                 continue
-            if where[parent] > where[key]:
+            if where[parent] > where[name]:
                 problems.append(
-                    f"{node['name']} ({layers[where[key]][0]}) reads "
-                    f"{models[parent]['name']} ({layers[where[parent]][0]}), a later layer"
+                    f"{name} ({layers[where[name]][0]}) reads "
+                    f"{parent} ({layers[where[parent]][0]}), a later layer"
                 )
     return problems
 
@@ -68,14 +74,6 @@ def manifest(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return json.loads((work_dir(database) / "target" / "manifest.json").read_text("utf-8"))
 
 
-def _model(manifest: dict[str, Any], name: str) -> str:
-    return next(
-        key
-        for key, node in manifest["nodes"].items()
-        if node["resource_type"] == "model" and node["name"] == name
-    )
-
-
 def test_layers_file_names_each_layer_once() -> None:
     names = [name for name, _ in load_layers()]
     assert len(names) == len(set(names)) and len(names) >= 5, names
@@ -83,16 +81,17 @@ def test_layers_file_names_each_layer_once() -> None:
 
 @pytest.mark.slow
 def test_no_model_reads_a_later_layer(manifest: dict[str, Any]) -> None:
-    models = [node for node in manifest["nodes"].values() if node["resource_type"] == "model"]
+    models = models_of(manifest)
     assert len(models) > 100  # the whole project was parsed
+    assert any(name.startswith("fivetran_") for name in models)  # the adapters too
     assert layer_problems(manifest, load_layers()) == []
 
 
 @pytest.mark.slow
 def test_a_planted_up_reference_is_reported(manifest: dict[str, Any]) -> None:
     planted = copy.deepcopy(manifest)
-    states = planted["nodes"][_model(planted, "int_opportunity_states")]
-    states["depends_on"]["nodes"].append(_model(planted, "dim_dates"))
+    states = models_of(planted)["int_opportunity_states"]
+    states["refs"].append({"name": "dim_dates", "package": None, "version": None})
     assert layer_problems(planted, load_layers()) == [
         "int_opportunity_states (intermediate) reads dim_dates (core), a later layer"
     ]
@@ -101,9 +100,7 @@ def test_a_planted_up_reference_is_reported(manifest: dict[str, Any]) -> None:
 @pytest.mark.slow
 def test_a_model_outside_every_layer_is_reported(manifest: dict[str, Any]) -> None:
     planted = copy.deepcopy(manifest)
-    planted["nodes"][_model(planted, "mart_win_rate")]["original_file_path"] = (
-        "models/elsewhere/mart_win_rate.sql"
-    )
+    models_of(planted)["mart_win_rate"]["original_file_path"] = "models/elsewhere/mart_win_rate.sql"
     assert layer_problems(planted, load_layers()) == [
         "models/elsewhere/mart_win_rate.sql: in no layer of layers.yml"
     ]
