@@ -6,8 +6,9 @@ One run:
    with the same settings the build uses;
 3. measures dbt's fixed start-up (a `dbt parse` without partial parsing);
 4. times a full build (all models and data tests; unit tests excluded) from an empty database
-   and a cold dbt target folder (no partial-parse file: the build parses from scratch); the v4
-   marts' models and tests are reported as a phase of their own (their summed node seconds);
+   and a cold dbt target folder (no partial-parse file: the build parses from scratch); the
+   presales and customer marts' models and tests are reported as a phase of their own (their
+   summed node seconds);
 5. times publishing that build's core, marts and data_quality as the serving database (the
    step a whole-project `crm-metrics build` ends with; the bench's builds exclude the unit
    tests, so they do not publish by themselves);
@@ -55,9 +56,10 @@ MIN_DATA_TESTS = 469
 # A measurement started above this 1-minute load average is repeated (the machine is shared).
 MAX_START_LOAD = 2.0
 
-# The v4 marts (README "Presales scorecard, engagement and customer profile"): their models and
-# data tests are reported as a phase of their own, summed from the full build's node timings.
-V4_MARTS = (
+# The presales, engagement and customer-profile marts (README "Presales scorecard, engagement and
+# customer profile"): their models and data tests are reported as a phase of their own, summed
+# from the full build's node timings.
+PRESALES_CUSTOMER_MARTS = (
     "mart_presales_deal_effort",
     "mart_presales_deliverables",
     "mart_presales_time",
@@ -80,7 +82,8 @@ class Phase:
     peak_rss_mb: float
     rows: int
     output: str = ""
-    # nodes: for a phase summed from dbt's node timings (v4_marts), how many nodes it covers
+    # nodes: for a phase summed from dbt's node timings (presales_customer_marts), how many
+    # nodes it covers
     nodes: int | None = None
 
     @property
@@ -360,38 +363,42 @@ def _summarised(append: dict[str, object], shown: int = 3) -> dict[str, object]:
 
 
 def _manifest_tests(database: Path) -> tuple[int, set[str]]:
-    """Data tests in the manifest of the last build, and the v4 marts' models and tests."""
+    """Data tests in the manifest of the last build, and the presales and customer marts' models
+    and tests."""
     from crm_metrics.runner import work_dir
 
     manifest = json.loads(
         (work_dir(database) / "target" / "manifest.json").read_text(encoding="utf-8")
     )
     nodes = manifest["nodes"].values()
-    v4_models = {
+    mart_models = {
         node["unique_id"]
         for node in nodes
-        if node["resource_type"] == "model" and node["name"] in V4_MARTS
+        if node["resource_type"] == "model" and node["name"] in PRESALES_CUSTOMER_MARTS
     }
-    v4_tests = {
+    mart_tests = {
         node["unique_id"]
         for node in nodes
-        if node["resource_type"] == "test" and node.get("attached_node") in v4_models
+        if node["resource_type"] == "test" and node.get("attached_node") in mart_models
     }
     tests = sum(node["resource_type"] == "test" for node in nodes)
-    return tests, v4_models | v4_tests
+    return tests, mart_models | mart_tests
 
 
-def _v4_phase(database: Path, v4_nodes: set[str]) -> Phase:
-    """The v4 marts (models and their data tests) in the full build: summed node seconds from
-    dbt's run_results.json (they run inside the build, interleaved with other nodes)."""
+def _presales_customer_phase(database: Path, mart_nodes: set[str]) -> Phase:
+    """The presales and customer marts (models and their data tests) in the full build: summed
+    node seconds from dbt's run_results.json (they run inside the build, interleaved with other
+    nodes)."""
     from crm_metrics.runner import work_dir
 
     results = json.loads(
         (work_dir(database) / "target" / "run_results.json").read_text(encoding="utf-8")
     )["results"]
-    seconds = sum(r["execution_time"] for r in results if r["unique_id"] in v4_nodes)
-    ran = sum(r["unique_id"] in v4_nodes for r in results)
-    return Phase(name="v4_marts", wall_s=round(seconds, 2), peak_rss_mb=0.0, rows=0, nodes=ran)
+    seconds = sum(r["execution_time"] for r in results if r["unique_id"] in mart_nodes)
+    ran = sum(r["unique_id"] in mart_nodes for r in results)
+    return Phase(
+        name="presales_customer_marts", wall_s=round(seconds, 2), peak_rss_mb=0.0, rows=0, nodes=ran
+    )
 
 
 def _measure(
@@ -414,7 +421,8 @@ def _measure(
 def _measure_phases(
     raw: Path, work: Path, phases: list[Phase], *, append_fraction: float, target: str
 ) -> dict[str, object]:
-    """Floor, start-up, full build, v4 marts, publish, append, incremental build; ratios.
+    """Floor, start-up, full build, presales and customer marts, publish, append, incremental
+    build; ratios.
 
     On Spark (target spark: local Spark, in the build's child process) the metastore and
     warehouse live in work/spark (CRM_METRICS_SPARK_DIR), emptied before the full build; there
@@ -466,8 +474,8 @@ def _measure_phases(
     full = _run_child("full_build", build_args, rows, env, allow_failure=True)
     phases.append(full)
     full_profile = _node_profile(database)
-    manifest_tests, v4_nodes = _manifest_tests(database)
-    phases.append(_v4_phase(database, v4_nodes))
+    manifest_tests, mart_nodes = _manifest_tests(database)
+    phases.append(_presales_customer_phase(database, mart_nodes))
     publish = None
     if target == "duckdb":
         publish = _publish_phase(database, work / "bench.serving.duckdb")
@@ -482,7 +490,7 @@ def _measure_phases(
     incremental_profile = _node_profile(database)
 
     floor = next(p for p in phases if p.name == "floor")
-    v4 = next(p for p in phases if p.name == "v4_marts")
+    marts = next(p for p in phases if p.name == "presales_customer_marts")
     peak = max(p.peak_rss_mb for p in phases if p.name in ("full_build", "incremental_build"))
     ratios = {
         "build_minus_startup_over_floor": round((full.wall_s - startup.wall_s) / floor.wall_s, 2),
@@ -490,7 +498,7 @@ def _measure_phases(
         "build_over_floor": round(full.wall_s / floor.wall_s, 2),
         "incremental_over_floor": round(incremental.wall_s / floor.wall_s, 2),
         "incremental_over_full": round(incremental.wall_s / full.wall_s, 3),
-        "v4_marts_over_full": round(v4.wall_s / full.wall_s, 3),
+        "presales_customer_marts_over_full": round(marts.wall_s / full.wall_s, 3),
         "peak_rss_gib": round(peak / 1024, 2),
     }
     if publish is not None:

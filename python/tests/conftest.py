@@ -4,6 +4,11 @@
 - `demo_db`: the demo data built ONCE per pytest session into a temporary DuckDB file
   (`crm_metrics.runner.build`, i.e. `dbt seed` then `dbt build`, as `crm-metrics build`);
   tests open it read-only, e.g. with `query`.
+- `generated_deals`: (raw folder, database) of 1,200 generated deals, history shuffled once
+  more, built up to GENERATED_DEALS_MARTS ONCE per pytest run, also under pytest-xdist (the
+  first worker to ask builds it, the others wait for it): the data the independent
+  recomputations of test_pipeline_recompute.py and test_presales_customer_recompute.py compare
+  with. Read-only, like `demo_db`.
 - `query(db_path, sql, params=None) -> list[tuple]`: module-level helper (`from conftest import
   query`), also available as the fixture `query_db`. Opens read-only and always closes, so
   the file is never left locked.
@@ -18,13 +23,16 @@ Tests that need `demo_db` (or run dbt otherwise) are marked `@pytest.mark.slow`.
 
 from __future__ import annotations
 
+import json
 import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
+from helpers import generate_and_build
 
 from crm_metrics.runner import PROJECT_DIR, build
 
@@ -84,3 +92,71 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @pytest.fixture(scope="session")
 def query_db() -> Callable[..., list[tuple]]:
     return query
+
+
+# What the recomputation tests on `generated_deals` read: built together, once.
+GENERATED_DEALS_MARTS = (
+    # test_pipeline_recompute.py
+    "mart_funnel_conversion",
+    "mart_stage_duration",
+    "mart_pipeline_flow",
+    "mart_pipeline_trend",
+    "mart_win_rate",
+    # test_presales_customer_recompute.py
+    "mart_presales_deliverables",
+)
+# How long a worker waits for another worker's build of `generated_deals`.
+SHARED_BUILD_TIMEOUT_S = 3600
+
+
+def _build_generated_deals(folder: Path) -> tuple[Path, Path]:
+    return generate_and_build(
+        folder,
+        opportunities=1200,
+        seed=7,
+        shuffle_seed=20251231,
+        marts=GENERATED_DEALS_MARTS,
+    )
+
+
+def built_once_across_workers(
+    folder: Path, build_into: Callable[[Path], tuple[Path, Path]]
+) -> tuple[Path, Path]:
+    """`build_into(folder)` run by the first pytest-xdist worker that asks; the others wait for
+    its result. Creating a directory is atomic, so exactly one worker claims the build; it
+    writes `folder/result.json` when done, or `<folder>.failed` with the error."""
+    claim = folder.with_name(folder.name + ".claimed")
+    failed = folder.with_name(folder.name + ".failed")
+    result = folder / "result.json"
+    try:
+        claim.mkdir()
+    except FileExistsError:
+        deadline = time.monotonic() + SHARED_BUILD_TIMEOUT_S
+        while not result.exists():
+            if failed.exists():
+                pytest.fail(f"the shared build of {folder.name} failed: {failed.read_text()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"waited {SHARED_BUILD_TIMEOUT_S} s for the build of {folder.name}")
+            time.sleep(1)
+        raw, database = json.loads(result.read_text(encoding="utf-8"))
+        return Path(raw), Path(database)
+    folder.mkdir()
+    try:
+        raw, database = build_into(folder)
+    except BaseException as error:
+        failed.write_text(f"{type(error).__name__}: {error}", encoding="utf-8")
+        raise
+    partial = folder / "result.json.partial"
+    partial.write_text(json.dumps([str(raw), str(database)]), encoding="utf-8")
+    partial.replace(result)  # appears whole: a waiting worker never reads half a file
+    return raw, database
+
+
+@pytest.fixture(scope="session")
+def generated_deals(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        return _build_generated_deals(tmp_path_factory.mktemp("generated_deals"))
+    # Each xdist worker has its own session; the run's workers share the parent of their
+    # temporary folders (a fresh one per run).
+    shared = tmp_path_factory.getbasetemp().parent / "generated_deals"
+    return built_once_across_workers(shared, _build_generated_deals)

@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from crm_metrics.bench import MIN_DATA_TESTS, TARGETS, V4_MARTS, _summarised, format_table
+from crm_metrics.bench import (
+    MIN_DATA_TESTS,
+    PRESALES_CUSTOMER_MARTS,
+    TARGETS,
+    _summarised,
+    format_table,
+)
 from crm_metrics.cli import main
 
 PHASES = [
@@ -18,7 +24,7 @@ PHASES = [
     "floor",
     "dbt_startup",
     "full_build",
-    "v4_marts",
+    "presales_customer_marts",
     "publish",
     "incremental_build",
 ]
@@ -28,7 +34,7 @@ RATIOS = {
     "build_over_floor",
     "incremental_over_floor",
     "incremental_over_full",
-    "v4_marts_over_full",
+    "presales_customer_marts_over_full",
     "publish_over_full",
     "peak_rss_gib",
 }
@@ -55,8 +61,9 @@ def test_bench_writes_every_phase_and_ratio(
         assert phase["wall_s"] > 0, phase
     by_name = {phase["name"]: phase for phase in result["phases"]}
     assert by_name["full_build"]["peak_rss_mb"] > 0
-    # the v4 marts: their 10 models and at least one data test each, from the full build
-    assert by_name["v4_marts"]["nodes"] > 2 * len(V4_MARTS)
+    # the presales and customer marts: their 10 models and at least one data test each, from
+    # the full build
+    assert by_name["presales_customer_marts"]["nodes"] > 2 * len(PRESALES_CUSTOMER_MARTS)
     assert set(result["ratios"]) == RATIOS
     assert set(result["targets_met"]) == {*TARGETS, "builds_complete"}
     assert result["deals"] == 120 and result["raw_rows"] > 120

@@ -1,12 +1,13 @@
 """Pipeline marts against an independent recomputation in plain Python.
 
 A generated dataset of 1,200 deals (history rows shuffled once more with a fixed seed) is built
-once; the funnel, stage durations, win-rate month counts, monthly flow and the trend at month
-ends are then recomputed from the raw CSV files with the csv module, walking each deal's history
-sorted by changed_at and applying the raw contract's rules directly (stages decide open / won /
-lost, null amounts carry forward, amounts convert at the latest rate on or before the changed_at
-date, rows after the as-of date are left out). Counts must match exactly, amounts within 0.01 per
-row, days and rates within 1e-6.
+once (conftest's `generated_deals`, shared with test_presales_customer_recompute.py); the
+funnel, stage durations, win-rate month counts, monthly flow and the trend at month ends are
+then recomputed from the raw CSV files with the csv module, walking each deal's history sorted
+by changed_at and applying the raw contract's rules directly (stages decide open / won / lost,
+null amounts carry forward, amounts convert at the latest rate on or before the changed_at
+date, rows after the as-of date are left out). Counts must match exactly, amounts within 0.01
+per row, days and rates within 1e-6.
 """
 
 from __future__ import annotations
@@ -23,17 +24,9 @@ from pathlib import Path
 
 import pytest
 from conftest import query
-from helpers import generate_and_build
 
 REPORTING_CURRENCY = "USD"
 CENT = Decimal("0.01")
-MARTS = [
-    "mart_funnel_conversion",
-    "mart_stage_duration",
-    "mart_pipeline_flow",
-    "mart_pipeline_trend",
-    "mart_win_rate",
-]
 
 
 @dataclass(frozen=True)
@@ -321,11 +314,9 @@ def expected_trend_at_month_ends(
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    folder = tmp_path_factory.mktemp("pipeline_recompute")
-    return generate_and_build(
-        folder, opportunities=1200, seed=7, shuffle_seed=20251231, marts=MARTS
-    )
+def built(generated_deals: tuple[Path, Path]) -> tuple[Path, Path]:
+    # conftest's generated_deals, built once for this module and the presales recomputation
+    return generated_deals
 
 
 @pytest.fixture(scope="module")

@@ -138,11 +138,11 @@ def test_mf_mrr_by_month_equals_the_movements_mart(
     assert checked > 0
 
 
-def test_mf_v4_metrics_by_month_equal_the_marts(
+def test_mf_presales_and_contract_metrics_by_month_equal_the_marts(
     mf_project: tuple[Path, Path], demo_db: Path, tmp_path: Path
 ) -> None:
     """presales_win_rate, hours_per_won_deal and average_contract_value by month are ratios of
-    sums over the v4 marts' deals (never averages of per-row rates)."""
+    sums over the deals of the presales and customer marts (never averages of per-row rates)."""
     metrics = "presales_win_rate,hours_per_won_deal,average_contract_value,bookings_by_product"
     rows = mf_query(mf_project, tmp_path, metrics, "metric_time__month")
     answered = {row["metric_time__month"][:10]: row for row in rows}

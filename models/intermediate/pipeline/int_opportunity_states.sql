@@ -64,10 +64,10 @@ exchange_rates as (
 ),
 
 dates as (
-    select date_day from {{ ref('dim_dates') }}
+    select date_day from {{ ref('int_days') }}
 ),
 
--- one row per currency × day a rate covers, over the days of dim_dates (every day from the
+-- one row per currency × day a rate covers, over the days of int_days (every day from the
 -- first day with data, so every day a row below can fall on): the conversion is then an
 -- equality join on currency and day (currencies × days rows, never deals × days), where a
 -- join on the currency alone paired every row with every rate of its currency

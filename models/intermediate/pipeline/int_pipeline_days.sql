@@ -15,7 +15,7 @@ states as (
 
 dates as (
     select date_day, period_week, period_month
-    from {{ ref('dim_dates') }}
+    from {{ ref('int_days') }}
 ),
 
 first_history as (

@@ -13,7 +13,7 @@ as_of as (
 
 -- the days from the first day with deal history to the as-of date: only int_pipeline_days
 -- scans int_opportunity_states for that first day. These days exist exactly when deal
--- history does: every state row falls before the end of the as-of day, and dim_dates holds
+-- history does: every state row falls before the end of the as-of day, and int_days holds
 -- every day from the first day with data.
 pipeline_days as (
     select period_month from {{ ref('int_pipeline_days') }}

@@ -1,33 +1,25 @@
 {#
-    One row per day from the first day with data to the last day of the as-of year. Weeks are
-    ISO weeks (Monday). Fiscal years start in month var fiscal_year_start_month and are named by
-    the calendar year they end in (a year starting February 2025 is fiscal 2026).
+    One row per day of the day spine int_days (from the first day with data to the last day of
+    the as-of year). Weeks are ISO weeks (Monday). Fiscal years start in month var
+    fiscal_year_start_month and are named by the calendar year they end in (a year starting
+    February 2025 is fiscal 2026).
 #}
 with
 
-bounds as (
-    select
-        first_data_date,
-        {{ dbt.dateadd('day', -1, dbt.dateadd('year', 1, dbt.date_trunc('year', 'as_of_date'))) }}
-            as last_date,
-        as_of_date
-    from {{ ref('int_as_of_date') }}
-    where first_data_date is not null
-),
-
 days as (
-    {{ crm_date_series('bounds', 'first_data_date', 'last_date') }}
+    select date_day, period_week, period_month
+    from {{ ref('int_days') }}
 ),
 
 as_of as (
-    select as_of_date from bounds
+    select as_of_date from {{ ref('int_as_of_date') }}
 ),
 
 calendar as (
     select
         days.date_day,
-        cast({{ dbt.date_trunc('week', 'days.date_day') }} as date) as period_week,
-        cast({{ dbt.date_trunc('month', 'days.date_day') }} as date) as period_month,
+        days.period_week,
+        days.period_month,
         extract(year from days.date_day) as calendar_year,
         extract(month from days.date_day) as calendar_month,
         days.date_day = as_of.as_of_date as is_as_of_date

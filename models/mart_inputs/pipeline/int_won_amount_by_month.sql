@@ -1,7 +1,7 @@
 {#
     One row per month in which a deal was won (by its final closed_at): the won amount in the
     reporting currency. What the forecast marts compare the forecast with.
-    See _pipeline__forecast__models.yml.
+    See _pipeline__models.yml.
 #}
 with
 

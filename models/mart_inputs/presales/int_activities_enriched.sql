@@ -1,5 +1,5 @@
 {#
-    One row per accepted activity up to the end of the as-of date, with what the v4 activity
+    One row per accepted activity up to the end of the as-of date, with what the activity
     and presales marts classify it by, each rule in one place: the account it touches (its own
     account_id, else its deal's), its user's role, minutes and hours (a null duration counts
     0), whether it is a connected call and whether it is a conversation. See _presales__models.yml.

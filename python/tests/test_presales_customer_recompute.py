@@ -1,11 +1,12 @@
-"""The ten v4 marts against an independent recomputation in plain Python from raw files.
+"""The ten presales, engagement and customer-profile marts (PRESALES_CUSTOMER_MARTS below)
+against an independent recomputation in plain Python from raw files.
 
 Nothing here reads the project's facts: each mart is recomputed from the raw CSV files (the
 bundled demo seeds in seeds/demo, or a generated folder) with the csv module, replaying each
 deal's history sorted by changed_at with the helpers of test_pipeline_recompute (stages decide
 open / won / lost, null amounts carry forward, amounts convert at the latest rate on or before
-the changed_at date, rows after the as-of date are left out) and applying the v4 rules directly.
-Counts must match exactly, money within 0.01, hours, days and rates within 1e-6.
+the changed_at date, rows after the as-of date are left out) and applying the marts' rules
+directly. Counts must match exactly, money within 0.01, hours, days and rates within 1e-6.
 
 - The demo seeds: all ten marts, row for row (the session's `demo_db`).
 - mart_presales_deliverables on a generated folder whose history file is shuffled once more and
@@ -29,7 +30,7 @@ from typing import Any
 
 import pytest
 from conftest import query
-from helpers import build_raw, generate_and_build, write_table
+from helpers import build_raw, write_table
 from test_foundation import STAGES
 from test_pipeline_recompute import (
     REPORTING_CURRENCY,
@@ -48,7 +49,7 @@ from crm_metrics.runner import PROJECT_DIR, build
 pytestmark = pytest.mark.slow
 
 DEMO_DIR = PROJECT_DIR / "seeds" / "demo"
-V4_MARTS = [
+PRESALES_CUSTOMER_MARTS = [
     "mart_activity_volume",
     "mart_presales_deal_effort",
     "mart_presales_deliverables",
@@ -693,14 +694,9 @@ def test_contract_value_matches_recomputation(demo: RawData, demo_db: Path) -> N
 
 
 @pytest.fixture(scope="module")
-def shuffled(tmp_path_factory: pytest.TempPathFactory) -> tuple[RawData, Path]:
-    raw, database = generate_and_build(
-        tmp_path_factory.mktemp("v4_deliverables"),
-        opportunities=1200,
-        seed=11,
-        shuffle_seed=20260101,
-        marts=["mart_presales_deliverables"],
-    )
+def shuffled(generated_deals: tuple[Path, Path]) -> tuple[RawData, Path]:
+    # conftest's generated_deals, built once for this module and test_pipeline_recompute
+    raw, database = generated_deals
     return RawData(raw), database
 
 
@@ -746,16 +742,16 @@ def test_presales_deliverables_match_recomputation_on_shuffled_history(shuffled)
 # --------------------------------------------------------------------------- empty input
 
 
-def test_v4_marts_are_empty_on_empty_input(tmp_path: Path) -> None:
+def test_presales_customer_marts_are_empty_on_empty_input(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     raw.mkdir()
     for table in load_contract().table_names:
         write_table(raw, table, STAGES if table == "stages" else [])
     database = tmp_path / "empty.duckdb"
-    results = build_raw(database, raw, [f"+{mart}" for mart in V4_MARTS])
+    results = build_raw(database, raw, [f"+{mart}" for mart in PRESALES_CUSTOMER_MARTS])
     built = {result.name for result in results if result.status == "success"}
-    assert set(V4_MARTS) <= built
-    for mart in V4_MARTS:
+    assert set(PRESALES_CUSTOMER_MARTS) <= built
+    for mart in PRESALES_CUSTOMER_MARTS:
         assert query(database, f"select count(*) from marts.{mart}")[0][0] == 0, mart
 
 

@@ -1,5 +1,5 @@
 {#
-    Deal-level v4 marts count each closed deal once: mart_win_rate_by_profile's counts sum to
+    The deal-level marts count each closed deal once: mart_win_rate_by_profile's counts sum to
     the closed deals of fct_opportunities, mart_contract_value's won_count per month × segment ×
     type equals mart_win_rate's won_count summed over owners, and mart_product_bookings has no
     deal that is not won. Returns the disagreements.
