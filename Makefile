@@ -4,9 +4,9 @@
 # make test  lint (ruff, sqlfluff) and the whole pytest suite (adds the dev and engine extras:
 #            `make setup`)
 # make lint  ruff check + format check on python/, contract check, sqlfluff on models/
-# make contract  re-render the files generated from contract/raw_schema.yml (sources, seed
-#                types, the staging, validation, accepted-row and data-quality models and
-#                their YAML)
+# make contract  re-render the files generated from contract/raw_schema.yml: models/generated/
+#                (sources, seed types, the staging, validation, accepted-row, rejects and
+#                findings models and their YAML) and macros/generated/
 # make docs      re-render docs/metrics.md from the model YAML
 # make dashboard build the Evidence dashboard (dashboard/) on the serving snapshot into
 #                dashboard/build: npm ci from its lockfile, Evidence's sources step (copies the

@@ -214,11 +214,13 @@ def build_parser() -> argparse.ArgumentParser:
     contract_commands = contract.add_subparsers(dest="action", required=True, metavar="ACTION")
     contract_commands.add_parser(
         "render",
-        help="rewrite the dbt sources, seed types, contract macro, and the staging, validation, "
-        "accepted-row and data-quality models with their YAML",
+        help="rewrite models/generated/ (sources, seed types, the staging, validation, "
+        "accepted-row, rejects and findings models with their YAML) and the contract macro",
     ).set_defaults(func=_cmd_contract_render)
     contract_commands.add_parser(
-        "check", help="exit 1 when a rendered file differs from the contract"
+        "check",
+        help="exit 1 when a rendered file differs from the contract, or models/generated/ holds "
+        "a file the contract does not render",
     ).set_defaults(func=_cmd_contract_check)
     docs = commands.add_parser(
         "docs", help="render or check docs/metrics.md, the definitions from the model YAML"
@@ -533,33 +535,28 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _cmd_contract_render(args: argparse.Namespace) -> int:
-    from crm_metrics.contract import render_all
+    from crm_metrics import contract_render
 
-    changed = render_all()
+    root = contract_render.PROJECT_DIR
+    changed = contract_render.render_all(root)
     for path in changed:
-        print(f"rendered {path}")
+        print(f"rendered {path}" if (root / path).exists() else f"removed {path}")
     if not changed:
         print("rendered files are up to date")
     return 0
 
 
 def stale_contract_files(project_dir: Path | None = None) -> list[Path]:
-    from crm_metrics.contract import PROJECT_DIR, rendered_files
+    from crm_metrics import contract_render
 
-    root = project_dir or PROJECT_DIR
-    stale = []
-    for rel, text in rendered_files().items():
-        path = root / rel
-        if not path.is_file() or path.read_text(encoding="utf-8") != text:
-            stale.append(rel)
-    return stale
+    return contract_render.stale_files(project_dir or contract_render.PROJECT_DIR)
 
 
 def _cmd_contract_check(args: argparse.Namespace) -> int:
     stale = stale_contract_files()
     if stale:
         print(
-            "error: not what contract/raw_schema.yml renders: "
+            "error: not what contract/raw_schema.yml renders (or not rendered by it): "
             f"{', '.join(str(path) for path in stale)}; run `crm-metrics contract render`",
             file=sys.stderr,
         )

@@ -11,7 +11,6 @@ macros of macros/cross_db/crm_casts.sql.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from crm_metrics.contract import Column, Contract, Table
 
@@ -706,46 +705,73 @@ def _findings(table: Table) -> list[tuple[str, list[str]]]:
     return found
 
 
-def render_findings_sql(contract: Contract) -> str:
+def has_findings(table: Table) -> bool:
+    """Whether the contract checks any value of the table that a used row keeps."""
+    return bool(_findings(table))
+
+
+def render_table_findings_sql(table: Table) -> str:
+    """int_<table>_column_findings: the findings of the contract's checks on one table."""
+    selects = []
+    for column, kind in _findings(table):
+        items = [_aliased(kind, "finding"), [f"raw_{column} as raw_value"]]
+        selects.append(
+            [
+                "select",
+                f"    '{table.name}' as table_name,",
+                "    dq_row_key as row_key,",
+                f"    '{column}' as column_name,",
+                "    finding,",
+                "    raw_value",
+                "from (",
+                "    select",
+                "        dq_row_key,",
+                *_indent(_join_items(items), 2),
+                f"    from {{{{ ref('int_{table.name}_validated') }}}}",
+                "    where reject_reason is null",
+                ") as candidates",
+                "where finding is not null",
+            ]
+        )
     out = [
         _header(
-            "One row per finding: a faulty value on a row that is still used (nulled,",
-            "normalised, or kept where history wins).",
+            f"One row per finding on a {table.name} row that is still used: a faulty value that",
+            "was nulled or normalised, or a finding rule of the contract. One select per check;",
+            "dq_findings unions these models.",
         ),
         "with",
         "",
+        "column_findings as (",
     ]
-    selects = []
-    for table in contract.tables.values():
-        for column, kind in _findings(table):
-            selects.append(
-                [
-                    "select",
-                    f"    '{table.name}' as table_name,",
-                    "    dq_row_key as row_key,",
-                    f"    '{column}' as column_name,",
-                    "    finding,",
-                    "    raw_value",
-                    "from (",
-                    "    select",
-                    "        dq_row_key,",
-                    *_indent(
-                        _join_items([_aliased(kind, "finding"), [f"raw_{column} as raw_value"]]), 2
-                    ),
-                    f"    from {{{{ ref('int_{table.name}_validated') }}}}",
-                    "    where reject_reason is null",
-                    ") as candidates",
-                    "where finding is not null",
-                ]
-            )
-    out.append("column_findings as (")
     for i, select in enumerate(selects):
         if i:
             out.append("    union all")
         out += _indent(select, 1)
-    out += [
-        "),",
+    out += [")", "", "select * from column_findings"]
+    return _finish(out)
+
+
+def render_findings_sql(contract: Contract) -> str:
+    """dq_findings: the union of the per-table findings, the deal checks and the adapter's."""
+    tables = [table for table in contract.tables.values() if has_findings(table)]
+    out = [
+        _header(
+            "One row per finding: a faulty value on a row that is still used (nulled,",
+            "normalised, or kept where history wins). The contract's checks are in",
+            "int_<table>_column_findings, one model per raw table.",
+        ),
+        "with",
         "",
+    ]
+    for table in tables:
+        out += [
+            f"{table.name}_findings as (",
+            "    select table_name, row_key, column_name, finding, raw_value",
+            f"    from {{{{ ref('int_{table.name}_column_findings') }}}}",
+            "),",
+            "",
+        ]
+    out += [
         "opportunity_findings as (",
         "    select table_name, row_key, column_name, finding, raw_value",
         "    from {{ ref('int_opportunity_findings') }}",
@@ -758,29 +784,12 @@ def render_findings_sql(contract: Contract) -> str:
         "),",
         "",
         "final as (",
-        "    select * from column_findings",
-        "    union all",
-        "    select * from opportunity_findings",
-        "    union all",
-        "    select * from adapter_findings",
-        ")",
-        "",
-        "select * from final",
     ]
+    parts = [f"{table.name}_findings" for table in tables]
+    parts += ["opportunity_findings", "adapter_findings"]
+    for i, part in enumerate(parts):
+        if i:
+            out.append("    union all")
+        out.append(f"    select * from {part}")
+    out += [")", "", "select * from final"]
     return _finish(out)
-
-
-def rendered_sql(contract: Contract) -> dict[Path, str]:
-    files: dict[Path, str] = {}
-    for table in contract.tables.values():
-        name = table.name
-        files[Path(f"models/staging/crm/stg_crm__{name}.sql")] = render_staging_sql(table)
-        files[Path(f"models/intermediate/validation/int_{name}_validated.sql")] = (
-            render_validated_sql(table)
-        )
-        files[Path(f"models/intermediate/accepted/int_{name}_accepted.sql")] = render_accepted_sql(
-            table
-        )
-        files[Path(f"models/data_quality/dq_{name}_rejects.sql")] = render_rejects_sql(table)
-    files[Path("models/data_quality/dq_findings.sql")] = render_findings_sql(contract)
-    return files

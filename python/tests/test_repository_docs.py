@@ -22,8 +22,9 @@ from crm_metrics import docs
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 MODELS_DIR = PROJECT_DIR / "models"
 MAX_YAML_LINES = 400
-# _<folder>__models.yml, _<folder>__<topic>__models.yml, _<folder>__sources.yml.
-YAML_NAME = r"_{folder}(__[a-z0-9_]+)?__(models|sources)\.yml"
+# _<folder>__models.yml, _<folder>__<topic>__models.yml, _<folder>__sources.yml, and
+# _<folder>__seeds.yml (the demo seeds' properties, rendered beside the sources).
+YAML_NAME = r"_{folder}(__[a-z0-9_]+)?__(models|sources|seeds)\.yml"
 # models/ itself holds only the exposures and the docs blocks shared by every folder.
 ROOT_FILES = {"exposures.yml", "_docs.md"}
 
@@ -68,6 +69,8 @@ def test_yaml_files_follow_one_naming_scheme_and_stay_short() -> None:
     problems = []
     for path in yaml_files() + sorted(MODELS_DIR.rglob("*.md")):
         relative = path.relative_to(PROJECT_DIR)
+        if path.name == "README.md" and path.parent != MODELS_DIR:
+            continue  # a folder's page for readers (models/generated/README.md), no docs blocks
         if path.parent == MODELS_DIR:
             if path.name not in ROOT_FILES:
                 problems.append(f"{relative}: models/ holds only {sorted(ROOT_FILES)}")
