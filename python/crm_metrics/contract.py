@@ -69,6 +69,11 @@ class Table:
     keep_smallest: str | None = None
 
     @property
+    def nulling_rules(self) -> list[dict]:
+        """The finding rules that also null their column (`nulls: true`)."""
+        return [rule for rule in self.finding_rules if rule.get("nulls")]
+
+    @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
 

@@ -306,6 +306,16 @@ def render_validated_models(contract: Contract, required: bool) -> str:
             if col.orphan_outcome == "null"
         ]
         columns += [
+            {
+                "name": f"dq_rule_{rule['column']}",
+                "description": (
+                    f"{rule['finding']} when {rule['when']} held on the parsed value (the "
+                    f"value is nulled and listed in dq_findings)."
+                ),
+            }
+            for rule in table.nulling_rules
+        ]
+        columns += [
             {"name": f"raw_{col.name}", "description": f"Raw {col.name} as text."}
             for col in table.columns
         ]

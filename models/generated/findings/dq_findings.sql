@@ -66,6 +66,36 @@ marketing_spend_findings as (
     from {{ ref('int_marketing_spend_column_findings') }}
 ),
 
+contacts_findings as (
+    select table_name, row_key, column_name, finding, raw_value
+    from {{ ref('int_contacts_column_findings') }}
+),
+
+opportunity_contact_roles_findings as (
+    select table_name, row_key, column_name, finding, raw_value
+    from {{ ref('int_opportunity_contact_roles_column_findings') }}
+),
+
+sales_costs_findings as (
+    select table_name, row_key, column_name, finding, raw_value
+    from {{ ref('int_sales_costs_column_findings') }}
+),
+
+product_users_findings as (
+    select table_name, row_key, column_name, finding, raw_value
+    from {{ ref('int_product_users_column_findings') }}
+),
+
+usage_events_findings as (
+    select table_name, row_key, column_name, finding, raw_value
+    from {{ ref('int_usage_events_column_findings') }}
+),
+
+support_tickets_findings as (
+    select table_name, row_key, column_name, finding, raw_value
+    from {{ ref('int_support_tickets_column_findings') }}
+),
+
 opportunity_findings as (
     select table_name, row_key, column_name, finding, raw_value
     from {{ ref('int_opportunity_findings') }}
@@ -101,6 +131,18 @@ final as (
     select * from targets_findings
     union all
     select * from marketing_spend_findings
+    union all
+    select * from contacts_findings
+    union all
+    select * from opportunity_contact_roles_findings
+    union all
+    select * from sales_costs_findings
+    union all
+    select * from product_users_findings
+    union all
+    select * from usage_events_findings
+    union all
+    select * from support_tickets_findings
     union all
     select * from opportunity_findings
     union all

@@ -42,7 +42,7 @@ column_findings as (
                 when nullif(trim(raw_outcome), '') is null then null
                 when lower(nullif(trim(raw_outcome), '')) in (
                     'connected', 'no_answer', 'left_voicemail',
-                    'meeting_booked', 'completed', 'other'
+                    'meeting_booked', 'completed', 'replied', 'other'
                 ) then null
                 else 'unknown_enum_value'
             end as finding,

@@ -139,6 +139,25 @@ column_findings as (
         where reject_reason is null
     ) as candidates
     where finding is not null
+    union all
+    select
+        'leads' as table_name,
+        dq_row_key as row_key,
+        'accepted_at' as column_name,
+        finding,
+        raw_value
+    from (
+        select
+            dq_row_key,
+            case
+                when nullif(trim(raw_accepted_at), '') is null then null
+                when accepted_at is null then 'unparseable'
+            end as finding,
+            raw_accepted_at as raw_value
+        from {{ ref('int_leads_validated') }}
+        where reject_reason is null
+    ) as candidates
+    where finding is not null
 )
 
 select * from column_findings

@@ -44,6 +44,28 @@ column_findings as (
         where reject_reason is null
     ) as candidates
     where finding is not null
+    union all
+    select
+        'subscriptions' as table_name,
+        dq_row_key as row_key,
+        'quantity' as column_name,
+        finding,
+        raw_value
+    from (
+        select
+            dq_row_key,
+            case
+                when nullif(trim(raw_quantity), '') is null then null
+                when quantity is not null then null
+                when {{ crm_parse_number("nullif(trim(raw_quantity), '')") }} < 0
+                    then 'negative_value'
+                else 'unparseable'
+            end as finding,
+            raw_quantity as raw_value
+        from {{ ref('int_subscriptions_validated') }}
+        where reject_reason is null
+    ) as candidates
+    where finding is not null
 )
 
 select * from column_findings
