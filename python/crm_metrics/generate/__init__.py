@@ -8,14 +8,21 @@ or users, never over rows. Big tables are written in chunks. Nothing reads the w
 same seed and size give byte-identical files.
 
 Sizes: `scale=1` is about 100k deals, 600k history rows, 1M activities, 100k leads and 20k
-subscriptions; `opportunities=N` sets the deal count and every other table follows the same
-ratios. Deals are created 2023-01-01 .. 2025-12-31 and no timestamp is later than
+subscriptions (v5: 120k contacts, 150k contact roles, 50k product users, 2.2M usage events
+and 57k support tickets); `opportunities=N` sets the deal count and every other table follows
+the same ratios. Deals are created 2023-01-01 .. 2025-12-31 and no timestamp is later than
 2025-12-31 23:59:59, so the data's as-of date is 2025-12-31.
 
 One module per table family (users, deals with their history and line items, accounts,
-leads, activities, subscriptions, plans: stages, products, targets, spend, rates), each a
-named type for what other tables draw on and a function from it to the table's columns;
-`writer.TableWriter` writes them all.
+leads, activities, subscriptions, plans: stages, products, targets, spend, rates, costs;
+contacts with their deal roles; product: product users, usage events and support tickets),
+each a named type for what other tables draw on and a function from it to the table's
+columns; `writer.TableWriter` writes them all.
+
+v5 (`v5=True`, the default): the tables and columns spec v5 added (V5_TABLES, V5_COLUMNS), plus
+values v5 marts read in v4 columns (some emails `replied`, countries of every region,
+marketing channels spelled as lead sources). They come from random streams of their own, so
+`v5=False` writes a v4 export: the files the generator wrote before v5, byte for byte.
 
 The bundled demo seeds are `generate(Path("seeds/demo"), opportunities=3000, seed=42)`.
 """
