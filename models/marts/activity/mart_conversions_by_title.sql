@@ -98,11 +98,11 @@ closed_deals as (
 
 deal_counts as (
     select
-        persona,
+        closed_deals.persona,
         count(*) as closed_deal_count,
-        count(case when outcome = 'won' then 1 end) as won_count,
-        count(case when outcome = 'lost' then 1 end) as lost_count,
-        sum(case when outcome = 'won' then amount end) as won_amount
+        count(case when closed_deals.outcome = 'won' then 1 end) as won_count,
+        count(case when closed_deals.outcome = 'lost' then 1 end) as lost_count,
+        sum(case when closed_deals.outcome = 'won' then closed_deals.amount end) as won_amount
     from closed_deals
     cross join has_role_data
     where has_role_data.has_role_data

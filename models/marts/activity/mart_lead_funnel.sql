@@ -27,7 +27,8 @@ leads as (
 ),
 
 has_sal_data as (
-    select count(accepted_at) > 0 as has_sal_data
+    {#- 1 when any accepted lead has accepted_at (0: input without the v5 column) -#}
+    select case when count(accepted_at) > 0 then 1 else 0 end as has_sal_data
     from leads
 ),
 
@@ -64,6 +65,7 @@ lead_steps as (
         leads_to_date.converted_at is not null
         or leads_to_date.converted_opportunity_id is not null as is_converted,
         coalesce(opportunities.outcome = 'won', false) as is_won,
+        has_sal_data.has_sal_data,
         leads_to_date.sql_at is not null
         or leads_to_date.converted_at is not null
         or leads_to_date.converted_opportunity_id is not null as is_sql,
@@ -77,6 +79,7 @@ lead_steps as (
         or leads_to_date.converted_at is not null
         or leads_to_date.converted_opportunity_id is not null as is_mql
     from leads_to_date
+    cross join has_sal_data
     left join opportunities
         on leads_to_date.converted_opportunity_id = opportunities.opportunity_id
 ),
@@ -89,6 +92,7 @@ funnel as (
         count(case when is_mql then 1 end) as mqls,
         count(case when is_sql then 1 end) as sqls,
         count(case when is_sal then 1 end) as sals,
+        max(has_sal_data) as has_sal_data,
         count(case when is_converted then 1 end) as converted,
         count(case when is_won then 1 end) as won,
         avg(
@@ -117,17 +121,14 @@ final as (
         cast(avg_days_lead_to_opportunity as {{ crm_double_type() }})
             as avg_days_lead_to_opportunity,
         cast(converted as {{ crm_double_type() }}) / nullif(leads, 0) as lead_to_opportunity,
-        case when has_sal_data.has_sal_data then cast(sals as bigint) end as sals,
+        case when has_sal_data = 1 then cast(sals as bigint) end as sals,
         case
-            when has_sal_data.has_sal_data
-                then cast(sals as {{ crm_double_type() }}) / nullif(mqls, 0)
+            when has_sal_data = 1 then cast(sals as {{ crm_double_type() }}) / nullif(mqls, 0)
         end as mql_to_sal,
         case
-            when has_sal_data.has_sal_data
-                then cast(sqls as {{ crm_double_type() }}) / nullif(sals, 0)
+            when has_sal_data = 1 then cast(sqls as {{ crm_double_type() }}) / nullif(sals, 0)
         end as sal_to_sql
     from funnel
-    cross join has_sal_data
 )
 
 select * from final
