@@ -15,20 +15,27 @@ tickets as (
     from {{ ref('int_support_tickets_accepted') }}
 ),
 
-bounded as (
+with_as_of_end as (
     select
         tickets.ticket_id,
         tickets.account_id,
         tickets.created_at,
-        case
-            when tickets.closed_at < cast({{ dbt.dateadd('day', 1, 'as_of.as_of_date') }} as timestamp)
-                then tickets.closed_at
-        end as closed_at,
+        tickets.closed_at,
         tickets.priority,
-        tickets.created_at < cast({{ dbt.dateadd('day', 1, 'as_of.as_of_date') }} as timestamp)
-            as is_created_by_as_of
+        cast({{ dbt.dateadd('day', 1, 'as_of.as_of_date') }} as timestamp) as as_of_end
     from tickets
     cross join as_of
+),
+
+bounded as (
+    select
+        ticket_id,
+        account_id,
+        created_at,
+        case when closed_at < as_of_end then closed_at end as closed_at,
+        priority
+    from with_as_of_end
+    where created_at < as_of_end
 ),
 
 final as (
@@ -43,7 +50,6 @@ final as (
         {{ dbt.datediff('created_at', 'closed_at', 'second') }}
         / cast(3600 as {{ crm_double_type() }}) as hours_to_close
     from bounded
-    where is_created_by_as_of
 )
 
 select * from final

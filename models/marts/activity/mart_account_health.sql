@@ -80,20 +80,20 @@ account_months as (
 
 {# +1 in the month a high or urgent ticket opens, −1 in the month it closes #}
 high_priority_changes as (
-    select account_id, created_month as period_month, 1 as change
+    select account_id, created_month as period_month, 1 as open_change
     from tickets
     where is_high_priority
     union all
-    select account_id, closed_month as period_month, -1 as change
+    select account_id, closed_month as period_month, -1 as open_change
     from tickets
     where is_high_priority and closed_at is not null
     union all
-    select account_id, period_month, 0 as change
+    select account_id, period_month, 0 as open_change
     from account_months
 ),
 
 high_priority_by_month as (
-    select account_id, period_month, sum(change) as change
+    select account_id, period_month, sum(open_change) as open_change
     from high_priority_changes
     group by 1, 2
 ),
@@ -102,7 +102,7 @@ high_priority_open as (
     select
         account_id,
         period_month,
-        sum(change) over (
+        sum(open_change) over (
             partition by account_id order by period_month
             rows between unbounded preceding and current row
         ) as high_priority_open_at_month_end
@@ -119,9 +119,9 @@ usage_peak as (
     inner join usage_by_month
         on
             account_months.account_id = usage_by_month.account_id
-            and usage_by_month.period_month <= account_months.period_month
-            and usage_by_month.period_month
-            >= cast({{ dbt.dateadd('month', -11, 'account_months.period_month') }} as date)
+            and account_months.period_month >= usage_by_month.period_month
+            and cast({{ dbt.dateadd('month', -11, 'account_months.period_month') }} as date)
+            <= usage_by_month.period_month
     group by 1, 2
 ),
 
@@ -135,9 +135,9 @@ seats as (
     inner join subscriptions
         on
             account_months.account_id = subscriptions.account_id
-            and subscriptions.start_date <= account_months.period_month
+            and account_months.period_month >= subscriptions.start_date
             and (
-                subscriptions.end_date > account_months.period_month
+                account_months.period_month < subscriptions.end_date
                 or subscriptions.end_date is null
             )
     group by 1, 2

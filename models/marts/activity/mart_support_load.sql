@@ -89,10 +89,10 @@ running as (
         *,
         sum(tickets_opened) over (
             order by period_month rows between unbounded preceding and current row
-        )
-        - sum(tickets_closed) over (
+        ) as opened_so_far,
+        sum(tickets_closed) over (
             order by period_month rows between unbounded preceding and current row
-        ) as open_at_month_end
+        ) as closed_so_far
     from combined
 ),
 
@@ -101,7 +101,7 @@ final as (
         period_month,
         cast(tickets_opened as bigint) as tickets_opened,
         cast(tickets_closed as bigint) as tickets_closed,
-        cast(open_at_month_end as bigint) as open_at_month_end,
+        cast(opened_so_far - closed_so_far as bigint) as open_at_month_end,
         cast(high_priority_opened as bigint) as high_priority_opened,
         cast(median_hours_to_close as {{ crm_double_type() }}) as median_hours_to_close,
         cast(active_accounts as bigint) as active_accounts,
