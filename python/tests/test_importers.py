@@ -230,6 +230,41 @@ def test_salesforce_cases_are_support_tickets(tmp_path: Path) -> None:
     assert "1 deleted Case rows" in (out / "import_notes.md").read_text()
 
 
+def test_hubspot_tickets_are_support_tickets(tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    shutil.copytree(HUBSPOT, export)
+    (export / "tickets.csv").write_text(
+        "hs_object_id,subject,createdate,closed_date,hs_ticket_priority,hs_pipeline_stage,"
+        "associatedcompanyid\n"
+        "901,Login,2024-01-10T09:00:00.000Z,2024-01-10T21:00:00.000Z,HIGH,4,9001\n"
+        "902,Export,2024-02-01T08:00:00.000Z,,MEDIUM,1,\n"
+        "903,Billing,2024-02-02T08:00:00.000Z,,URGENT,2,9002\n"
+        "904,Typo,2024-02-03T08:00:00.000Z,,LOW,1,9001\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    import_hubspot(export, out)
+    assert header(out, "support_tickets") == load_contract()["support_tickets"].column_names
+    tickets = [
+        (
+            r["ticket_id"],
+            r["account_id"],
+            r["created_at"],
+            r["closed_at"],
+            r["priority"],
+            r["status"],
+        )
+        for r in read_rows(out, "support_tickets")
+    ]
+    # MEDIUM is normal; the pipeline stage is the status
+    assert tickets == [
+        ("901", "9001", "2024-01-10 09:00:00", "2024-01-10 21:00:00", "high", "4"),
+        ("902", "", "2024-02-01 08:00:00", "", "normal", "1"),
+        ("903", "9002", "2024-02-02 08:00:00", "", "urgent", "2"),
+        ("904", "9001", "2024-02-03 08:00:00", "", "low", "1"),
+    ]
+
+
 def test_paths_with_quotes(tmp_path: Path) -> None:
     export = tmp_path / "it's an export"
     shutil.copytree(HUBSPOT, export)
