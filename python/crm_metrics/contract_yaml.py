@@ -467,9 +467,9 @@ def render_accepted_models(contract: Contract) -> str:
     return _dump({"version": 2, "models": models})
 
 
-# The kinds of finding dq_findings holds: the contract's checks (crm_metrics.contract_sql,
-# _findings), the deal checks of int_opportunity_findings and a source adapter's
-# (macro crm_adapter_findings).
+# The kinds of finding dq_findings holds besides the contract's finding_rules: the contract's
+# column checks (crm_metrics.contract_sql, _findings), the deal checks of
+# int_opportunity_findings and a source adapter's (macro crm_adapter_findings).
 FINDING_KINDS = (
     "unknown_enum_value",
     "unparseable",
@@ -477,7 +477,6 @@ FINDING_KINDS = (
     "out_of_range",
     "orphan_reference",
     "parent_rejected",
-    "close_before_create",
     "not_month_start",
     "flag_disagrees_with_stage",
     "disagrees_with_history",
@@ -495,6 +494,13 @@ _FINDING_COLUMNS = {
 
 def render_findings_models(contract: Contract, tables: list[Table]) -> str:
     """dq_findings and the per-table models it unions (`tables`: those with a check)."""
+    rules = [(table, rule) for table in contract.tables.values() for rule in table.finding_rules]
+    rule_kinds = [rule["finding"] for _, rule in rules]
+    rule_text = ", ".join(
+        f"{rule['finding']} ({table.name}.{rule['column']} where {rule['when']}; value "
+        + ("nulled)" if rule.get("nulls") else "kept)")
+        for table, rule in rules
+    )
     findings = {
         "name": "dq_findings",
         "description": (
@@ -502,7 +508,8 @@ def render_findings_models(contract: Contract, tables: list[Table]) -> str:
             "unknown_enum_value (normalised to other / unknown), unparseable, negative_value and "
             "out_of_range (optional value nulled; out_of_range: outside the column's contract "
             "range, such as a stage's default_probability outside 0 to 1), orphan_reference and "
-            "parent_rejected (optional reference nulled), close_before_create (value kept), "
+            "parent_rejected (optional reference nulled), the contract's finding_rules: "
+            f"{rule_text}, "
             "not_month_start (a month date moved to the first of its month), and on deals "
             "flag_disagrees_with_stage and disagrees_with_history (history wins). A source "
             "adapter adds its own (macro crm_adapter_findings): out_of_range (a connector "
@@ -522,7 +529,9 @@ def render_findings_models(contract: Contract, tables: list[Table]) -> str:
             {
                 "name": "finding",
                 "description": _FINDING_COLUMNS["finding"],
-                "data_tests": [{"accepted_values": {"arguments": {"values": list(FINDING_KINDS)}}}],
+                "data_tests": [
+                    {"accepted_values": {"arguments": {"values": [*FINDING_KINDS, *rule_kinds]}}}
+                ],
             },
             {"name": "raw_value", "description": _FINDING_COLUMNS["raw_value"]},
         ],
