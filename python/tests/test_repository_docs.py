@@ -22,6 +22,7 @@ from crm_metrics import docs
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 MODELS_DIR = PROJECT_DIR / "models"
 MAX_YAML_LINES = 400
+GENERATED_DIR = MODELS_DIR / "generated"
 # _<folder>__models.yml, _<folder>__<topic>__models.yml, _<folder>__sources.yml, and
 # _<folder>__seeds.yml (the demo seeds' properties, rendered beside the sources).
 YAML_NAME = r"_{folder}(__[a-z0-9_]+)?__(models|sources|seeds)\.yml"
@@ -82,7 +83,10 @@ def test_yaml_files_follow_one_naming_scheme_and_stay_short() -> None:
         if not re.fullmatch(pattern, path.name):
             problems.append(f"{relative}: name does not match {pattern}")
         lines = len(path.read_text(encoding="utf-8").splitlines())
-        if lines >= MAX_YAML_LINES:
+        # the limit keeps hand-written YAML readable; a rendered file grows with the contract
+        # and is changed only through it (models/generated/README.md)
+        generated = GENERATED_DIR in path.parents
+        if lines >= MAX_YAML_LINES and not generated:
             problems.append(f"{relative}: {lines} lines, the limit is under {MAX_YAML_LINES}")
     assert problems == [], "\n".join(problems)
 

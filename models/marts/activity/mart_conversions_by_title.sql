@@ -5,7 +5,7 @@
     roles with is_primary, else among all its roles, compared by code point). Personas come
     from macro crm_persona (var persona_rules). The deal columns are null when
     opportunity_contact_roles has no accepted row (input without the v5 table). See
-    _activity__daily__models.yml.
+    _activity__personas_and_roi__models.yml.
 #}
 with
 

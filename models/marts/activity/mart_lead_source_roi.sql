@@ -4,7 +4,7 @@
     channel names (trimmed, case-insensitive; of several spellings the smallest by code point),
     and to `unattributed` when no lead or deal up to the as-of date has that source, so a
     month's spend over all rows is mart_saas_kpis.marketing_spend. Spend columns are null when
-    marketing_spend has no accepted row. See _activity__daily__models.yml.
+    marketing_spend has no accepted row. See _activity__personas_and_roi__models.yml.
 #}
 with
 
