@@ -526,9 +526,10 @@ def test_hubspot_api_unknown_account_maps_deals_without_a_company(
 
     out = tmp_path / "mapped"
     code = import_cli("hubspot", str(export), out, "--unknown-account", "(no company)")
-    # unmapped: 504 of another pipeline (left out) and 503 at the placeholder
+    # unmapped: 504 of another pipeline (left out) with its contact association, and 503 at the
+    # placeholder
     assert code == 0
-    assert "; 2 rows could not be mapped (see import_notes.md)" in capsys.readouterr().out
+    assert "; 3 rows could not be mapped (see import_notes.md)" in capsys.readouterr().out
     assert deal_accounts(out) == {"501": "9001", "502": "9001", "503": "(no company)"}
     # the companies file's two, and the placeholder named by itself, created with 503
     assert_mapped_with_companies(out)

@@ -49,6 +49,8 @@ Rules:
 - Activities: CALL -> call, EMAIL/INCOMING_EMAIL -> email, MEETING -> meeting, others -> other;
   status COMPLETED -> completed, NO_ANSWER/BUSY -> no_answer; duration from milliseconds.
 - dealtype newbusiness -> new_business, existingbusiness -> expansion, renewal -> renewal.
+- contacts.csv, deal_contact_associations.csv, tickets.csv (optional, both layouts): see
+  hubspot_objects.py.
 """
 
 from __future__ import annotations
@@ -72,6 +74,15 @@ from crm_metrics.importers.common import (
     timestamp_text,
 )
 from crm_metrics.importers.dates import DateSettings
+from crm_metrics.importers.hubspot_objects import (
+    DATE_COLUMNS as OBJECT_DATE_COLUMNS,
+)
+from crm_metrics.importers.hubspot_objects import (
+    contact_roles_sql,
+    contacts_sql,
+    read_objects,
+    tickets_sql,
+)
 from crm_metrics.importers.hubspot_ui import PIPELINE_STAGE_COLUMNS, import_hubspot_ui
 from crm_metrics.sql import quote_literal
 
@@ -220,6 +231,7 @@ def import_hubspot(
         has_engagements = imp.read_optional(
             "engagements", imp.find(source, "engagements"), *ENGAGEMENTS
         )
+        objects = read_objects(imp, source)
         pipelines_path = imp.find(source, "pipelines", suffixes=(".json",))
         owners_path = imp.find(source, "owners", suffixes=(".json",))
         if pipelines_path is None:
@@ -234,6 +246,7 @@ def import_hubspot(
                 "companies": {"createdate": "timestamp"},
                 "history": {"timestamp": "timestamp"},
                 "engagements": {"timestamp": "timestamp"},
+                **OBJECT_DATE_COLUMNS,
             }
         )
         _load_pipelines(imp, pipelines_path)
@@ -246,7 +259,12 @@ def import_hubspot(
         _pipeline_deals(imp, pipeline)
         imp.accountless("deals", f"select 1 from deals where {COMPANY} is null", unknown_account)
         export = _Export(
-            has_companies, has_history, has_engagements, owners_path is not None, unknown_account
+            has_companies,
+            has_history,
+            has_engagements,
+            owners_path is not None,
+            unknown_account,
+            objects,
         )
         return BUILDERS.write(imp, export)
 
@@ -260,6 +278,7 @@ class _Export:
     has_engagements: bool
     has_owners: bool
     unknown_account: str | None
+    objects: dict[str, bool]  # contacts, deal_contacts, tickets: hubspot_objects.py
 
 
 def _read_owners(imp: Importer, owners_path: Path | None) -> None:
@@ -528,3 +547,23 @@ def _activities(imp: Importer, hs: _Export) -> str | None:
             order by 1
         """
     return sql
+
+
+@BUILDERS.table("contacts")
+def _contacts(imp: Importer, hs: _Export) -> str | None:
+    """contacts.csv (hubspot_objects.py)."""
+    return contacts_sql(imp, hs.objects)
+
+
+@BUILDERS.table("opportunity_contact_roles")
+def _contact_roles(imp: Importer, hs: _Export) -> str | None:
+    """deal_contact_associations.csv, for the deals of the pipeline (hubspot_objects.py)."""
+    return contact_roles_sql(
+        imp, hs.objects, "select trim(hs_object_id) as opportunity_id from deals"
+    )
+
+
+@BUILDERS.table("support_tickets")
+def _tickets(imp: Importer, hs: _Export) -> str | None:
+    """tickets.csv (hubspot_objects.py)."""
+    return tickets_sql(imp, hs.objects)
