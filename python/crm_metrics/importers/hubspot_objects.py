@@ -11,8 +11,8 @@ by its internal name or its label.
   associations has "Associated Contact IDs" instead (hubspot_ui.py): no labels there.
 - tickets.csv: hs_object_id ("Ticket ID", "Record ID"), createdate; optional closed_date,
   hs_ticket_priority ("Priority"), hs_pipeline_stage ("Ticket status": the UI writes the stage's
-  label, the API its id), company_id ("Associated Company IDs", the first of a `;` list) and
-  contact_id ("Associated Contact IDs", likewise).
+  label, the API its id), company_id (or associatedcompanyid; "Associated Company IDs", the
+  first of a `;` list) and contact_id ("Associated Contact IDs", likewise).
 
 Rules: a contact's title is its jobtitle. HubSpot has no contact role and no primary contact
 on a deal: role is the association label (empty without one), is_primary is empty, so
@@ -58,7 +58,7 @@ LABELS: dict[str, dict[str, list[str]]] = {
         "closed_date": ["Close date"],
         "hs_ticket_priority": ["Priority"],
         "hs_pipeline_stage": ["Ticket status", "Pipeline stage"],
-        "company_id": COMPANY_LABELS,
+        "company_id": ["associatedcompanyid", *COMPANY_LABELS],
         "contact_id": ["Associated Contact IDs", "Associated Contact IDs (Primary)"],
     },
 }
