@@ -18,10 +18,12 @@
         'contract': [],
         'fivetran_salesforce': [
             'users', 'accounts', 'stages', 'opportunities', 'opportunity_history',
-            'opportunity_line_items', 'products', 'leads', 'activities'
+            'opportunity_line_items', 'products', 'leads', 'activities', 'contacts',
+            'opportunity_contact_roles', 'support_tickets'
         ],
         'fivetran_hubspot': [
-            'users', 'accounts', 'stages', 'opportunities', 'opportunity_history', 'activities'
+            'users', 'accounts', 'stages', 'opportunities', 'opportunity_history', 'activities',
+            'contacts', 'opportunity_contact_roles', 'support_tickets'
         ],
     }) }}
 {%- endmacro -%}
@@ -536,4 +538,25 @@
 
 {%- macro spark__crm_adapter_epoch_ms_date(expr) -%}
     date_format(to_utc_timestamp(timestamp_millis({{ expr }}), current_timezone()), 'yyyy-MM-dd')
+{%- endmacro -%}
+
+
+{#-
+    A CRM's ticket priority as the contract's (`low`, `normal`, `high`, `urgent`): both CRMs'
+    Medium is normal, Salesforce's Critical and HubSpot's URGENT are urgent, matched
+    case-insensitively after trimming. Any other value is passed through (trimmed) for staging
+    to report as outside the enum; empty is null. The Python importers
+    (crm_metrics.importers.common.ticket_priority_sql) apply the same table.
+-#}
+{%- macro crm_ticket_priority(expr) -%}
+    {%- set text = crm_metrics.crm_adapter_text(expr) -%}
+    case lower(trim({{ text }}))
+        when 'low' then 'low'
+        when 'medium' then 'normal'
+        when 'normal' then 'normal'
+        when 'high' then 'high'
+        when 'urgent' then 'urgent'
+        when 'critical' then 'urgent'
+        else nullif(trim({{ text }}), '')
+    end
 {%- endmacro -%}

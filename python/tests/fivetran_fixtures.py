@@ -559,7 +559,153 @@ SALESFORCE: dict[str, tuple[str, list[tuple]]] = {
         "is_deleted boolean, _fivetran_synced timestamp",
         [("01tWID", "Widget", "Hardware", "W-1", True, False, SYNCED)],
     ),
+    # v5: contacts, their roles on deals, support cases (a schema may have none of them)
+    "contact": (
+        "id varchar, account_id varchar, name varchar, first_name varchar, last_name varchar, "
+        "title varchar, email varchar, created_date timestamp, is_deleted boolean, "
+        "_fivetran_synced timestamp",
+        [
+            (
+                "003DANA",
+                "001ACME",
+                "Dana Lee",
+                "Dana",
+                "Lee",
+                "Chief Financial Officer",
+                "dana@acme.example",
+                "2023-11-15 10:00:00",
+                False,
+                SYNCED,
+            ),
+            (
+                "003ELI",
+                "001GLOBEX",
+                "Eli Park",
+                "Eli",
+                "Park",
+                "Head of IT",
+                "eli@globex.example",
+                "2023-12-02 10:00:00",
+                False,
+                SYNCED,
+            ),
+            (
+                "003GONE",
+                "001ACME",
+                "Gus Old",
+                "Gus",
+                "Old",
+                "Buyer",
+                None,
+                "2023-11-20 10:00:00",
+                True,
+                SYNCED,
+            ),
+        ],
+    ),
+    "opportunity_contact_role": (
+        "id varchar, opportunity_id varchar, contact_id varchar, role varchar, "
+        "is_primary boolean, created_date timestamp, is_deleted boolean, "
+        "_fivetran_synced timestamp",
+        [
+            (
+                "00KA1",
+                "006A",
+                "003DANA",
+                "Decision Maker",
+                True,
+                "2024-01-06 10:00:00",
+                False,
+                SYNCED,
+            ),
+            ("00KA2", "006A", "003ELI", "Evaluator", False, "2024-01-07 10:00:00", False, SYNCED),
+            ("00KB1", "006B", "003ELI", None, False, "2024-01-11 10:00:00", False, SYNCED),
+            # deleted in Salesforce
+            (
+                "00KC1",
+                "006C",
+                "003DANA",
+                "Economic Buyer",
+                False,
+                "2024-02-02 10:00:00",
+                True,
+                SYNCED,
+            ),
+        ],
+    ),
+    "case": (
+        # Salesforce's Case: Medium is the contract's normal, Critical its urgent
+        "id varchar, case_number varchar, account_id varchar, contact_id varchar, "
+        "subject varchar, status varchar, priority varchar, origin varchar, is_closed boolean, "
+        "created_date timestamp, closed_date timestamp, is_deleted boolean, "
+        "_fivetran_synced timestamp",
+        [
+            (
+                "500T1",
+                "00001001",
+                "001ACME",
+                "003DANA",
+                "Login fails",
+                "Closed",
+                "Medium",
+                "Email",
+                True,
+                "2024-02-01 09:00:00",
+                "2024-02-02 10:00:00",
+                False,
+                SYNCED,
+            ),
+            (
+                "500T2",
+                "00001002",
+                "001GLOBEX",
+                None,
+                "Outage",
+                "Escalated",
+                "Critical",
+                "Phone",
+                False,
+                "2024-03-01 08:00:00",
+                None,
+                False,
+                SYNCED,
+            ),
+            (
+                "500T3",
+                "00001003",
+                "001ACME",
+                None,
+                "Spam",
+                "Closed",
+                "High",
+                "Web",
+                True,
+                "2024-03-02 08:00:00",
+                "2024-03-02 09:00:00",
+                True,
+                SYNCED,
+            ),
+            # closed before it was created: a finding, closed_at nulled
+            (
+                "500T4",
+                "00001004",
+                "001ACME",
+                "003ELI",
+                "Invoice",
+                "Closed",
+                "high",
+                "Email",
+                True,
+                "2024-03-10 12:00:00",
+                "2024-03-09 12:00:00",
+                False,
+                SYNCED,
+            ),
+        ],
+    ),
 }
+# the v5 connector tables: a schema without them still builds (the v5 tables empty)
+SALESFORCE_V5_TABLES = ("contact", "opportunity_contact_role", "case")
 
 
 def salesforce_history_mode() -> tuple[str, list[tuple]]:
@@ -1230,7 +1376,120 @@ HUBSPOT: dict[str, tuple[str, list[tuple]]] = {
         "engagement_id bigint, company_id bigint, _fivetran_synced timestamp",
         [(404, 201, SYNCED)],
     ),
+    # v5: contacts, deal-contact associations (no roles in HubSpot), tickets
+    "contact": (
+        "id bigint, _fivetran_deleted boolean, property_firstname varchar, "
+        "property_lastname varchar, property_email varchar, property_jobtitle varchar, "
+        "property_associatedcompanyid bigint, property_createdate timestamp, "
+        "_fivetran_synced timestamp",
+        [
+            (
+                501,
+                False,
+                "Dana",
+                "Lee",
+                "dana@acme.example",
+                "Chief Financial Officer",
+                201,
+                "2023-11-15 10:00:00",
+                SYNCED,
+            ),
+            (
+                502,
+                False,
+                "Eli",
+                "Park",
+                "eli@globex.example",
+                "Head of IT",
+                202,
+                "2023-12-02 10:00:00",
+                SYNCED,
+            ),
+            (503, True, "Gus", "Old", None, "Buyer", 201, "2023-11-20 10:00:00", SYNCED),
+        ],
+    ),
+    "deal_contact": (
+        "deal_id bigint, contact_id bigint, type_id integer, category varchar, "
+        "_fivetran_deleted boolean, _fivetran_synced timestamp",
+        [
+            (301, 501, 3, "HUBSPOT_DEFINED", False, SYNCED),
+            # a labelled association of the same pair: still one contract row
+            (301, 501, 17, "USER_DEFINED", False, SYNCED),
+            (301, 502, 3, "HUBSPOT_DEFINED", False, SYNCED),
+            (302, 502, 3, "HUBSPOT_DEFINED", False, SYNCED),
+            # removed in HubSpot
+            (303, 501, 3, "HUBSPOT_DEFINED", True, SYNCED),
+        ],
+    ),
+    "ticket": (
+        "id bigint, is_deleted boolean, property_subject varchar, "
+        "property_hs_pipeline varchar, property_hs_pipeline_stage varchar, "
+        "property_hs_ticket_priority varchar, property_createdate timestamp, "
+        "property_closed_date timestamp, _fivetran_synced timestamp",
+        [
+            (
+                601,
+                False,
+                "Login fails",
+                "0",
+                "4",
+                "MEDIUM",
+                "2024-02-01 09:00:00",
+                "2024-02-02 10:00:00",
+                SYNCED,
+            ),
+            (602, False, "Outage", "0", "1", "URGENT", "2024-03-01 08:00:00", None, SYNCED),
+            (
+                603,
+                True,
+                "Spam",
+                "0",
+                "4",
+                "HIGH",
+                "2024-03-02 08:00:00",
+                "2024-03-02 09:00:00",
+                SYNCED,
+            ),
+            # closed before it was created: a finding, closed_at nulled
+            (
+                604,
+                False,
+                "Invoice",
+                "0",
+                "4",
+                "HIGH",
+                "2024-03-10 12:00:00",
+                "2024-03-09 12:00:00",
+                SYNCED,
+            ),
+        ],
+    ),
+    "ticket_company": (
+        "ticket_id bigint, company_id bigint, _fivetran_synced timestamp",
+        [(601, 201, SYNCED), (602, 202, SYNCED), (604, 202, SYNCED), (604, 201, SYNCED)],
+    ),
+    "ticket_contact": (
+        "ticket_id bigint, contact_id bigint, _fivetran_synced timestamp",
+        [(601, 501, SYNCED), (604, 502, SYNCED)],
+    ),
+    "ticket_pipeline_stage": (
+        "stage_id varchar, pipeline_id varchar, label varchar, display_order integer, "
+        "is_closed boolean, _fivetran_deleted boolean, _fivetran_synced timestamp",
+        [
+            ("1", "0", "New", 0, False, False, SYNCED),
+            ("4", "0", "Closed", 3, True, False, SYNCED),
+        ],
+    ),
 }
+# the v5 connector tables: a schema without them still builds (the v5 tables empty)
+HUBSPOT_V5_TABLES = (
+    "contact",
+    "deal_contact",
+    "ticket",
+    "ticket_company",
+    "ticket_contact",
+    "ticket_pipeline_stage",
+)
 
 
 def hubspot_legacy_engagements() -> dict[str, tuple[str, list[tuple]]]:
@@ -1336,6 +1595,10 @@ RECORD_KEYS = {
     "engagement_email": ("engagement_id",),
     "engagement_deal": ("engagement_id", "deal_id"),
     "engagement_company": ("engagement_id", "company_id"),
+    "deal_contact": ("deal_id", "contact_id", "type_id"),
+    "ticket_company": ("ticket_id", "company_id"),
+    "ticket_contact": ("ticket_id", "contact_id"),
+    "ticket_pipeline_stage": ("stage_id",),
 }
 
 
@@ -1601,6 +1864,9 @@ def _contract(ids: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
         "activities": i["activities"],
         "opportunity_line_items": i.get("line_items", []),
         "products": i.get("products", []),
+        "contacts": i.get("contacts", []),
+        "opportunity_contact_roles": i.get("contact_roles", []),
+        "support_tickets": i.get("tickets", []),
     }
 
 
@@ -1712,6 +1978,64 @@ def _salesforce_contract() -> dict[str, list[dict[str, Any]]]:
             "products": [
                 {"product_id": "01tWID", "product_name": "Widget", "product_family": "Hardware"},
             ],
+            "contacts": [
+                {
+                    "contact_id": "003DANA",
+                    "account_id": "001ACME",
+                    "full_name": "Dana Lee",
+                    "title": "Chief Financial Officer",
+                    "created_at": "2023-11-15 10:00:00",
+                },
+                {
+                    "contact_id": "003ELI",
+                    "account_id": "001GLOBEX",
+                    "full_name": "Eli Park",
+                    "title": "Head of IT",
+                    "created_at": "2023-12-02 10:00:00",
+                },
+            ],
+            "contact_roles": [
+                {
+                    "opportunity_id": "006A",
+                    "contact_id": "003DANA",
+                    "role": "Decision Maker",
+                    "is_primary": "true",
+                },
+                {
+                    "opportunity_id": "006A",
+                    "contact_id": "003ELI",
+                    "role": "Evaluator",
+                    "is_primary": "false",
+                },
+                {"opportunity_id": "006B", "contact_id": "003ELI", "is_primary": "false"},
+            ],
+            "tickets": [
+                {
+                    "ticket_id": "500T1",
+                    "account_id": "001ACME",
+                    "contact_id": "003DANA",
+                    "created_at": "2024-02-01 09:00:00",
+                    "closed_at": "2024-02-02 10:00:00",
+                    "priority": "normal",
+                    "status": "Closed",
+                },
+                {
+                    "ticket_id": "500T2",
+                    "account_id": "001GLOBEX",
+                    "created_at": "2024-03-01 08:00:00",
+                    "priority": "urgent",
+                    "status": "Escalated",
+                },
+                {
+                    "ticket_id": "500T4",
+                    "account_id": "001ACME",
+                    "contact_id": "003ELI",
+                    "created_at": "2024-03-10 12:00:00",
+                    "closed_at": "2024-03-09 12:00:00",
+                    "priority": "high",
+                    "status": "Closed",
+                },
+            ],
         }
     )
 
@@ -1800,6 +2124,55 @@ def _hubspot_contract() -> dict[str, list[dict[str, Any]]]:
                     "activity_at": "2024-01-11 10:00:00",
                 },
             ],
+            "contacts": [
+                {
+                    "contact_id": "501",
+                    "account_id": "201",
+                    "full_name": "Dana Lee",
+                    "title": "Chief Financial Officer",
+                    "created_at": "2023-11-15 10:00:00",
+                },
+                {
+                    "contact_id": "502",
+                    "account_id": "202",
+                    "full_name": "Eli Park",
+                    "title": "Head of IT",
+                    "created_at": "2023-12-02 10:00:00",
+                },
+            ],
+            # HubSpot associations carry no role and no primary flag
+            "contact_roles": [
+                {"opportunity_id": "301", "contact_id": "501"},
+                {"opportunity_id": "301", "contact_id": "502"},
+                {"opportunity_id": "302", "contact_id": "502"},
+            ],
+            "tickets": [
+                {
+                    "ticket_id": "601",
+                    "account_id": "201",
+                    "contact_id": "501",
+                    "created_at": "2024-02-01 09:00:00",
+                    "closed_at": "2024-02-02 10:00:00",
+                    "priority": "normal",
+                    "status": "Closed",
+                },
+                {
+                    "ticket_id": "602",
+                    "account_id": "202",
+                    "created_at": "2024-03-01 08:00:00",
+                    "priority": "urgent",
+                    "status": "New",
+                },
+                {
+                    "ticket_id": "604",
+                    "account_id": "201",
+                    "contact_id": "502",
+                    "created_at": "2024-03-10 12:00:00",
+                    "closed_at": "2024-03-09 12:00:00",
+                    "priority": "high",
+                    "status": "Closed",
+                },
+            ],
         }
     )
 
@@ -1818,8 +2191,9 @@ F_WON_AT = "2024-02-12 10:00:00"
 
 
 def salesforce_same_second() -> dict[str, tuple[str, list[tuple]]]:
-    """The Salesforce story's connector tables with deal F added."""
-    tables = dict(SALESFORCE)
+    """The Salesforce story's connector tables with deal F added, in a schema without the v5
+    tables (contact, opportunity_contact_role, case)."""
+    tables = {name: table for name, table in SALESFORCE.items() if name not in SALESFORCE_V5_TABLES}
     columns, rows = tables["opportunity"]
     deal = (
         "006F",
@@ -1900,7 +2274,7 @@ def salesforce_same_second_history_mode() -> tuple[str, list[tuple]]:
 def salesforce_same_second_contract() -> dict[str, list[dict[str, Any]]]:
     """The raw contract files of salesforce_same_second(): deal F's history rows carry their
     Ids as source_order, in the connector's file order."""
-    tables = salesforce_contract()
+    tables = {**salesforce_contract(), **{name: [] for name in V5_CONTRACT_TABLES}}
     tables["opportunities"].append(
         {
             "opportunity_id": "006F",
@@ -1940,8 +2314,9 @@ def salesforce_same_second_contract() -> dict[str, list[dict[str, Any]]]:
 def hubspot_same_second() -> dict[str, tuple[str, list[tuple]]]:
     """The HubSpot story's connector tables with deal F (306): the same path, its changes 120,
     450 and 900 ms into its creation second (deal_stage and deal_property_history rows
-    inserted out of order); the 450 ms stage entry and amount change are one instant."""
-    tables = dict(HUBSPOT)
+    inserted out of order); the 450 ms stage entry and amount change are one instant. A schema
+    without the v5 tables (contact, deal_contact, ticket and its associations)."""
+    tables = {name: table for name, table in HUBSPOT.items() if name not in HUBSPOT_V5_TABLES}
     columns, rows = tables["deal"]
     deal = (
         306,
@@ -2005,7 +2380,7 @@ def hubspot_same_second() -> dict[str, tuple[str, list[tuple]]]:
 def hubspot_same_second_contract() -> dict[str, list[dict[str, Any]]]:
     """The raw contract files of hubspot_same_second(): deal F (306) as one full-state row per
     instant, each carrying its instant in epoch milliseconds as source_order."""
-    tables = hubspot_contract()
+    tables = {**hubspot_contract(), **{name: [] for name in V5_CONTRACT_TABLES}}
     tables["opportunities"].append(
         {
             "opportunity_id": "306",
@@ -2041,6 +2416,9 @@ def hubspot_same_second_contract() -> dict[str, list[dict[str, Any]]]:
         )
     return tables
 
+
+# the v5 contract tables the connectors feed (empty in the same-second schemas, which lack them)
+V5_CONTRACT_TABLES = ("contacts", "opportunity_contact_roles", "support_tickets")
 
 CONTRACT_COLUMNS = {
     "users": [
@@ -2126,6 +2504,18 @@ CONTRACT_COLUMNS = {
         "unit_price",
     ],
     "products": ["product_id", "product_name", "product_family", "list_price"],
+    "contacts": ["contact_id", "account_id", "full_name", "title", "created_at"],
+    "opportunity_contact_roles": ["opportunity_id", "contact_id", "role", "is_primary"],
+    "support_tickets": [
+        "ticket_id",
+        "account_id",
+        "contact_id",
+        "product_user_id",
+        "created_at",
+        "closed_at",
+        "priority",
+        "status",
+    ],
 }
 
 

@@ -389,6 +389,39 @@ def test_hubspot_ui_export_files(tmp_path: Path) -> None:
     assert "ordered by the median time deals first enter them" in text
 
 
+def test_hubspot_ui_contacts_associations_and_tickets(tmp_path: Path) -> None:
+    out = tmp_path / "raw"
+    import_hubspot(HUBSPOT_UI, out)
+    contacts = [
+        (r["contact_id"], r["account_id"], r["full_name"], r["title"], r["created_at"])
+        for r in rows(out, "contacts")
+    ]
+    # labels as headers; 7002's first associated company; 7003 has no Job Title
+    assert contacts == [
+        ("7001", "9001", "Dana Lee", "Chief Technology Officer", "2023-12-02 10:00:00"),
+        ("7002", "9002", "Eli Park", "Head of Procurement", "2023-12-06 10:00:00"),
+        ("7003", "9001", "Fay Moss", "", "2023-12-07 10:00:00"),
+    ]
+    # from the deals' Associated Contact IDs: no labels, no primary; 604 (Renewals) left out
+    roles = [
+        (r["opportunity_id"], r["contact_id"], r["role"], r["is_primary"])
+        for r in rows(out, "opportunity_contact_roles")
+    ]
+    assert roles == [("601", "7001", "", ""), ("601", "7003", "", ""), ("602", "7002", "", "")]
+    assert "deal-contact associations of deals not imported (left out): 1" in notes(out)
+    # Medium -> normal; status is the stage label the UI writes; the first associated contact
+    tickets = [
+        (r["ticket_id"], r["account_id"], r["contact_id"], r["closed_at"], r["priority"],
+         r["status"])
+        for r in rows(out, "support_tickets")
+    ]  # fmt: skip
+    assert tickets == [
+        ("8001", "9001", "7001", "2024-02-02 10:00:00", "normal", "Closed"),
+        ("8002", "9002", "", "", "urgent", "New"),
+        ("8003", "", "7002", "", "low", "Waiting on contact"),
+    ]
+
+
 def test_hubspot_ui_without_won_and_lost_information_is_a_clear_error(tmp_path: Path) -> None:
     export = tmp_path / "export"
     export.mkdir()
@@ -526,9 +559,10 @@ def test_hubspot_api_unknown_account_maps_deals_without_a_company(
 
     out = tmp_path / "mapped"
     code = import_cli("hubspot", str(export), out, "--unknown-account", "(no company)")
-    # unmapped: 504 of another pipeline (left out) and 503 at the placeholder
+    # unmapped: 504 of another pipeline (left out) with its contact association, and 503 at the
+    # placeholder
     assert code == 0
-    assert "; 2 rows could not be mapped (see import_notes.md)" in capsys.readouterr().out
+    assert "; 3 rows could not be mapped (see import_notes.md)" in capsys.readouterr().out
     assert deal_accounts(out) == {"501": "9001", "502": "9001", "503": "(no company)"}
     # the companies file's two, and the placeholder named by itself, created with 503
     assert_mapped_with_companies(out)

@@ -61,8 +61,8 @@ def build(database: Path, raw_dir: Path, select: list[str]) -> None:
 @pytest.mark.parametrize(
     ("run", "tables"),
     [
-        (lambda out: import_salesforce(SALESFORCE, out), 9),
-        (lambda out: import_hubspot(HUBSPOT, out), 6),
+        (lambda out: import_salesforce(SALESFORCE, out), 12),
+        (lambda out: import_hubspot(HUBSPOT, out), 9),
         (lambda out: import_maven_like(out), 7),
     ],
     ids=["salesforce", "hubspot", "pipeline-csv"],
@@ -76,6 +76,95 @@ def test_every_file_has_the_contract_columns_in_order(tmp_path: Path, run, table
         assert header(tmp_path, table) == contract[table].column_names
     assert (tmp_path / "import_notes.md").is_file()
     assert (tmp_path / "import_notes.json").is_file()
+
+
+def values(folder: Path, table: str, columns: list[str]) -> list[tuple[str, ...]]:
+    return [tuple(row[c] for c in columns) for row in read_rows(folder, table)]
+
+
+def test_salesforce_contacts_roles_and_cases(tmp_path: Path) -> None:
+    import_salesforce(SALESFORCE, tmp_path)
+    # 003C3 is deleted; Eli Park has no Title
+    assert values(tmp_path, "contacts", ["contact_id", "account_id", "full_name", "title"]) == [
+        ("003C1", "001A1", "Dana Lee", "VP of Sales"),
+        ("003C2", "001A2", "Eli Park", ""),
+    ]
+    assert read_rows(tmp_path, "contacts")[0]["created_at"] == "2023-12-02 10:00:00"
+    # 00KR4 is deleted; 00KR3 has no Role
+    roles = values(
+        tmp_path,
+        "opportunity_contact_roles",
+        ["opportunity_id", "contact_id", "role", "is_primary"],
+    )
+    assert roles == [
+        ("006A1", "003C1", "Decision Maker", "true"),
+        ("006A1", "003C2", "Technical Buyer", "false"),
+        ("006A2", "003C2", "", "false"),
+    ]
+    # Medium -> normal, Critical -> urgent; 500C4's ClosedDate before its CreatedDate is passed
+    # through (staging nulls it, a finding); 500C5 is deleted; no product user
+    tickets = values(
+        tmp_path,
+        "support_tickets",
+        ["ticket_id", "account_id", "contact_id", "product_user_id", "created_at", "closed_at",
+         "priority", "status"],
+    )  # fmt: skip
+    assert tickets == [
+        ("500C1", "001A1", "003C1", "", "2024-02-01 09:00:00", "2024-02-02 10:00:00", "normal",
+         "Closed"),
+        ("500C2", "001A2", "", "", "2024-03-01 08:00:00", "", "urgent", "Escalated"),
+        ("500C3", "001A2", "003C2", "", "2024-03-05 08:00:00", "", "low", "New"),
+        ("500C4", "001A1", "003C1", "", "2024-03-10 12:00:00", "2024-03-09 12:00:00", "high",
+         "Closed"),
+    ]  # fmt: skip
+    notes = (tmp_path / "import_notes.md").read_text()
+    for obj in ("Contact", "OpportunityContactRole", "Case"):
+        assert f"1 deleted {obj} rows (IsDeleted) left out." in notes
+
+
+def test_salesforce_without_contacts_roles_and_cases_writes_none(tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    shutil.copytree(SALESFORCE, export)
+    for name in ("Contact", "OpportunityContactRole", "Case"):
+        (export / f"{name}.csv").unlink()
+    result = import_salesforce(export, tmp_path / "out")
+    assert {"contacts", "opportunity_contact_roles", "support_tickets"}.isdisjoint(result.rows)
+
+
+def test_hubspot_contacts_associations_and_tickets(tmp_path: Path) -> None:
+    import_hubspot(HUBSPOT, tmp_path)
+    contacts = values(tmp_path, "contacts", ["contact_id", "account_id", "full_name", "title"])
+    assert contacts == [
+        ("7001", "9001", "Dana Lee", "Chief Technology Officer"),
+        ("7002", "9002", "Eli Park", "Head of Procurement"),
+        ("7003", "9001", "Fay Moss", ""),
+    ]
+    # 501-7001 listed twice is one row; the label is the role; no primary contact in HubSpot;
+    # 504 is a deal of another pipeline: its association is left out and counted
+    roles = values(
+        tmp_path,
+        "opportunity_contact_roles",
+        ["opportunity_id", "contact_id", "role", "is_primary"],
+    )
+    assert roles == [
+        ("501", "7001", "", ""),
+        ("501", "7003", "Decision maker", ""),
+        ("502", "7002", "", ""),
+    ]
+    notes = (tmp_path / "import_notes.md").read_text()
+    assert "deal-contact associations of deals not imported (left out): 1" in notes
+    tickets = values(
+        tmp_path,
+        "support_tickets",
+        ["ticket_id", "account_id", "contact_id", "product_user_id", "created_at", "closed_at",
+         "priority", "status"],
+    )  # fmt: skip
+    assert tickets == [
+        ("8001", "9001", "7001", "", "2024-02-01 09:00:00", "2024-02-02 10:00:00", "normal", "4"),
+        ("8002", "9002", "", "", "2024-03-01 08:00:00", "", "urgent", "1"),
+        ("8003", "", "7002", "", "2024-03-05 08:00:00", "", "low", "2"),
+        ("8004", "9001", "7003", "", "2024-03-10 12:00:00", "2024-03-09 12:00:00", "high", "4"),
+    ]
 
 
 def test_pipeline_csv_implied_history(tmp_path: Path) -> None:
@@ -299,6 +388,29 @@ def test_cli_import(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 # --- slow: one dbt build per importer -------------------------------------------------------
 
+# the accepted v5 tables an importer feeds, with what they need (built beside the marts)
+V5_ACCEPTED = [
+    "+int_contacts_accepted",
+    "+int_opportunity_contact_roles_accepted",
+    "+int_support_tickets_accepted",
+]
+
+
+def accepted_v5(database: Path) -> list[tuple[str, int]]:
+    """Accepted rows of the v5 tables an importer writes, tickets with a closed_at, and high or
+    urgent tickets."""
+    return query(
+        database,
+        "select 'contacts', count(*) from intermediate.int_contacts_accepted union all "
+        "select 'opportunity_contact_roles', count(*) "
+        "from intermediate.int_opportunity_contact_roles_accepted union all "
+        "select 'support_tickets', count(*) from intermediate.int_support_tickets_accepted "
+        "union all select 'tickets closed', count(closed_at) "
+        "from intermediate.int_support_tickets_accepted union all "
+        "select 'tickets high or urgent', count(*) from intermediate.int_support_tickets_accepted "
+        "where priority in ('high', 'urgent') order by 1",
+    )
+
 
 @pytest.mark.slow
 def test_salesforce_builds(tmp_path: Path) -> None:
@@ -308,7 +420,12 @@ def test_salesforce_builds(tmp_path: Path) -> None:
     build(
         database,
         out,
-        ["+fct_opportunity_stage_spans", "+dq_opportunities_rejects", "+mart_win_rate"],
+        [
+            "+fct_opportunity_stage_spans",
+            "+dq_opportunities_rejects",
+            "+mart_win_rate",
+            *V5_ACCEPTED,
+        ],
     )
     outcomes = query(
         database,
@@ -331,6 +448,14 @@ def test_salesforce_builds(tmp_path: Path) -> None:
         "select sum(won_count), sum(lost_count), sum(won_amount), sum(lost_amount) "
         "from marts.mart_win_rate",
     ) == [(1, 1, 1000, 500)]
+    # contacts, roles and cases accepted; 500C4 closed before it was created: closed_at nulled
+    assert accepted_v5(database) == [
+        ("contacts", 2),
+        ("opportunity_contact_roles", 3),
+        ("support_tickets", 4),
+        ("tickets closed", 1),
+        ("tickets high or urgent", 2),
+    ]
 
 
 @pytest.mark.slow
@@ -338,7 +463,11 @@ def test_hubspot_builds(tmp_path: Path) -> None:
     out = tmp_path / "raw"
     import_hubspot(HUBSPOT, out)
     database = tmp_path / "hs.duckdb"
-    build(database, out, ["+fct_opportunity_stage_spans", "+fct_activities", "+mart_win_rate"])
+    build(
+        database,
+        out,
+        ["+fct_opportunity_stage_spans", "+fct_activities", "+mart_win_rate", *V5_ACCEPTED],
+    )
     # deal 504 is in the Renewals pipeline: left out
     assert query(
         database,
@@ -363,6 +492,14 @@ def test_hubspot_builds(tmp_path: Path) -> None:
     assert query(
         database, "select sum(won_count), sum(lost_count), sum(won_amount) from marts.mart_win_rate"
     ) == [(1, 1, 1500)]
+    # 8004 closed before it was created: closed_at nulled
+    assert accepted_v5(database) == [
+        ("contacts", 3),
+        ("opportunity_contact_roles", 3),
+        ("support_tickets", 4),
+        ("tickets closed", 1),
+        ("tickets high or urgent", 2),
+    ]
 
 
 @pytest.mark.slow

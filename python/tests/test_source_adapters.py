@@ -25,6 +25,7 @@ from fivetran_fixtures import (
     HUBSPOT,
     SALESFORCE,
     SYNCED,
+    V5_CONTRACT_TABLES,
     history_mode,
     hubspot_contract,
     hubspot_legacy_engagements,
@@ -135,6 +136,20 @@ def assert_contract_path_same(adapter_db: Path, tmp_path: Path, tables: dict) ->
     assert compared > 30
 
 
+def assert_v5_tables_empty(database: Path, system: str) -> None:
+    """A connector schema without the v5 tables: each adapter model and accepted table is
+    empty, nothing of them rejected."""
+    for table in V5_CONTRACT_TABLES:
+        for relation in (f"source_adapter.{system}__{table}", f"intermediate.int_{table}_accepted"):
+            assert query(database, f"select count(*) from {relation}") == [(0,)], relation
+        rows = query(
+            database,
+            "select count(*) from data_quality.dq_summary where table_name = ? and row_count > 0",
+            [table],
+        )
+        assert rows == [(0,)], table
+
+
 def stage_durations(database: Path) -> list[tuple]:
     rows = query(
         database,
@@ -227,12 +242,15 @@ def test_salesforce_deleted_rows_are_rejected_and_counted(salesforce_db: Path) -
     assert rejected == [
         ("accounts", "deleted_in_source", 1),  # Initech
         ("activities", "deleted_in_source", 1),  # the third call
+        ("contacts", "deleted_in_source", 1),  # 003GONE
         ("leads", "deleted_in_source", 1),
         ("opportunities", "deleted_in_source", 1),  # D
         ("opportunities", "parent_rejected", 1),  # E, on the deleted account
+        ("opportunity_contact_roles", "deleted_in_source", 1),  # 00KC1
         ("opportunity_history", "deleted_in_source", 1),  # C's deleted history row
         ("opportunity_history", "parent_rejected", 3),  # D's two rows and E's
         ("opportunity_line_items", "deleted_in_source", 1),
+        ("support_tickets", "deleted_in_source", 1),  # case 500T3
     ]
     # rows read = accepted + rejected, per table (the connector rows of each adapter model)
     accepted = dict(
@@ -254,6 +272,50 @@ def test_salesforce_roles_and_missing_optional_columns(salesforce_db: Path) -> N
     # account has no billing_country and opportunity no currency_iso_code: null, not a failure
     countries = query(salesforce_db, "select distinct country from core.dim_accounts")
     assert countries == [(None,)]
+
+
+def test_salesforce_contacts_roles_and_cases(salesforce_db: Path) -> None:
+    # contacts: name, title, account; the deleted 003GONE is rejected (counted above)
+    contacts = query(
+        salesforce_db,
+        "select contact_id, account_id, full_name, title, created_at "
+        "from intermediate.int_contacts_accepted order by 1",
+    )
+    assert [(c, a, n, t, str(at)) for c, a, n, t, at in contacts] == [
+        ("003DANA", "001ACME", "Dana Lee", "Chief Financial Officer", "2023-11-15 10:00:00"),
+        ("003ELI", "001GLOBEX", "Eli Park", "Head of IT", "2023-12-02 10:00:00"),
+    ]
+    # OpportunityContactRole as it is: role (empty stays null) and IsPrimary
+    roles = query(
+        salesforce_db,
+        "select opportunity_id, contact_id, role, is_primary "
+        "from intermediate.int_opportunity_contact_roles_accepted order by 1, 2",
+    )
+    assert roles == [
+        ("006A", "003DANA", "Decision Maker", True),
+        ("006A", "003ELI", "Evaluator", False),
+        ("006B", "003ELI", None, False),
+    ]
+    # Case: Medium -> normal, Critical -> urgent, "high" -> high; no product user; 500T4's
+    # ClosedDate before its CreatedDate is nulled, a finding
+    tickets = query(
+        salesforce_db,
+        "select ticket_id, account_id, contact_id, product_user_id, "
+        "strftime(created_at, '%Y-%m-%d %H:%M'), strftime(closed_at, '%Y-%m-%d %H:%M'), "
+        "priority, status from intermediate.int_support_tickets_accepted order by 1",
+    )
+    assert tickets == [
+        ("500T1", "001ACME", "003DANA", None, "2024-02-01 09:00", "2024-02-02 10:00", "normal",
+         "Closed"),
+        ("500T2", "001GLOBEX", None, None, "2024-03-01 08:00", None, "urgent", "Escalated"),
+        ("500T4", "001ACME", "003ELI", None, "2024-03-10 12:00", None, "high", "Closed"),
+    ]  # fmt: skip
+    findings = query(
+        salesforce_db,
+        "select table_name, row_key, finding from data_quality.dq_findings "
+        "where table_name = 'support_tickets'",
+    )
+    assert findings == [("support_tickets", "500T4", "closed_before_created")]
 
 
 def test_salesforce_contract_path_gives_the_same_marts(salesforce_db: Path, tmp_path: Path) -> None:
@@ -309,6 +371,9 @@ SALESFORCE_TABLES = [
     "event",
     "opportunity_line_item",
     "product_2",
+    "contact",
+    "opportunity_contact_role",
+    "case",
 ]
 HUBSPOT_TABLES = [
     "owner",
@@ -323,6 +388,12 @@ HUBSPOT_TABLES = [
     "engagement_email",
     "engagement_deal",
     "engagement_company",
+    "contact",
+    "deal_contact",
+    "ticket",
+    "ticket_company",
+    "ticket_contact",
+    "ticket_pipeline_stage",
 ]
 # the schemas that must come out the same: rows read, rejects and findings included
 SAME_SCHEMAS = ("core", "marts", "data_quality")
@@ -443,8 +514,12 @@ def test_salesforce_same_second_history_follows_the_ids(
 ) -> None:
     database = salesforce_same_second_db
     assert_same_second_path(database, "006F")
-    # F's four rows accepted beside the story's seven; the rejects are the story's own
-    assert query(database, REJECTED_SQL) == query(salesforce_db, REJECTED_SQL)
+    # F's four rows accepted beside the story's seven; the rejects are the story's own but
+    # those of the v5 tables, which this schema lacks (contact, opportunity_contact_role, case)
+    assert query(database, REJECTED_SQL) == [
+        row for row in query(salesforce_db, REJECTED_SQL) if row[0] not in V5_CONTRACT_TABLES
+    ]
+    assert_v5_tables_empty(database, "fivetran_salesforce")
     accepted = query(
         database,
         "select row_count from data_quality.dq_summary "
@@ -800,10 +875,53 @@ def test_hubspot_deleted_rows_are_rejected_and_counted(hubspot_db: Path) -> None
     assert rejected == [
         ("accounts", "deleted_in_source", 1),
         ("activities", "deleted_in_source", 2),  # call 403, email 407 (its type row)
+        ("contacts", "deleted_in_source", 1),  # 503
         ("opportunities", "deleted_in_source", 1),
         ("opportunities", "parent_rejected", 1),
+        ("opportunity_contact_roles", "deleted_in_source", 1),  # 303-501, removed
         ("opportunity_history", "parent_rejected", 3),
+        ("support_tickets", "deleted_in_source", 1),  # 603
     ]
+
+
+def test_hubspot_contacts_associations_and_tickets(hubspot_db: Path) -> None:
+    contacts = query(
+        hubspot_db,
+        "select contact_id, account_id, full_name, title "
+        "from intermediate.int_contacts_accepted order by 1",
+    )
+    assert contacts == [
+        ("501", "201", "Dana Lee", "Chief Financial Officer"),
+        ("502", "202", "Eli Park", "Head of IT"),
+    ]
+    # one row per deal and contact (301-501 has two association types); HubSpot has no role
+    # or primary contact: both null; 303-501 was removed (deleted_in_source, counted above)
+    roles = query(
+        hubspot_db,
+        "select opportunity_id, contact_id, role, is_primary "
+        "from intermediate.int_opportunity_contact_roles_accepted order by 1, 2",
+    )
+    assert roles == [("301", "501", None, None), ("301", "502", None, None),
+                     ("302", "502", None, None)]  # fmt: skip
+    # MEDIUM -> normal, URGENT -> urgent, HIGH -> high; account: the lowest associated company
+    # (604 has two), contact from ticket_contact; status: the stage's label
+    tickets = query(
+        hubspot_db,
+        "select ticket_id, account_id, contact_id, product_user_id, "
+        "strftime(created_at, '%Y-%m-%d %H:%M'), strftime(closed_at, '%Y-%m-%d %H:%M'), "
+        "priority, status from intermediate.int_support_tickets_accepted order by 1",
+    )
+    assert tickets == [
+        ("601", "201", "501", None, "2024-02-01 09:00", "2024-02-02 10:00", "normal", "Closed"),
+        ("602", "202", None, None, "2024-03-01 08:00", None, "urgent", "New"),
+        ("604", "201", "502", None, "2024-03-10 12:00", None, "high", "Closed"),
+    ]
+    findings = query(
+        hubspot_db,
+        "select row_key, finding from data_quality.dq_findings "
+        "where table_name = 'support_tickets'",
+    )
+    assert findings == [("604", "closed_before_created")]
 
 
 def test_hubspot_contract_path_gives_the_same_marts(hubspot_db: Path, tmp_path: Path) -> None:
@@ -836,6 +954,8 @@ def test_hubspot_same_second_changes_follow_their_milliseconds(
         ("2024-02-12 10:00:00", "Closed Won", "700", "2024-02-12", "1707732000000"),
     ]
     assert_same_second_path(database, "306")
+    # a schema without contact, deal_contact and ticket: the v5 tables are empty, the build green
+    assert_v5_tables_empty(database, "fivetran_hubspot")
 
 
 def test_hubspot_same_second_contract_path_gives_the_same_marts(

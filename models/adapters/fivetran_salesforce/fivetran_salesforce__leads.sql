@@ -5,7 +5,7 @@
     required=['id', 'created_date'],
     optional=[
         'lead_source', 'owner_id', 'status', 'converted_date', 'converted_opportunity_id',
-        'converted_account_id',
+        'converted_account_id', 'title',
     ],
     table_optional=true,
 ) -%}
@@ -16,7 +16,7 @@ select
     {%- for name in [
         'lead_id', 'created_at', 'lead_source', 'owner_id', 'status', 'mql_at', 'sql_at',
         'converted_at', 'converted_opportunity_id', 'converted_account_id', 'disqualified_at',
-        'disqualify_reason',
+        'disqualify_reason', 'title', 'accepted_at',
     ] %}
     cast(null as {{ dbt.type_string() }}) as {{ name }},
     {%- endfor %}
@@ -42,6 +42,9 @@ where 1 = 0
             {{ crm_adapter_text(lead.converted_account_id.sql) }} as converted_account_id,
             cast(null as {{ dbt.type_string() }}) as disqualified_at,
             cast(null as {{ dbt.type_string() }}) as disqualify_reason,
+            {{ crm_adapter_text(lead.title.sql) }} as title,
+            {#- Salesforce keeps no sales-accepted time #}
+            cast(null as {{ dbt.type_string() }}) as accepted_at,
             {{ crm_adapter_deleted_reason(lead) }}
                 as source_reject_reason
         from {{ crm_adapter_records(source('fivetran_salesforce', 'lead'), lead, 'id') }}

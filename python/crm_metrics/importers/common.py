@@ -68,6 +68,19 @@ def bool_text(expr: str) -> str:
     )
 
 
+def ticket_priority_sql(expr: str) -> str:
+    """SQL: a CRM's ticket priority as the contract's `low` / `normal` / `high` / `urgent`:
+    both CRMs' Medium is normal, Salesforce's Critical and HubSpot's URGENT are urgent (matched
+    ignoring case and spacing); any other value is passed through for staging to report as
+    outside the enum, empty is null. The source adapters' macro crm_ticket_priority applies
+    the same table."""
+    return (
+        f"case lower(trim({expr})) when 'low' then 'low' when 'medium' then 'normal' "
+        "when 'normal' then 'normal' when 'high' then 'high' when 'urgent' then 'urgent' "
+        f"when 'critical' then 'urgent' else nullif(trim({expr}), '') end"
+    )
+
+
 def account_or_placeholder(expr: str, unknown_account: str | None) -> str:
     """SQL: a deal's account id `expr`, or the `--unknown-account` placeholder where it has
     none (without the option the id stays empty: staging rejects the deal as

@@ -48,12 +48,9 @@ Rules:
   owner goes to one placeholder owner `(unknown owner)`.
 - Activities: CALL -> call, EMAIL/INCOMING_EMAIL -> email, MEETING -> meeting, others -> other;
   status COMPLETED -> completed, NO_ANSWER/BUSY -> no_answer; duration from milliseconds.
-- tickets.csv (optional): the tickets API flattened: hs_object_id, createdate; optional
-  closed_date, hs_ticket_priority (LOW, MEDIUM, HIGH, URGENT), hs_pipeline_stage (written as
-  the ticket's status) and associatedcompanyid (the ticket's company).
 - dealtype newbusiness -> new_business, existingbusiness -> expansion, renewal -> renewal.
-- Tickets: hs_ticket_priority MEDIUM -> normal, LOW/HIGH/URGENT lower-cased (another value is
-  left for staging: a finding); a ticket has no product user.
+- contacts.csv, deal_contact_associations.csv, tickets.csv (optional, both layouts): see
+  hubspot_objects.py.
 """
 
 from __future__ import annotations
@@ -77,6 +74,15 @@ from crm_metrics.importers.common import (
     timestamp_text,
 )
 from crm_metrics.importers.dates import DateSettings
+from crm_metrics.importers.hubspot_objects import (
+    DATE_COLUMNS as OBJECT_DATE_COLUMNS,
+)
+from crm_metrics.importers.hubspot_objects import (
+    contact_roles_sql,
+    contacts_sql,
+    read_objects,
+    tickets_sql,
+)
 from crm_metrics.importers.hubspot_ui import PIPELINE_STAGE_COLUMNS, import_hubspot_ui
 from crm_metrics.sql import quote_literal
 
@@ -110,10 +116,6 @@ OWNER_FIELDS = {
 ENGAGEMENTS = (
     ["id", "type", "timestamp", "ownerId"],
     ["dealId", "companyId", "durationMilliseconds", "status"],
-)
-TICKETS = (
-    ["hs_object_id", "createdate"],
-    ["closed_date", "hs_ticket_priority", "hs_pipeline_stage", "associatedcompanyid"],
 )
 
 
@@ -229,7 +231,7 @@ def import_hubspot(
         has_engagements = imp.read_optional(
             "engagements", imp.find(source, "engagements"), *ENGAGEMENTS
         )
-        has_tickets = imp.read_optional("tickets", imp.find(source, "tickets"), *TICKETS)
+        objects = read_objects(imp, source)
         pipelines_path = imp.find(source, "pipelines", suffixes=(".json",))
         owners_path = imp.find(source, "owners", suffixes=(".json",))
         if pipelines_path is None:
@@ -244,7 +246,7 @@ def import_hubspot(
                 "companies": {"createdate": "timestamp"},
                 "history": {"timestamp": "timestamp"},
                 "engagements": {"timestamp": "timestamp"},
-                "tickets": {"createdate": "timestamp", "closed_date": "timestamp"},
+                **OBJECT_DATE_COLUMNS,
             }
         )
         _load_pipelines(imp, pipelines_path)
@@ -262,7 +264,7 @@ def import_hubspot(
             has_engagements,
             owners_path is not None,
             unknown_account,
-            has_tickets,
+            objects,
         )
         return BUILDERS.write(imp, export)
 
@@ -276,7 +278,7 @@ class _Export:
     has_engagements: bool
     has_owners: bool
     unknown_account: str | None
-    has_tickets: bool
+    objects: dict[str, bool]  # contacts, deal_contacts, tickets: hubspot_objects.py
 
 
 def _read_owners(imp: Importer, owners_path: Path | None) -> None:
@@ -514,30 +516,6 @@ def _accounts(imp: Importer, hs: _Export) -> str:
     return sql
 
 
-@BUILDERS.table("support_tickets")
-def _support_tickets(imp: Importer, hs: _Export) -> str | None:
-    """Tickets; HubSpot's MEDIUM priority is the contract's normal."""
-    sql = None
-    if hs.has_tickets:
-        sql = f"""
-            select
-                trim(hs_object_id) as ticket_id,
-                nullif(trim(associatedcompanyid), '') as account_id,
-                null as contact_id,
-                null as product_user_id,
-                {timestamp_text("createdate")} as created_at,
-                {timestamp_text("closed_date")} as closed_at,
-                case upper(trim(hs_ticket_priority))
-                    when 'MEDIUM' then 'normal'
-                    else nullif(lower(trim(hs_ticket_priority)), '')
-                end as priority,
-                nullif(trim(hs_pipeline_stage), '') as status
-            from src_tickets
-            order by 1
-        """
-    return sql
-
-
 @BUILDERS.table("activities")
 def _activities(imp: Importer, hs: _Export) -> str | None:
     """Engagements."""
@@ -569,3 +547,23 @@ def _activities(imp: Importer, hs: _Export) -> str | None:
             order by 1
         """
     return sql
+
+
+@BUILDERS.table("contacts")
+def _contacts(imp: Importer, hs: _Export) -> str | None:
+    """contacts.csv (hubspot_objects.py)."""
+    return contacts_sql(imp, hs.objects)
+
+
+@BUILDERS.table("opportunity_contact_roles")
+def _contact_roles(imp: Importer, hs: _Export) -> str | None:
+    """deal_contact_associations.csv, for the deals of the pipeline (hubspot_objects.py)."""
+    return contact_roles_sql(
+        imp, hs.objects, "select trim(hs_object_id) as opportunity_id from deals"
+    )
+
+
+@BUILDERS.table("support_tickets")
+def _tickets(imp: Importer, hs: _Export) -> str | None:
+    """tickets.csv (hubspot_objects.py)."""
+    return tickets_sql(imp, hs.objects)

@@ -37,6 +37,9 @@ Rules:
   stage order.
 - Users: one per "Deal owner" name (role AE); a deal without an owner goes to `(unknown owner)`.
 - "Deal Type": New Business -> new_business, Existing Business -> expansion, Renewal -> renewal.
+- Contacts, contact roles and tickets: contacts.csv, deal_contact_associations.csv (else the
+  deals' "Associated Contact IDs", several separated by `;`, without roles) and tickets.csv,
+  as in the API layout (hubspot_objects.py).
 """
 
 from __future__ import annotations
@@ -56,6 +59,15 @@ from crm_metrics.importers.common import (
     bool_text,
     date_text,
     timestamp_text,
+)
+from crm_metrics.importers.hubspot_objects import (
+    DATE_COLUMNS as OBJECT_DATE_COLUMNS,
+)
+from crm_metrics.importers.hubspot_objects import (
+    contact_roles_sql,
+    contacts_sql,
+    read_objects,
+    tickets_sql,
 )
 from crm_metrics.sql import quote_identifier, quote_literal
 
@@ -81,11 +93,13 @@ DEALS = (
         "Is closed lost",
         "Associated Company IDs",
         "Associated Company",
+        "Associated Contact IDs",
     ],
 )
 DEAL_LABELS = {
     "Associated Company IDs": ["Associated Company IDs (Primary)", "Associated Company ID"],
     "Associated Company": ["Associated Company (Primary)", "Associated Company Name"],
+    "Associated Contact IDs": ["Associated Contact IDs (Primary)", "Associated Contact ID"],
     "Currency": ["Deal currency code"],
 }
 COMPANIES = (
@@ -115,10 +129,10 @@ def import_hubspot_ui(
 ) -> ImportResult:
     """The UI layout (see the module docstring); `pipelines_rows`: src_pipeline_rows holds a
     pipelines.json; `unknown_account`: the placeholder account of deals without a company."""
-    entered, has_companies = _read_deals(imp, source, deals_path)
+    entered, has_companies, objects = _read_deals(imp, source, deals_path)
     pipeline, columns = _choose_pipeline(imp, deals_path, pipeline, entered)
     _stage_tables(imp, deals_path, pipeline, columns, pipelines_rows)
-    export = _Export(columns, has_companies, unknown_account)
+    export = _Export(columns, has_companies, unknown_account, objects)
     return BUILDERS.write(imp, export)
 
 
@@ -130,13 +144,15 @@ class _Export:
     columns: dict[str, str]
     has_companies: bool
     unknown_account: str | None
+    objects: dict[str, bool]  # contacts, deal_contacts, tickets: hubspot_objects.py
 
 
 def _read_deals(
     imp: Importer, source: Path, deals_path: Path
-) -> tuple[dict[str, tuple[str, str]], bool]:
-    """Read the deals (with every Date entered column) and the companies file: the Date entered
-    headers (header -> (stage label, pipeline label)) and whether there are companies."""
+) -> tuple[dict[str, tuple[str, str]], bool, dict[str, bool]]:
+    """Read the deals (with every Date entered column), the companies file and the contacts,
+    associations and tickets files: the Date entered headers (header -> (stage label, pipeline
+    label)), whether there are companies, and which of the others there are."""
     headers = imp.headers(deals_path)
     entered = {}  # header -> (stage label, pipeline label)
     for header in headers:
@@ -148,6 +164,7 @@ def _read_deals(
     has_companies = imp.read_optional(
         "companies", companies_path, *COMPANIES, labels=COMPANY_LABELS
     )
+    objects = read_objects(imp, source)
     imp.check()
     imp.convert_dates(
         {
@@ -157,9 +174,10 @@ def _read_deals(
                 **{header: "timestamp" for header in entered},
             },
             "companies": {"Create Date": "timestamp"},
+            **OBJECT_DATE_COLUMNS,
         }
     )
-    return entered, has_companies
+    return entered, has_companies, objects
 
 
 def _choose_pipeline(
@@ -440,3 +458,40 @@ def _accounts(imp: Importer, ui: _Export) -> str:
             "Associated Company, created at its earliest deal's create date."
         )
     return sql
+
+
+@BUILDERS.table("contacts")
+def _contacts(imp: Importer, ui: _Export) -> str | None:
+    """contacts.csv (hubspot_objects.py)."""
+    return contacts_sql(imp, ui.objects)
+
+
+@BUILDERS.table("opportunity_contact_roles")
+def _contact_roles(imp: Importer, ui: _Export) -> str | None:
+    """deal_contact_associations.csv, else the deals' Associated Contact IDs, for the deals of
+    the pipeline (hubspot_objects.py)."""
+    ui_pairs = None
+    if imp.has("deals", "Associated Contact IDs"):
+        ui_pairs = """
+            select deal_id, trim(contact_id) as contact_id
+            from (
+                select
+                    trim("Record ID") as deal_id,
+                    unnest(string_split("Associated Contact IDs", ';')) as contact_id
+                from src_deals
+                where nullif(trim("Associated Contact IDs"), '') is not null
+            ) as listed
+            where nullif(trim(contact_id), '') is not null
+        """
+    return contact_roles_sql(
+        imp,
+        ui.objects,
+        'select trim("Record ID") as opportunity_id from pipeline_deals',
+        ui_pairs,
+    )
+
+
+@BUILDERS.table("support_tickets")
+def _tickets(imp: Importer, ui: _Export) -> str | None:
+    """tickets.csv (hubspot_objects.py)."""
+    return tickets_sql(imp, ui.objects)

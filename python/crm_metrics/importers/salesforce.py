@@ -62,11 +62,14 @@ Rules:
   (meeting, or demo when its `Type` says so; at `StartDateTime`; `DurationInMinutes`).
   `WhatId` links an opportunity (id prefix 006) or account (001), `WhoId` a lead (00Q) or
   contact (003).
-- Leads: `ConvertedDate` is the conversion time when `IsConverted`; Salesforce keeps no MQL/SQL
-  or disqualification timestamps, so those stay empty.
-- Support tickets: Case rows (`CreatedDate`, `ClosedDate`, `AccountId`, `ContactId`, `Status`);
-  `Priority` High, Medium and Low become high, normal and low (Salesforce's standard picklist
-  has no urgent; another value is left for staging: a finding). A case has no product user.
+- Leads: `ConvertedDate` is the conversion time when `IsConverted`; `Title` is the lead's job
+  title; Salesforce keeps no MQL/SQL, sales-accepted or disqualification timestamps, so those
+  stay empty.
+- Contacts (optional Contact file): `Name` (else FirstName LastName), `Title`, `AccountId`,
+  `CreatedDate`. Contact roles (OpportunityContactRole): `Role` and `IsPrimary` as kept.
+  Support tickets (Case): `CreatedDate`, `ClosedDate`, `Status`, `Priority` (Low, Medium, High
+  as low, normal, high; Critical and Urgent as urgent; other values left for staging, a
+  finding); the product user is unknown (empty).
 """
 
 from __future__ import annotations
@@ -85,6 +88,7 @@ from crm_metrics.importers.common import (
     accounts_sql,
     bool_text,
     date_text,
+    ticket_priority_sql,
     timestamp_text,
 )
 from crm_metrics.importers.dates import DateSettings
@@ -156,6 +160,7 @@ OBJECTS: dict[str, tuple[list[str], list[str]]] = {
             "ConvertedDate",
             "ConvertedOpportunityId",
             "ConvertedAccountId",
+            "Title",
             "IsDeleted",
         ],
     ),
@@ -184,6 +189,14 @@ OBJECTS: dict[str, tuple[list[str], list[str]]] = {
         ["Quantity", "UnitPrice", "IsDeleted"],
     ),
     "Product2": (["Id", "Name"], ["Family", "IsDeleted"]),
+    "Contact": (
+        ["Id"],
+        ["AccountId", "Name", "FirstName", "LastName", "Title", "CreatedDate", "IsDeleted"],
+    ),
+    "OpportunityContactRole": (
+        ["OpportunityId", "ContactId"],
+        ["Role", "IsPrimary", "IsDeleted"],
+    ),
     "Case": (
         ["Id", "CreatedDate"],
         ["AccountId", "ContactId", "ClosedDate", "Priority", "Status", "IsDeleted"],
@@ -255,6 +268,29 @@ LABELS: dict[str, dict[str, list[str]]] = {
         "ConvertedDate": ["Converted Date"],
         "IsDeleted": ["Deleted"],
     },
+    "Contact": {
+        "Id": ["Contact ID"],
+        "AccountId": ["Account ID"],
+        "Name": ["Full Name", "Contact Name", "Name"],
+        "FirstName": ["First Name"],
+        "LastName": ["Last Name"],
+        "CreatedDate": ["Created Date"],
+        "IsDeleted": ["Deleted"],
+    },
+    "OpportunityContactRole": {
+        "OpportunityId": ["Opportunity ID"],
+        "ContactId": ["Contact ID"],
+        "Role": ["Contact Role", "Role"],
+        "IsPrimary": ["Primary", "Is Primary"],
+    },
+    "Case": {
+        "Id": ["Case ID"],
+        "AccountId": ["Account ID"],
+        "ContactId": ["Contact ID"],
+        "CreatedDate": ["Date/Time Opened", "Opened Date", "Created Date"],
+        "ClosedDate": ["Date/Time Closed", "Closed Date"],
+        "IsDeleted": ["Deleted"],
+    },
 }
 
 # Date columns per object and the contract field kind they feed.
@@ -266,6 +302,7 @@ DATE_COLUMNS: dict[str, dict[str, str]] = {
     "Lead": {"CreatedDate": "timestamp", "ConvertedDate": "timestamp"},
     "Task": {"ActivityDate": "date", "CompletedDateTime": "timestamp", "CreatedDate": "timestamp"},
     "Event": {"StartDateTime": "timestamp"},
+    "Contact": {"CreatedDate": "timestamp"},
     "Case": {"CreatedDate": "timestamp", "ClosedDate": "timestamp"},
 }
 REQUIRED_OBJECTS = ("Opportunity",)
@@ -687,7 +724,9 @@ def _leads(imp: Importer, sf: _Export) -> str | None:
                 nullif(trim(ConvertedOpportunityId), '') as converted_opportunity_id,
                 nullif(trim(ConvertedAccountId), '') as converted_account_id,
                 null as disqualified_at,
-                null as disqualify_reason
+                null as disqualify_reason,
+                nullif(trim(Title), '') as title,
+                null as accepted_at
             from {_live("Lead")}
             where nullif(trim(CreatedDate), '') is not null
             order by 1
@@ -769,30 +808,6 @@ def _activities(imp: Importer, sf: _Export) -> str | None:
     return sql
 
 
-@BUILDERS.table("support_tickets")
-def _support_tickets(imp: Importer, sf: _Export) -> str | None:
-    """Case rows; Salesforce's Medium priority is the contract's normal."""
-    sql = None
-    if sf.present["Case"]:
-        sql = f"""
-            select
-                trim(Id) as ticket_id,
-                nullif(trim(AccountId), '') as account_id,
-                nullif(trim(ContactId), '') as contact_id,
-                null as product_user_id,
-                {timestamp_text("CreatedDate")} as created_at,
-                {timestamp_text("ClosedDate")} as closed_at,
-                case lower(trim(Priority))
-                    when 'medium' then 'normal'
-                    else nullif(lower(trim(Priority)), '')
-                end as priority,
-                nullif(trim(Status), '') as status
-            from {_live("Case")}
-            order by 1
-        """
-    return sql
-
-
 @BUILDERS.table("products")
 def _products(imp: Importer, sf: _Export) -> str | None:
     """Product2 rows."""
@@ -828,6 +843,69 @@ def _line_items(imp: Importer, sf: _Export) -> str | None:
                 from {_live("OpportunityLineItem")}
                 order by 1
             """
+    return sql
+
+
+@BUILDERS.table("contacts")
+def _contacts(imp: Importer, sf: _Export) -> str | None:
+    """Contact rows (Title is the job title)."""
+    sql = None
+    if sf.present["Contact"]:
+        sql = f"""
+            select
+                trim(Id) as contact_id,
+                nullif(trim(AccountId), '') as account_id,
+                coalesce(
+                    nullif(trim(Name), ''),
+                    nullif(trim(concat_ws(' ', FirstName, LastName)), '')
+                ) as full_name,
+                nullif(trim(Title), '') as title,
+                {timestamp_text("CreatedDate")} as created_at
+            from {_live("Contact")}
+            order by 1
+        """
+    return sql
+
+
+@BUILDERS.table("opportunity_contact_roles")
+def _contact_roles(imp: Importer, sf: _Export) -> str | None:
+    """OpportunityContactRole rows: Role and IsPrimary as Salesforce keeps them."""
+    sql = None
+    if sf.present["OpportunityContactRole"]:
+        sql = f"""
+            select
+                trim(OpportunityId) as opportunity_id,
+                trim(ContactId) as contact_id,
+                nullif(trim(Role), '') as role,
+                {bool_text("IsPrimary")} as is_primary
+            from {_live("OpportunityContactRole")}
+            order by 1, 2, 3
+        """
+    return sql
+
+
+@BUILDERS.table("support_tickets")
+def _tickets(imp: Importer, sf: _Export) -> str | None:
+    """Case rows as support tickets."""
+    sql = None
+    if sf.present["Case"]:
+        sql = f"""
+            select
+                trim(Id) as ticket_id,
+                nullif(trim(AccountId), '') as account_id,
+                nullif(trim(ContactId), '') as contact_id,
+                null as product_user_id,
+                {timestamp_text("CreatedDate")} as created_at,
+                {timestamp_text("ClosedDate")} as closed_at,
+                {ticket_priority_sql("Priority")} as priority,
+                nullif(trim(Status), '') as status
+            from {_live("Case")}
+            order by 1
+        """
+        imp.note(
+            "Cases are support tickets: Priority Low/Medium/High as low/normal/high, Critical "
+            "and Urgent as urgent; the product user who opened a case is unknown (empty)."
+        )
     return sql
 
 
