@@ -23,11 +23,11 @@ opportunities as (
 
 closed_deals as (
     select
-        opportunity_id,
-        outcome,
+        opportunities.opportunity_id,
+        opportunities.outcome,
         case
-            when outcome = 'won' then amount
-            else coalesce(last_open_amount, amount)
+            when opportunities.outcome = 'won' then opportunities.amount
+            else coalesce(opportunities.last_open_amount, opportunities.amount)
         end as deal_amount,
         coalesce(
             cast(opportunities.closed_at as date) > as_of.year_before_as_of_date

@@ -126,7 +126,7 @@ holding_months as (
                 holding_levels.valid_until_month > int_months.period_month
                 or holding_levels.valid_until_month is null
             )
-            and int_months.period_month <= as_of.as_of_month
+            and as_of.as_of_month >= int_months.period_month
     where holding_levels.active_subscriptions > 0
 ),
 

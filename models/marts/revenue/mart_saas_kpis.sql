@@ -184,8 +184,8 @@ churned_within_year as (
     inner join churn_rows
         on
             paying_a_year_earlier.account_id = churn_rows.account_id
-            and churn_rows.churn_month > paying_a_year_earlier.then_month
-            and churn_rows.churn_month <= paying_a_year_earlier.period_month
+            and paying_a_year_earlier.then_month < churn_rows.churn_month
+            and paying_a_year_earlier.period_month >= churn_rows.churn_month
 ),
 
 annual_logo_churn as (
@@ -273,7 +273,8 @@ unit_economics as (
         *,
         cast(mrr as {{ crm_double_type() }}) / nullif(customers, 0) as arpa,
         cast(new_mrr as {{ crm_double_type() }}) / nullif(new_customers, 0) as new_customer_arpa,
-        cast(marketing_spend as {{ crm_double_type() }}) / nullif(new_customers, 0) as marketing_cac,
+        cast(marketing_spend as {{ crm_double_type() }})
+        / nullif(new_customers, 0) as marketing_cac,
         cast(marketing_spend + sales_cost as {{ crm_double_type() }})
         / nullif(new_customers, 0) as full_cac
     from with_earlier
