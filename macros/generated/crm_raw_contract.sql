@@ -111,7 +111,9 @@
       {"name": "converted_opportunity_id", "required": false, "type": "text"},
       {"name": "converted_account_id", "required": false, "type": "text"},
       {"name": "disqualified_at", "required": false, "type": "timestamp"},
-      {"name": "disqualify_reason", "required": false, "type": "text"}
+      {"name": "disqualify_reason", "required": false, "type": "text"},
+      {"name": "title", "required": false, "type": "text"},
+      {"name": "accepted_at", "required": false, "type": "timestamp"}
     ],
     "key": ["lead_id"],
     "required": false
@@ -140,7 +142,8 @@
       {"name": "start_date", "required": true, "type": "date"},
       {"name": "end_date", "required": false, "type": "date"},
       {"name": "mrr_amount", "required": true, "type": "decimal"},
-      {"name": "currency_code", "required": false, "type": "text"}
+      {"name": "currency_code", "required": false, "type": "text"},
+      {"name": "quantity", "required": false, "type": "decimal"}
     ],
     "key": ["subscription_id"],
     "required": false
@@ -171,6 +174,72 @@
       {"name": "rate_to_reporting", "required": true, "type": "decimal"}
     ],
     "key": ["currency_code", "rate_date"],
+    "required": false
+  },
+  "contacts": {
+    "columns": [
+      {"name": "contact_id", "required": true, "type": "text"},
+      {"name": "account_id", "required": false, "type": "text"},
+      {"name": "full_name", "required": false, "type": "text"},
+      {"name": "title", "required": false, "type": "text"},
+      {"name": "created_at", "required": false, "type": "timestamp"}
+    ],
+    "key": ["contact_id"],
+    "required": false
+  },
+  "opportunity_contact_roles": {
+    "columns": [
+      {"name": "opportunity_id", "required": true, "type": "text"},
+      {"name": "contact_id", "required": true, "type": "text"},
+      {"name": "role", "required": false, "type": "text"},
+      {"name": "is_primary", "required": false, "type": "boolean"}
+    ],
+    "key": ["opportunity_id", "contact_id", "role"],
+    "required": false
+  },
+  "sales_costs": {
+    "columns": [
+      {"name": "period_month", "required": true, "type": "date"},
+      {"name": "category", "required": true, "type": "text"},
+      {"name": "amount", "required": true, "type": "decimal"}
+    ],
+    "key": ["period_month", "category"],
+    "required": false
+  },
+  "product_users": {
+    "columns": [
+      {"name": "product_user_id", "required": true, "type": "text"},
+      {"name": "account_id", "required": false, "type": "text"},
+      {"name": "contact_id", "required": false, "type": "text"},
+      {"name": "signed_up_at", "required": true, "type": "timestamp"},
+      {"name": "activated_at", "required": false, "type": "timestamp"}
+    ],
+    "key": ["product_user_id"],
+    "required": false
+  },
+  "usage_events": {
+    "columns": [
+      {"name": "event_id", "required": true, "type": "text"},
+      {"name": "product_user_id", "required": true, "type": "text"},
+      {"name": "event_at", "required": true, "type": "timestamp"},
+      {"name": "event_type", "required": true, "type": "text"},
+      {"name": "duration_minutes", "required": false, "type": "decimal"}
+    ],
+    "key": ["event_id"],
+    "required": false
+  },
+  "support_tickets": {
+    "columns": [
+      {"name": "ticket_id", "required": true, "type": "text"},
+      {"name": "account_id", "required": false, "type": "text"},
+      {"name": "contact_id", "required": false, "type": "text"},
+      {"name": "product_user_id", "required": false, "type": "text"},
+      {"name": "created_at", "required": true, "type": "timestamp"},
+      {"name": "closed_at", "required": false, "type": "timestamp"},
+      {"name": "priority", "required": false, "type": "text"},
+      {"name": "status", "required": false, "type": "text"}
+    ],
+    "key": ["ticket_id"],
     "required": false
   }
 }}

@@ -571,6 +571,25 @@ column_findings as (
     where finding is not null
     union all
     select
+        'leads' as table_name,
+        dq_row_key as row_key,
+        'accepted_at' as column_name,
+        finding,
+        raw_value
+    from (
+        select
+            dq_row_key,
+            case
+                when nullif(trim(raw_accepted_at), '') is null then null
+                when accepted_at is null then 'unparseable'
+            end as finding,
+            raw_accepted_at as raw_value
+        from {{ ref('int_leads_validated') }}
+        where reject_reason is null
+    ) as candidates
+    where finding is not null
+    union all
+    select
         'activities' as table_name,
         dq_row_key as row_key,
         'activity_type' as column_name,
@@ -605,7 +624,7 @@ column_findings as (
                 when nullif(trim(raw_outcome), '') is null then null
                 when lower(nullif(trim(raw_outcome), '')) in (
                     'connected', 'no_answer', 'left_voicemail',
-                    'meeting_booked', 'completed', 'other'
+                    'meeting_booked', 'completed', 'replied', 'other'
                 ) then null
                 else 'unknown_enum_value'
             end as finding,
@@ -733,6 +752,28 @@ column_findings as (
     where finding is not null
     union all
     select
+        'subscriptions' as table_name,
+        dq_row_key as row_key,
+        'quantity' as column_name,
+        finding,
+        raw_value
+    from (
+        select
+            dq_row_key,
+            case
+                when nullif(trim(raw_quantity), '') is null then null
+                when quantity is not null then null
+                when {{ crm_parse_number("nullif(trim(raw_quantity), '')") }} < 0
+                    then 'negative_value'
+                else 'unparseable'
+            end as finding,
+            raw_quantity as raw_value
+        from {{ ref('int_subscriptions_validated') }}
+        where reject_reason is null
+    ) as candidates
+    where finding is not null
+    union all
+    select
         'targets' as table_name,
         dq_row_key as row_key,
         'period_month' as column_name,
@@ -789,6 +830,337 @@ column_findings as (
             end as finding,
             raw_period_month as raw_value
         from {{ ref('int_marketing_spend_validated') }}
+        where reject_reason is null
+    ) as candidates
+    where finding is not null
+    union all
+    select
+        'contacts' as table_name,
+        dq_row_key as row_key,
+        'account_id' as column_name,
+        finding,
+        raw_value
+    from (
+        select
+            dq_row_key,
+            case dq_orphan_account_id
+                when 'orphan' then 'orphan_reference'
+                when 'parent_rejected' then 'parent_rejected'
+            end as finding,
+            raw_account_id as raw_value
+        from {{ ref('int_contacts_validated') }}
+        where reject_reason is null
+    ) as candidates
+    where finding is not null
+    union all
+    select
+        'contacts' as table_name,
+        dq_row_key as row_key,
+        'created_at' as column_name,
+        finding,
+        raw_value
+    from (
+        select
+            dq_row_key,
+            case
+                when nullif(trim(raw_created_at), '') is null then null
+                when created_at is null then 'unparseable'
+            end as finding,
+            raw_created_at as raw_value
+        from {{ ref('int_contacts_validated') }}
+        where reject_reason is null
+    ) as candidates
+    where finding is not null
+    union all
+    select
+        'opportunity_contact_roles' as table_name,
+        dq_row_key as row_key,
+        'is_primary' as column_name,
+        finding,
+        raw_value
+    from (
+        select
+            dq_row_key,
+            case
+                when nullif(trim(raw_is_primary), '') is null then null
+                when is_primary is null then 'unparseable'
+            end as finding,
+            raw_is_primary as raw_value
+        from {{ ref('int_opportunity_contact_roles_validated') }}
+        where reject_reason is null
+    ) as candidates
+    where finding is not null
+    union all
+    select
+        'sales_costs' as table_name,
+        dq_row_key as row_key,
+        'period_month' as column_name,
+        finding,
+        raw_value
+    from (
+        select
+            dq_row_key,
+            case
+                when period_month <> {{ crm_parse_date("nullif(trim(raw_period_month), '')") }}
+                    then 'not_month_start'
+            end as finding,
+            raw_period_month as raw_value
+        from {{ ref('int_sales_costs_validated') }}
+        where reject_reason is null
+    ) as candidates
+    where finding is not null
+    union all
+    select
+        'sales_costs' as table_name,
+        dq_row_key as row_key,
+        'category' as column_name,
+        finding,
+        raw_value
+    from (
+        select
+            dq_row_key,
+            case
+                when nullif(trim(raw_category), '') is null then null
+                when lower(nullif(trim(raw_category), '')) in (
+                    'salaries', 'commissions', 'tools', 'overhead', 'other'
+                ) then null
+                else 'unknown_enum_value'
+            end as finding,
+            raw_category as raw_value
+        from {{ ref('int_sales_costs_validated') }}
+        where reject_reason is null
+    ) as candidates
+    where finding is not null
+    union all
+    select
+        'product_users' as table_name,
+        dq_row_key as row_key,
+        'account_id' as column_name,
+        finding,
+        raw_value
+    from (
+        select
+            dq_row_key,
+            case dq_orphan_account_id
+                when 'orphan' then 'orphan_reference'
+                when 'parent_rejected' then 'parent_rejected'
+            end as finding,
+            raw_account_id as raw_value
+        from {{ ref('int_product_users_validated') }}
+        where reject_reason is null
+    ) as candidates
+    where finding is not null
+    union all
+    select
+        'product_users' as table_name,
+        dq_row_key as row_key,
+        'contact_id' as column_name,
+        finding,
+        raw_value
+    from (
+        select
+            dq_row_key,
+            case dq_orphan_contact_id
+                when 'orphan' then 'orphan_reference'
+                when 'parent_rejected' then 'parent_rejected'
+            end as finding,
+            raw_contact_id as raw_value
+        from {{ ref('int_product_users_validated') }}
+        where reject_reason is null
+    ) as candidates
+    where finding is not null
+    union all
+    select
+        'product_users' as table_name,
+        dq_row_key as row_key,
+        'activated_at' as column_name,
+        finding,
+        raw_value
+    from (
+        select
+            dq_row_key,
+            case
+                when nullif(trim(raw_activated_at), '') is null then null
+                when dq_rule_activated_at is not null then null
+                when activated_at is null then 'unparseable'
+            end as finding,
+            raw_activated_at as raw_value
+        from {{ ref('int_product_users_validated') }}
+        where reject_reason is null
+    ) as candidates
+    where finding is not null
+    union all
+    select
+        'product_users' as table_name,
+        dq_row_key as row_key,
+        'activated_at' as column_name,
+        finding,
+        raw_value
+    from (
+        select
+            dq_row_key,
+            dq_rule_activated_at as finding,
+            raw_activated_at as raw_value
+        from {{ ref('int_product_users_validated') }}
+        where reject_reason is null
+    ) as candidates
+    where finding is not null
+    union all
+    select
+        'usage_events' as table_name,
+        dq_row_key as row_key,
+        'event_type' as column_name,
+        finding,
+        raw_value
+    from (
+        select
+            dq_row_key,
+            case
+                when nullif(trim(raw_event_type), '') is null then null
+                when lower(nullif(trim(raw_event_type), '')) in (
+                    'login', 'session', 'feature', 'other'
+                ) then null
+                else 'unknown_enum_value'
+            end as finding,
+            raw_event_type as raw_value
+        from {{ ref('int_usage_events_validated') }}
+        where reject_reason is null
+    ) as candidates
+    where finding is not null
+    union all
+    select
+        'usage_events' as table_name,
+        dq_row_key as row_key,
+        'duration_minutes' as column_name,
+        finding,
+        raw_value
+    from (
+        select
+            dq_row_key,
+            case
+                when nullif(trim(raw_duration_minutes), '') is null then null
+                when duration_minutes is not null then null
+                when {{ crm_parse_number("nullif(trim(raw_duration_minutes), '')") }} < 0
+                    then 'negative_value'
+                else 'unparseable'
+            end as finding,
+            raw_duration_minutes as raw_value
+        from {{ ref('int_usage_events_validated') }}
+        where reject_reason is null
+    ) as candidates
+    where finding is not null
+    union all
+    select
+        'support_tickets' as table_name,
+        dq_row_key as row_key,
+        'account_id' as column_name,
+        finding,
+        raw_value
+    from (
+        select
+            dq_row_key,
+            case dq_orphan_account_id
+                when 'orphan' then 'orphan_reference'
+                when 'parent_rejected' then 'parent_rejected'
+            end as finding,
+            raw_account_id as raw_value
+        from {{ ref('int_support_tickets_validated') }}
+        where reject_reason is null
+    ) as candidates
+    where finding is not null
+    union all
+    select
+        'support_tickets' as table_name,
+        dq_row_key as row_key,
+        'contact_id' as column_name,
+        finding,
+        raw_value
+    from (
+        select
+            dq_row_key,
+            case dq_orphan_contact_id
+                when 'orphan' then 'orphan_reference'
+                when 'parent_rejected' then 'parent_rejected'
+            end as finding,
+            raw_contact_id as raw_value
+        from {{ ref('int_support_tickets_validated') }}
+        where reject_reason is null
+    ) as candidates
+    where finding is not null
+    union all
+    select
+        'support_tickets' as table_name,
+        dq_row_key as row_key,
+        'product_user_id' as column_name,
+        finding,
+        raw_value
+    from (
+        select
+            dq_row_key,
+            case dq_orphan_product_user_id
+                when 'orphan' then 'orphan_reference'
+                when 'parent_rejected' then 'parent_rejected'
+            end as finding,
+            raw_product_user_id as raw_value
+        from {{ ref('int_support_tickets_validated') }}
+        where reject_reason is null
+    ) as candidates
+    where finding is not null
+    union all
+    select
+        'support_tickets' as table_name,
+        dq_row_key as row_key,
+        'closed_at' as column_name,
+        finding,
+        raw_value
+    from (
+        select
+            dq_row_key,
+            case
+                when nullif(trim(raw_closed_at), '') is null then null
+                when dq_rule_closed_at is not null then null
+                when closed_at is null then 'unparseable'
+            end as finding,
+            raw_closed_at as raw_value
+        from {{ ref('int_support_tickets_validated') }}
+        where reject_reason is null
+    ) as candidates
+    where finding is not null
+    union all
+    select
+        'support_tickets' as table_name,
+        dq_row_key as row_key,
+        'priority' as column_name,
+        finding,
+        raw_value
+    from (
+        select
+            dq_row_key,
+            case
+                when nullif(trim(raw_priority), '') is null then null
+                when lower(nullif(trim(raw_priority), '')) in (
+                    'low', 'normal', 'high', 'urgent'
+                ) then null
+                else 'unknown_enum_value'
+            end as finding,
+            raw_priority as raw_value
+        from {{ ref('int_support_tickets_validated') }}
+        where reject_reason is null
+    ) as candidates
+    where finding is not null
+    union all
+    select
+        'support_tickets' as table_name,
+        dq_row_key as row_key,
+        'closed_at' as column_name,
+        finding,
+        raw_value
+    from (
+        select
+            dq_row_key,
+            dq_rule_closed_at as finding,
+            raw_closed_at as raw_value
+        from {{ ref('int_support_tickets_validated') }}
         where reject_reason is null
     ) as candidates
     where finding is not null

@@ -23,6 +23,8 @@ rejected as (
         raw_converted_account_id as converted_account_id,
         raw_disqualified_at as disqualified_at,
         raw_disqualify_reason as disqualify_reason,
+        raw_title as title,
+        raw_accepted_at as accepted_at,
         dq_row_key,
         reject_reason
     from validated

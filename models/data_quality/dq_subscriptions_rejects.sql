@@ -18,6 +18,7 @@ rejected as (
         raw_end_date as end_date,
         raw_mrr_amount as mrr_amount,
         raw_currency_code as currency_code,
+        raw_quantity as quantity,
         dq_row_key,
         reject_reason
     from validated

@@ -163,6 +163,13 @@ def build_parser() -> argparse.ArgumentParser:
     size.add_argument("--scale", type=_positive_float, metavar="X")
     generate.add_argument("--seed", type=int, metavar="N", help="random seed (reproducible)")
     generate.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    generate.add_argument(
+        "--no-v5",
+        dest="v5",
+        action="store_false",
+        help="a v4 export: without the v5 tables (contacts, contact roles, sales costs, product "
+        "users, usage events, support tickets) and v5 columns",
+    )
     generate.set_defaults(func=_cmd_generate)
 
     bench = commands.add_parser(
@@ -497,7 +504,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 def _cmd_generate(args: argparse.Namespace) -> int:
     from crm_metrics.generate import generate
 
-    options: dict = {"fmt": args.format}
+    options: dict = {"fmt": args.format, "v5": args.v5}
     if args.opportunities is not None:
         options["opportunities"] = args.opportunities
     if args.scale is not None:

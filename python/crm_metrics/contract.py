@@ -75,6 +75,11 @@ class Table:
     keep_smallest: str | None = None
 
     @property
+    def nulling_rules(self) -> list[dict]:
+        """The finding rules that also null their column (`nulls: true`)."""
+        return [rule for rule in self.finding_rules if rule.get("nulls")]
+
+    @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
 
@@ -472,6 +477,16 @@ def render_validated_models(contract: Contract, required: bool) -> str:
             }
             for col in refs
             if col.orphan_outcome == "null"
+        ]
+        columns += [
+            {
+                "name": f"dq_rule_{rule['column']}",
+                "description": (
+                    f"{rule['finding']} when {rule['when']} held on the parsed value (the "
+                    f"value is nulled and listed in dq_findings)."
+                ),
+            }
+            for rule in table.nulling_rules
         ]
         columns += [
             {"name": f"raw_{col.name}", "description": f"Raw {col.name} as text."}

@@ -530,8 +530,15 @@ def render_validated_sql(table: Table) -> str:
             ]
         out.append("),")
     nulled = {r["column"] for r in refs if r["outcome"] == "null"}
+    # a finding rule with `nulls: true` nulls its column where it holds (evaluated on the parsed
+    # value; dq_rule_<column> keeps the finding for dq_findings)
+    rules = {rule["column"]: rule for rule in table.nulling_rules}
     items = [
-        ["case", f"    when ref_status_{n} is null then {n}", f"end as {n}"] if n in nulled else [n]
+        ["case", f"    when ref_status_{n} is null then {n}", f"end as {n}"]
+        if n in nulled
+        else ["case", *_when(rules[n]["when"], "null"), f"    else {n}", f"end as {n}"]
+        if n in rules
+        else [n]
         for n in table.column_names
     ]
     items.append(["dq_row_key"])
@@ -556,6 +563,10 @@ def render_validated_sql(table: Table) -> str:
         [f"ref_status_{r['column']} as dq_orphan_{r['column']}"]
         for r in refs
         if r["column"] in nulled
+    ]
+    items += [
+        ["case", *_when(rule["when"], f"'{rule['finding']}'"), f"end as dq_rule_{rule['column']}"]
+        for rule in table.nulling_rules
     ]
     items += [[f"raw_{n}"] for n in table.column_names]
     out += ["", "final as (", "    select"]
@@ -637,9 +648,14 @@ def _findings(table: Table) -> list[tuple[str, list[str]]]:
     """(column, the finding's `case` expression as lines) per check of the table. Every one
     gives null for an empty raw value."""
     found = []
+    ruled = {rule["column"] for rule in table.nulling_rules}
     for col in table.columns:
         text = f"nullif(trim(raw_{col.name}), '')"
         empty = f"    when {text} is null then null"
+        # a value a finding rule nulled is listed by that rule alone
+        ruled_out = []
+        if col.name in ruled:
+            ruled_out = [f"    when dq_rule_{col.name} is not null then null"]
         if col.enum:
             values = [f"'{v.lower()}'" for v in col.enum]
             found.append(
@@ -648,6 +664,7 @@ def _findings(table: Table) -> list[tuple[str, list[str]]]:
                     [
                         "case",
                         empty,
+                        *ruled_out,
                         f"    when lower({text}) in (",
                         *_indent(_wrapped(values), 2),
                         "    ) then null",
@@ -657,7 +674,7 @@ def _findings(table: Table) -> list[tuple[str, list[str]]]:
                 )
             )
         elif col.type != "text" and not col.required:
-            lines = ["case", empty]
+            lines = ["case", empty, *ruled_out]
             if col.range:
                 lines += [
                     f"    when {col.name} is not null then null",
@@ -701,6 +718,10 @@ def _findings(table: Table) -> list[tuple[str, list[str]]]:
                 )
             )
     for rule in table.finding_rules:
+        if rule.get("nulls"):
+            # evaluated before the nulling, in the validated model
+            found.append((rule["column"], [f"dq_rule_{rule['column']}"]))
+            continue
         kind = ["case", *_when(rule["when"], f"'{rule['finding']}'"), "end"]
         found.append((rule["column"], kind))
     return found

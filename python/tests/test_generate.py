@@ -6,12 +6,16 @@ demo seeds (read as text, then cast).
 
 from __future__ import annotations
 
+import csv
+import hashlib
 import re
+from collections import Counter
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from crm_metrics.cli import main
 from crm_metrics.contract import PROJECT_DIR, load_contract
 from crm_metrics.generate import generate
 
@@ -405,8 +409,11 @@ BEHAVIOURS = {
     "company_targets": """select count(*) = 36 and bool_and(metric = 'bookings_amount') from targets
         where user_id is null""",
     "targets_first_of_month": "select bool_and(day(period_month) = 1) from targets",
-    "marketing_spend_grid": """select count(*) = count(distinct channel) * 36
-        and count(distinct channel) >= 3 and bool_and(day(period_month) = 1) from spend""",
+    # every month has every channel (v5: a channel may have a second spelling in a month)
+    "marketing_spend_grid": """select count(distinct (period_month, lower(trim(channel))))
+            = count(distinct lower(trim(channel))) * 36
+        and count(distinct lower(trim(channel))) >= 3 and bool_and(day(period_month) = 1)
+        from spend""",
 }
 
 
@@ -469,3 +476,260 @@ def test_no_python_row_loops_in_generator() -> None:
         source = module.read_text()
         assert not re.search(r"for \w+ in range\((n|deals\.n|leads\.n)\)", source), module.name
         assert ".iterrows(" not in source, module.name
+
+
+# --- v5: tables and columns added in spec v5 --------------------------------------------------
+
+# sha256 of each file `generate(dir, opportunities=300, seed=7)` wrote before v5 (computed once
+# by running the generator of the commit before v5 was added): `v5=False` must write them again
+# byte for byte, so a v4 export stays what it was.
+V4_SHA256 = {
+    "accounts": "433d0157796a484195e36c829c5dbb1a584b592939bd94312dee8b4cb8363802",
+    "activities": "b1cae254f764e22b743e427c7ce4b5f0c121e09ee0bab9b5368506abde8fa258",
+    "exchange_rates": "0cb3baa279a5880e543f334a079f7d3427d64cf605f0c343e3b6b8f6dc6ff1ad",
+    "leads": "ed144fd543f813e6f2f34bb26c372e628d6ac85ebb03b16f6b81e0e71ca704ac",
+    "marketing_spend": "b6cd4d479ffa3e45f4762db55bc93ebbf64b0f0c0caf0d3f2a2ec39e84e50c94",
+    "opportunities": "78825555f4145e590301a50e2e1e524261d5532ab2e52761f0d6e96d94db5f7c",
+    "opportunity_history": "7f06a40234ecfa288c6822ebfad738dfd3b0af29e0cfb878112f1ae11b6074a8",
+    "opportunity_line_items": "c48b9bec03572d8ab81bb09ab469bfe4f6b484928947b64f31ec35c913344acb",
+    "products": "e669e8cfb163db1410dd30610efac02cd849e3f3db6150548da167ba50a123ac",
+    "stages": "2c5a89972d44c96020900e1cd0e97e9abce790c127212dd25c7f321dec6cb2dc",
+    "subscriptions": "886322cc6b16ca816781cd47555db649d1b1753db7a15e5f6f7f61a6b176c1d6",
+    "targets": "43b61c1e6fae5c29bb338c0abfc4502a644b64d45668629e8f653457c5ced206",
+    "users": "39018c53d065149fc2d325f762f8a91275fac8e53b5e6679dcec8160f35eab9a",
+}
+V5_TABLES = (
+    "contacts",
+    "opportunity_contact_roles",
+    "sales_costs",
+    "product_users",
+    "usage_events",
+    "support_tickets",
+)
+
+
+def test_v4_export_is_byte_identical_to_the_generator_before_v5(tmp_path: Path) -> None:
+    counts = generate(tmp_path, opportunities=300, seed=7, v5=False)
+    assert sorted(counts) == sorted(V4_SHA256)
+    assert sorted(p.stem for p in tmp_path.iterdir()) == sorted(V4_SHA256)
+    for name, digest in V4_SHA256.items():
+        assert hashlib.sha256((tmp_path / f"{name}.csv").read_bytes()).hexdigest() == digest, name
+
+
+def test_v4_export_from_the_cli(tmp_path: Path) -> None:
+    main(["generate", "--out", str(tmp_path), "--opportunities", "30", "--seed", "2", "--no-v5"])
+    assert sorted(p.stem for p in tmp_path.iterdir()) == sorted(V4_SHA256)
+    header = (tmp_path / "leads.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert "title" not in header and "accepted_at" not in header
+    assert header == [
+        c for c in CONTRACT["leads"].column_names if c not in ("title", "accepted_at")
+    ]
+
+
+def _read(folder: Path, table: str) -> list[dict[str, str]]:
+    with open(folder / f"{table}.csv", newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_v5_leaves_the_v4_values_alone(tmp_path: Path) -> None:
+    """With v5 the v4 tables keep every value but the ones v5 plants on purpose: countries of
+    some accounts, `replied` on some emails, channel spellings (the same spend per month)."""
+    generate(tmp_path / "v4", opportunities=300, seed=7, v5=False)
+    generate(tmp_path / "v5", opportunities=300, seed=7)
+    changed = {"accounts": {"country"}, "activities": {"outcome"}, "marketing_spend": set()}
+    for name in V4_SHA256:
+        old, new = _read(tmp_path / "v4", name), _read(tmp_path / "v5", name)
+        if name == "marketing_spend":
+            continue
+        assert len(old) == len(new), name
+        for before, after in zip(old, new, strict=True):
+            for column, value in before.items():
+                if column not in changed.get(name, set()):
+                    assert after[column] == value, (name, column)
+    for before, after in zip(
+        _read(tmp_path / "v4", "activities"), _read(tmp_path / "v5", "activities"), strict=True
+    ):
+        if after["outcome"] != before["outcome"]:
+            assert (before["activity_type"], before["outcome"], after["outcome"]) == (
+                "email",
+                "",
+                "replied",
+            )
+
+    def spend_by_month(rows: list[dict[str, str]]) -> Counter:
+        total: Counter = Counter()
+        for row in rows:
+            total[row["period_month"]] += round(float(row["spend"]) * 100)
+        return total
+
+    assert spend_by_month(_read(tmp_path / "v4", "marketing_spend")) == spend_by_month(
+        _read(tmp_path / "v5", "marketing_spend")
+    )
+
+
+def test_every_v5_table_has_rows_at_any_size(tmp_path: Path) -> None:
+    counts = generate(tmp_path, opportunities=20, seed=9)
+    for name in V5_TABLES:
+        assert counts[name] > 0, name
+
+
+PERSONA_KEYWORDS = {
+    "executive": [
+        "chief",
+        "ceo",
+        "cfo",
+        "cto",
+        "cio",
+        "coo",
+        "cro",
+        "founder",
+        "owner",
+        "president",
+    ],
+    "vp": ["vp", "vice president"],
+    "director": ["director", "head"],
+    "manager": ["manager", "lead"],
+}
+
+
+def _personas(title: str | None) -> list[str]:
+    """Personas whose keywords the title holds as whole words (independent of the marts)."""
+    if not title or not title.strip():
+        return []
+    words = " ".join(re.findall(r"[a-z0-9]+", title.lower()))
+    return [
+        persona
+        for persona, keywords in PERSONA_KEYWORDS.items()
+        if any(re.search(rf"(^| ){k}( |$)", words) for k in keywords)
+    ]
+
+
+@pytest.mark.parametrize("table", ["contacts", "leads"])
+def test_titles_cover_every_persona(table: str) -> None:
+    titles = [row["title"] for row in _read(DEMO_DIR, table)]
+    found = Counter(
+        p[0] if p else ("ic" if t.strip() else "empty") for t in titles for p in [_personas(t)]
+    )
+    for persona in [*PERSONA_KEYWORDS, "ic", "empty"]:
+        assert found[persona] > 0, persona
+    # edge cases: a title matching two personas, "Vice President" (vp, not only executive),
+    # a word merely containing a keyword
+    assert any(len(_personas(t)) >= 2 and "vice" not in t.lower() for t in titles)
+    assert any("vice president" in t.lower() for t in titles)
+    assert any("leadership" in t.lower() and not _personas(t) for t in titles)
+
+
+V5_BEHAVIOURS = {
+    # contacts and roles
+    "contacts_at_accounts": """select count(*) = count(account_id) from raw_contacts""",
+    "deal_with_two_primary_contacts": """select count(*) > 0 from (select opportunity_id
+        from raw_opportunity_contact_roles group by 1
+        having count(*) filter (where is_primary = 'true') = 2)""",
+    "deal_with_roles_but_no_primary": """select count(*) > 0 from (select opportunity_id
+        from raw_opportunity_contact_roles group by 1
+        having count(*) filter (where is_primary = 'true') = 0)""",
+    "deal_without_roles": """select count(*) > 0 from raw_opportunities o where not exists
+        (select 1 from raw_opportunity_contact_roles r
+            where r.opportunity_id = o.opportunity_id)""",
+    "contact_with_two_roles_on_a_deal": """select count(*) > 0 from (select opportunity_id,
+        contact_id from raw_opportunity_contact_roles group by all having count(*) > 1)""",
+    "roles_of_the_deals_account": """select bool_and(c.account_id = o.account_id)
+        from raw_opportunity_contact_roles r join raw_contacts c using (contact_id)
+        join raw_opportunities o using (opportunity_id)""",
+    # leads
+    "accepted_between_mql_and_sql": """select count(accepted_at) > 100
+        and bool_and(accepted_at >= coalesce(mql_at, created_at)
+            and accepted_at <= coalesce(sql_at, disqualified_at, accepted_at))
+        and count(*) filter (where accepted_at is not null and sql_at is null) > 0
+        and count(*) filter (where accepted_at is null and sql_at is not null) > 0
+        from leads_v5""",
+    # activities
+    "replied_emails": """select count(*) > 100 and bool_and(activity_type = 'email')
+        from raw_activities where outcome = 'replied'""",
+    # accounts
+    "countries_of_every_region": """select count(*) filter (where upper(trim(country))
+            in ('US', 'CA', 'BR', 'MX')) > 0
+        and count(*) filter (where upper(trim(country)) in ('GB', 'DE', 'FR', 'ZA', 'AE')) > 0
+        and count(*) filter (where upper(trim(country)) in ('AU', 'JP', 'SG', 'IN', 'NZ')) > 0
+        and count(*) filter (where country is null) > 0
+        and count(*) filter (where country = 'ZZ') > 0
+        and count(*) filter (where country <> upper(country)) > 0
+        from raw_accounts""",
+    # subscriptions
+    "seats_some_unknown": """select count(quantity) > 0 and count(*) > count(quantity)
+        and bool_and(quantity is null or quantity::double >= 1) from raw_subscriptions""",
+    # costs and spend
+    "sales_costs_grid": """select count(*) = 36 * 5 and count(distinct category) = 5
+        and count(distinct period_month) = 36 from raw_sales_costs""",
+    "channels_match_lead_sources": """select count(distinct lower(trim(channel)))
+            filter (where lower(trim(channel)) in (select lower(lead_source) from raw_leads)) >= 3
+        and count(*) filter (where lower(trim(channel)) not in
+            (select lower(lead_source) from raw_leads union select lower(lead_source)
+             from raw_opportunities)) > 0
+        and count(*) filter (where channel not in (select lead_source from raw_leads)
+            and lower(trim(channel)) in (select lower(lead_source) from raw_leads)) > 0
+        from raw_marketing_spend""",
+    # product users
+    "activation_kinds": """select count(*) filter (where activated_at - signed_up_at
+            < interval 48 hour) > 0
+        and count(*) filter (where activated_at - signed_up_at = interval 48 hour) > 0
+        and count(*) filter (where activated_at - signed_up_at > interval 48 hour) > 0
+        and count(*) filter (where activated_at is null) > 0
+        and bool_and(activated_at is null or activated_at >= signed_up_at)
+        and count(*) filter (where account_id is not null) > 0.8 * count(*)
+        and count(contact_id) > 0
+        from product_users""",
+    "product_user_contacts_of_their_account": """select bool_and(c.account_id = u.account_id)
+        from raw_product_users u join raw_contacts c using (contact_id)""",
+    "signups_over_time": """select count(distinct date_trunc('month', signed_up_at)) >= 24
+        from product_users""",
+    # usage events
+    "event_types": """select count(distinct event_type) = 4
+        and bool_and(duration_minutes is null or event_type = 'session')
+        and count(*) filter (where event_type = 'session' and duration_minutes is not null) > 0
+        and count(*) filter (where event_type = 'session' and duration_minutes is null) > 0
+        from events""",
+    "events_after_activation": """select bool_and(e.event_at >= u.activated_at)
+        from events e join product_users u using (product_user_id)""",
+    "early_churners": """select count(*) > 10 from product_users u
+        where activated_at + interval 60 day <= timestamp '2025-12-31 23:59:59'
+        and not exists (select 1 from events e where e.product_user_id = u.product_user_id
+            and e.event_at > u.activated_at + interval 30 day
+            and e.event_at <= u.activated_at + interval 60 day)""",
+    "event_at_exactly_30_and_60_days": """select count(*) filter (where e.event_at
+            = u.activated_at + interval 30 day) > 0
+        and count(*) filter (where e.event_at = u.activated_at + interval 60 day) > 0
+        from events e join product_users u using (product_user_id)""",
+    "churn_window_ends_on_the_as_of_date": """select count(*) > 0 from product_users
+        where (activated_at + interval 60 day)::date = date '2025-12-31'""",
+    # support tickets
+    "tickets_of_every_priority": """select count(distinct priority) = 4
+        and count(*) filter (where closed_at is null) > 0
+        and count(*) filter (where account_id is null) > 0
+        and count(*) filter (where product_user_id is not null) > 0
+        and bool_and(closed_at is null or closed_at >= created_at)
+        and bool_and((closed_at is null) = (status <> 'closed'))
+        from tickets""",
+    "nothing_after_the_data_end": """select greatest(
+            (select max(event_at) from events), (select max(created_at) from tickets),
+            (select max(closed_at) from tickets), (select max(activated_at) from product_users),
+            (select max(accepted_at) from leads_v5)) <= timestamp '2025-12-31 23:59:59'""",
+}
+
+
+@pytest.mark.parametrize("name", sorted(V5_BEHAVIOURS))
+def test_v5_behaviour_occurs(db: duckdb.DuckDBPyConnection, name: str) -> None:
+    db.execute("""
+        create or replace view leads_v5 as select * replace (created_at::timestamp as created_at,
+            mql_at::timestamp as mql_at, sql_at::timestamp as sql_at,
+            accepted_at::timestamp as accepted_at,
+            disqualified_at::timestamp as disqualified_at) from raw_leads;
+        create or replace view product_users as select * replace (
+            signed_up_at::timestamp as signed_up_at, activated_at::timestamp as activated_at)
+            from raw_product_users;
+        create or replace view events as select * replace (event_at::timestamp as event_at,
+            duration_minutes::double as duration_minutes) from raw_usage_events;
+        create or replace view tickets as select * replace (created_at::timestamp as created_at,
+            closed_at::timestamp as closed_at) from raw_support_tickets;
+    """)
+    assert _one(db, V5_BEHAVIOURS[name]) is True, name

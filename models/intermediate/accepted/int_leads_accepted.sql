@@ -15,6 +15,8 @@ select
     converted_opportunity_id,
     converted_account_id,
     disqualified_at,
-    disqualify_reason
+    disqualify_reason,
+    title,
+    accepted_at
 from {{ ref('int_leads_validated') }}
 where reject_reason is null

@@ -10,6 +10,7 @@ select
     start_date,
     end_date,
     mrr_amount,
-    currency_code
+    currency_code,
+    quantity
 from {{ ref('int_subscriptions_validated') }}
 where reject_reason is null

@@ -88,6 +88,8 @@ final as (
         end as converted_account_id,
         disqualified_at,
         disqualify_reason,
+        title,
+        accepted_at,
         dq_row_key,
         reject_reason,
         ref_status_owner_id as dq_orphan_owner_id,
@@ -104,7 +106,9 @@ final as (
         raw_converted_opportunity_id,
         raw_converted_account_id,
         raw_disqualified_at,
-        raw_disqualify_reason
+        raw_disqualify_reason,
+        raw_title,
+        raw_accepted_at
     from checked
 )
 

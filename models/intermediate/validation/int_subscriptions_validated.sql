@@ -62,6 +62,7 @@ final as (
         end_date,
         mrr_amount,
         currency_code,
+        quantity,
         dq_row_key,
         coalesce(
             reject_reason,
@@ -77,7 +78,8 @@ final as (
         raw_start_date,
         raw_end_date,
         raw_mrr_amount,
-        raw_currency_code
+        raw_currency_code,
+        raw_quantity
     from checked
 )
 

@@ -66,6 +66,7 @@ parsed as (
             when lower(text_outcome) = 'left_voicemail' then 'left_voicemail'
             when lower(text_outcome) = 'meeting_booked' then 'meeting_booked'
             when lower(text_outcome) = 'completed' then 'completed'
+            when lower(text_outcome) = 'replied' then 'replied'
             when lower(text_outcome) = 'other' then 'other'
             else 'other'
         end as outcome,

@@ -24,6 +24,8 @@ source_rows as {{ crm_inline_cte() }} (
         raw_converted_account_id,
         raw_disqualified_at,
         raw_disqualify_reason,
+        raw_title,
+        raw_accepted_at,
         source_reject_reason
     from {{ crm_raw_table('leads') }}
 ),
@@ -42,7 +44,9 @@ trimmed as (
         nullif(trim(raw_converted_opportunity_id), '') as text_converted_opportunity_id,
         nullif(trim(raw_converted_account_id), '') as text_converted_account_id,
         nullif(trim(raw_disqualified_at), '') as text_disqualified_at,
-        nullif(trim(raw_disqualify_reason), '') as text_disqualify_reason
+        nullif(trim(raw_disqualify_reason), '') as text_disqualify_reason,
+        nullif(trim(raw_title), '') as text_title,
+        nullif(trim(raw_accepted_at), '') as text_accepted_at
     from source_rows
 ),
 
@@ -60,7 +64,9 @@ parsed as (
         text_converted_opportunity_id as converted_opportunity_id,
         text_converted_account_id as converted_account_id,
         {{ crm_parse_timestamp('text_disqualified_at') }} as disqualified_at,
-        text_disqualify_reason as disqualify_reason
+        text_disqualify_reason as disqualify_reason,
+        text_title as title,
+        {{ crm_parse_timestamp('text_accepted_at') }} as accepted_at
     from trimmed
 ),
 
@@ -149,6 +155,12 @@ repeated_keys as (
                 '<null>'
             )
             || '|' || coalesce(text_disqualify_reason, '<null>')
+            || '|' || coalesce(text_title, '<null>')
+            || '|' || coalesce(
+                cast(accepted_at as {{ dbt.type_string() }}),
+                'raw:' || text_accepted_at,
+                '<null>'
+            )
         ) as row_hash
     from counted
     where key_row_count > 1
@@ -188,6 +200,8 @@ final as (
         converted_account_id,
         disqualified_at,
         disqualify_reason,
+        title,
+        accepted_at,
         dq_row_key,
         coalesce(
             row_reject_reason,
@@ -207,7 +221,9 @@ final as (
         raw_converted_opportunity_id,
         raw_converted_account_id,
         raw_disqualified_at,
-        raw_disqualify_reason
+        raw_disqualify_reason,
+        raw_title,
+        raw_accepted_at
     from key_checked
 )
 

@@ -19,6 +19,7 @@ source_rows as {{ crm_inline_cte() }} (
         raw_end_date,
         raw_mrr_amount,
         raw_currency_code,
+        raw_quantity,
         source_reject_reason
     from {{ crm_raw_table('subscriptions') }}
 ),
@@ -32,7 +33,8 @@ trimmed as (
         nullif(trim(raw_start_date), '') as text_start_date,
         nullif(trim(raw_end_date), '') as text_end_date,
         nullif(trim(raw_mrr_amount), '') as text_mrr_amount,
-        nullif(trim(raw_currency_code), '') as text_currency_code
+        nullif(trim(raw_currency_code), '') as text_currency_code,
+        nullif(trim(raw_quantity), '') as text_quantity
     from source_rows
 ),
 
@@ -48,7 +50,11 @@ parsed as (
             when {{ crm_parse_number('text_mrr_amount') }} >= 0
                 then {{ crm_parse_number('text_mrr_amount') }}
         end as mrr_amount,
-        upper(text_currency_code) as currency_code
+        upper(text_currency_code) as currency_code,
+        case
+            when {{ crm_parse_number('text_quantity') }} >= 0
+                then {{ crm_parse_number('text_quantity') }}
+        end as quantity
     from trimmed
 ),
 
@@ -132,6 +138,11 @@ repeated_keys as (
                 '<null>'
             )
             || '|' || coalesce(upper(text_currency_code), '<null>')
+            || '|' || coalesce(
+                cast(quantity as {{ dbt.type_string() }}),
+                'raw:' || text_quantity,
+                '<null>'
+            )
         ) as row_hash
     from counted
     where key_row_count > 1
@@ -166,6 +177,7 @@ final as (
         end_date,
         mrr_amount,
         currency_code,
+        quantity,
         dq_row_key,
         coalesce(
             row_reject_reason,
@@ -180,7 +192,8 @@ final as (
         raw_start_date,
         raw_end_date,
         raw_mrr_amount,
-        raw_currency_code
+        raw_currency_code,
+        raw_quantity
     from key_checked
 )
 

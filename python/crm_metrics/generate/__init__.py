@@ -8,14 +8,21 @@ or users, never over rows. Big tables are written in chunks. Nothing reads the w
 same seed and size give byte-identical files.
 
 Sizes: `scale=1` is about 100k deals, 600k history rows, 1M activities, 100k leads and 20k
-subscriptions; `opportunities=N` sets the deal count and every other table follows the same
-ratios. Deals are created 2023-01-01 .. 2025-12-31 and no timestamp is later than
+subscriptions (v5: 120k contacts, 150k contact roles, 50k product users, 2.2M usage events
+and 57k support tickets); `opportunities=N` sets the deal count and every other table follows
+the same ratios. Deals are created 2023-01-01 .. 2025-12-31 and no timestamp is later than
 2025-12-31 23:59:59, so the data's as-of date is 2025-12-31.
 
 One module per table family (users, deals with their history and line items, accounts,
-leads, activities, subscriptions, plans: stages, products, targets, spend, rates), each a
-named type for what other tables draw on and a function from it to the table's columns;
-`writer.TableWriter` writes them all.
+leads, activities, subscriptions, plans: stages, products, targets, spend, rates, costs;
+contacts with their deal roles; product: product users, usage events and support tickets),
+each a named type for what other tables draw on and a function from it to the table's
+columns; `writer.TableWriter` writes them all.
+
+v5 (`v5=True`, the default): the tables and columns spec v5 added (V5_TABLES, V5_COLUMNS), plus
+values v5 marts read in v4 columns (some emails `replied`, countries of every region,
+marketing channels spelled as lead sources). They come from random streams of their own, so
+`v5=False` writes a v4 export: the files the generator wrote before v5, byte for byte.
 
 The bundled demo seeds are `generate(Path("seeds/demo"), opportunities=3000, seed=42)`.
 """
@@ -29,7 +36,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from crm_metrics.contract import load_contract
-from crm_metrics.generate.accounts import account_columns, make_accounts
+from crm_metrics.generate.accounts import account_columns, account_countries_v5, make_accounts
 from crm_metrics.generate.activities import RepActivity, activity_batches
 from crm_metrics.generate.arrays import Keys, id_array
 from crm_metrics.generate.constants import (
@@ -37,27 +44,43 @@ from crm_metrics.generate.constants import (
     DEALS_PER_SCALE,
     DEFAULT_OPPORTUNITIES,
     PRODUCTS,
+    V5_COLUMNS,
+    V5_TABLES,
 )
+from crm_metrics.generate.contacts import contact_columns, contact_role_columns
 from crm_metrics.generate.deals import (
     history_batches,
     line_item_columns,
     make_deals,
     opportunity_columns,
 )
-from crm_metrics.generate.leads import lead_columns, make_leads
+from crm_metrics.generate.leads import lead_columns, lead_v5_columns, make_leads
 from crm_metrics.generate.plans import (
     make_rates,
     marketing_columns,
+    marketing_columns_v5,
     product_columns,
     rate_columns,
+    sales_cost_columns,
     stage_columns,
     target_columns,
 )
-from crm_metrics.generate.subscriptions import make_subscriptions, subscription_columns
+from crm_metrics.generate.product import (
+    make_product_users,
+    product_user_columns,
+    product_user_ids,
+    support_ticket_columns,
+    usage_event_batches,
+)
+from crm_metrics.generate.subscriptions import (
+    make_subscriptions,
+    subscription_columns,
+    subscription_quantity,
+)
 from crm_metrics.generate.users import make_users, user_columns
 from crm_metrics.generate.writer import TableWriter
 
-__all__ = ["DEALS_PER_SCALE", "DEFAULT_OPPORTUNITIES", "generate", "main"]
+__all__ = ["DEALS_PER_SCALE", "DEFAULT_OPPORTUNITIES", "V5_TABLES", "generate", "main"]
 
 
 def generate(
@@ -67,8 +90,11 @@ def generate(
     scale: float | None = None,
     seed: int = 42,
     fmt: str = "csv",
+    v5: bool = True,
 ) -> dict[str, int]:
-    """Write every contract table to `out_dir`; returns rows written per table."""
+    """Write every contract table to `out_dir`; returns rows written per table. `v5=False`:
+    a v4 export, without the v5 tables and columns (V5_TABLES, V5_COLUMNS), byte for byte the
+    files the generator wrote before v5."""
     if opportunities is not None and scale is not None:
         raise ValueError("give either opportunities or scale, not both")
     if fmt not in ("csv", "parquet"):
@@ -86,7 +112,8 @@ def generate(
     counts: dict[str, int] = {}
 
     def write_table(name: str, batches: Iterable[dict[str, pa.Array]]) -> None:
-        writer = TableWriter(out_dir, contract[name], fmt)
+        omit = () if v5 else V5_COLUMNS.get(name, ())
+        writer = TableWriter(out_dir, contract[name], fmt, omit)
         for columns in batches:
             writer.write(columns)
         counts[name] = writer.close()
@@ -107,21 +134,45 @@ def generate(
     )
     reps = RepActivity.none(users.n)
 
+    accounts_table = account_columns(accounts, deals, keys)
+    leads_table = lead_columns(leads, deals, keys)
+    subscriptions_table = subscription_columns(subs, keys)
+    if v5:
+        # every v5 value comes from streams of its own: the v4 values stay as without v5
+        accounts_table["country"] = account_countries_v5(seed, deals)
+        leads_table.update(lead_v5_columns(seed, leads))
+        subscriptions_table["quantity"] = subscription_quantity(seed, subs)
+
     write_table("users", [user_columns(users, keys)])
     write_table("stages", [stage_columns()])
     write_table("products", [product_columns(keys)])
-    write_table("accounts", [account_columns(accounts, deals, keys)])
+    write_table("accounts", [accounts_table])
     write_table("opportunities", [opportunity_columns(deals, accounts.names, keys)])
     write_table("opportunity_history", history_batches(deals, keys))
     write_table("opportunity_line_items", [line_item_columns(seed, deals, keys)])
-    write_table("leads", [lead_columns(leads, deals, keys)])
-    write_table("activities", activity_batches(seed, deals, leads, users, keys, reps))
-    write_table("subscriptions", [subscription_columns(subs, keys)])
+    write_table("leads", [leads_table])
+    write_table("activities", activity_batches(seed, deals, leads, users, keys, reps, v5))
+    write_table("subscriptions", [subscriptions_table])
     # after activities: the SDR targets follow the activity counted while writing it
     write_table("targets", [target_columns(deals, users, leads, reps, rates, keys)])
-    write_table("marketing_spend", [marketing_columns(seed, n)])
+    write_table(
+        "marketing_spend",
+        [marketing_columns_v5(seed, n) if v5 else marketing_columns(seed, n)],
+    )
     write_table("exchange_rates", [rate_columns(rates)])
-    return {name: counts[name] for name in contract.table_names}
+    if v5:
+        product_users = make_product_users(seed, subs)
+        user_ids = product_user_ids(product_users)
+        write_table("contacts", [contact_columns(seed, deals.n_acc, accounts.created, keys)])
+        write_table("opportunity_contact_roles", [contact_role_columns(seed, deals, keys)])
+        write_table("sales_costs", [sales_cost_columns(seed, n, deals, users, rates)])
+        write_table("product_users", [product_user_columns(product_users, keys)])
+        write_table("usage_events", usage_event_batches(seed, product_users, user_ids))
+        write_table(
+            "support_tickets",
+            [support_ticket_columns(seed, subs, product_users, user_ids, keys)],
+        )
+    return {name: counts[name] for name in contract.table_names if name in counts}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -132,6 +183,9 @@ def main(argv: list[str] | None = None) -> None:
     size.add_argument("--scale", type=float)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--format", dest="fmt", choices=["csv", "parquet"], default="csv")
+    parser.add_argument(
+        "--no-v5", dest="v5", action="store_false", help="a v4 export: no v5 tables or columns"
+    )
     args = parser.parse_args(argv)
     counts = generate(
         args.out_dir,
@@ -139,6 +193,7 @@ def main(argv: list[str] | None = None) -> None:
         scale=args.scale,
         seed=args.seed,
         fmt=args.fmt,
+        v5=args.v5,
     )
     for name, rows in counts.items():
         print(f"{name}: {rows}")

@@ -12,6 +12,7 @@ from crm_metrics.generate.arrays import Keys, pick_by_month, table_rng, take, ts
 from crm_metrics.generate.constants import (
     COUNTRIES,
     DAY,
+    EXTRA_COUNTRIES,
     INDUSTRIES,
     NAME_A,
     NAME_B,
@@ -100,3 +101,22 @@ def account_columns(accounts: Accounts, deals: Deals, keys: Keys) -> dict[str, p
         "owner_id": take(keys.users, accounts.owner),
         "created_at": ts_array(accounts.created),
     }
+
+
+def account_countries_v5(seed: int, deals: Deals) -> pa.Array:
+    """accounts.country (v5 data): a third of the accounts move to other countries, so every
+    region has some (the currency drawn with the deals stays); the first accounts, then about
+    one in fifty each, have an empty country, an unmapped one (`ZZ`) or a lower-case one."""
+    rng = table_rng(seed, "accounts_v5")
+    n_acc = deals.n_acc
+    names = np.array([*COUNTRIES, *EXTRA_COUNTRIES, "ZZ"], dtype=object)
+    country = np.asarray(deals.acc_country, dtype=np.int64).copy()
+    moved = rng.random(n_acc) < 0.33
+    country[moved] = len(COUNTRIES) + rng.integers(0, len(EXTRA_COUNTRIES), int(moved.sum()))
+    case = rng.choice(4, size=n_acc, p=[0.94, 0.02, 0.02, 0.02])  # as is, empty, ZZ, lower
+    case[:3] = [1, 2, 3]
+    text = names[country]
+    text[case == 2] = "ZZ"
+    lower = case == 3
+    text[lower] = [value.lower() for value in text[lower]]
+    return pa.array(text.tolist(), pa.string(), mask=case == 1)

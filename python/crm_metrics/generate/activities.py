@@ -24,7 +24,8 @@ from crm_metrics.generate.constants import (
     CHUNK_ROWS,
     CONTACTS_PER_ACCOUNT,
     DAY,
-    OUTCOMES,
+    OUTCOMES_V5,
+    REPLIED,
     T0,
     T_END,
 )
@@ -182,13 +183,25 @@ def activity_chunks(seed: int, deals: Deals, leads: Leads, users: Users) -> Iter
 
 
 def activity_batches(
-    seed: int, deals: Deals, leads: Leads, users: Users, keys: Keys, reps: RepActivity
+    seed: int,
+    deals: Deals,
+    leads: Leads,
+    users: Users,
+    keys: Keys,
+    reps: RepActivity,
+    v5: bool = False,
 ) -> Iterator[dict[str, pa.Array]]:
     """The activities table chunk by chunk, with ids numbered across chunks; counts each
-    chunk into `reps`."""
+    chunk into `reps`. `v5`: about one email in six got an answer (outcome `replied`), drawn
+    from a stream of its own so every other value stays as without."""
+    replies = table_rng(seed, "activities_v5") if v5 else None
     n_act = 0
     for chunk in activity_chunks(seed, deals, leads, users):
         k = chunk.at.size
+        if replies is not None:
+            email = (chunk.type == 1) & (chunk.outcome < 0)
+            replied = email & (replies.random(k) < 0.17)
+            chunk = chunk._replace(outcome=np.where(replied, REPLIED, chunk.outcome))
         yield {
             "activity_id": pc.binary_join_element_wise(
                 "act_",
@@ -202,7 +215,7 @@ def activity_batches(
             "user_id": take(keys.users, chunk.user),
             "activity_type": take(ACTIVITY_TYPES, chunk.type),
             "activity_at": ts_array(chunk.at),
-            "outcome": take(OUTCOMES, chunk.outcome),
+            "outcome": take(OUTCOMES_V5, chunk.outcome),
             "duration_minutes": num_array(chunk.minutes, 0),
             "lead_id": take(keys.leads, chunk.lead),
             "contact_id": take(keys.contacts, chunk.contact),

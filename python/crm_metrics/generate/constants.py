@@ -106,3 +106,74 @@ PRODUCTS = [
     ("Training Workshop", "Services", 3_000.0),
 ]
 N_PLATFORM, N_ADDON = 3, 4
+
+# --- v5 ---------------------------------------------------------------------------------------
+# The tables and the columns of v4 tables that the spec added in v5: `generate(..., v5=False)`
+# writes neither (the files of a v4 export, byte for byte what the generator wrote before v5).
+V5_TABLES = (
+    "contacts",
+    "opportunity_contact_roles",
+    "sales_costs",
+    "product_users",
+    "usage_events",
+    "support_tickets",
+)
+V5_COLUMNS = {"leads": ("title", "accepted_at"), "subscriptions": ("quantity",)}
+OUTCOMES_V5 = [*OUTCOMES, "replied"]  # v5: an email that got an answer
+REPLIED = len(OUTCOMES)
+
+# Job titles of contacts and leads, with their weight. The first ones cover every default
+# persona of mart_conversions_by_title (var persona_rules) and its edge cases: "Vice President"
+# is vp (not president), "Head-of-Growth" is director (words are runs of letters or digits),
+# "Team Leader" and "Leadership Coach" match no keyword (lead is a whole word), and a title
+# matching two personas takes the first in the list ("Sales Manager and Director": director).
+TITLES = [
+    ("CEO", 3),
+    ("Chief Financial Officer", 2),
+    ("CTO", 2),
+    ("CIO", 1),
+    ("COO", 1),
+    ("Chief Revenue Officer", 1),
+    ("Co-Founder", 1),
+    ("Owner", 1),
+    ("President", 1),
+    ("VP Sales", 3),
+    ("Vice President of Engineering", 2),
+    ("Senior Vice President / Operations", 1),
+    ("vp of marketing", 1),
+    ("Director of IT", 4),
+    ("Head of Procurement", 3),
+    ("Head-of-Growth", 1),
+    ("Sales Director", 2),
+    ("IT Manager", 5),
+    ("Marketing Manager", 4),
+    ("Team Lead - Support", 2),
+    ("Sales Manager and Director", 1),
+    ("Software Engineer", 6),
+    ("Financial Analyst", 4),
+    ("Account Executive", 3),
+    ("Team Leader", 1),
+    ("Leadership Coach", 1),
+    ("Office Administrator", 3),
+    ("Procurement Specialist", 3),
+]
+CONTACT_ROLES = [
+    "Decision Maker",
+    "Economic Buyer",
+    "Technical Buyer",
+    "Evaluator",
+    "Influencer",
+    "Executive Sponsor",
+]
+SALES_COST_CATEGORIES = ["salaries", "commissions", "tools", "overhead", "other"]
+# accounts.country in v5 data: some accounts of the v4 countries move to other regions (the
+# currency stays), a few are lower-case, unmapped (`ZZ`) or empty
+EXTRA_COUNTRIES = ["BR", "MX", "JP", "SG", "IN", "NZ", "ZA", "AE", "SE", "PL"]
+# marketing_spend.channel in v5 data: spelled as the lead sources (Social is a channel no lead
+# or deal has as its source)
+CHANNELS_V5 = ["Paid Search", "Event", "Inbound Web", "Social", "Partner"]
+EVENT_TYPES = ["login", "session", "feature", "other"]
+EVENT_RATE = np.array([0.05, 0.05, 0.045, 0.01])  # events per active user-day, by type
+PRIORITIES = ["low", "normal", "high", "urgent"]
+PRIORITY_P = [0.3, 0.45, 0.18, 0.07]
+HOURS_TO_CLOSE = np.array([96.0, 48.0, 20.0, 6.0])  # median, by priority

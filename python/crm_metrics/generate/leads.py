@@ -18,7 +18,9 @@ from crm_metrics.generate.constants import (
     LEAD_STATUSES,
     T0,
     T_END,
+    TITLES,
 )
+from crm_metrics.generate.contacts import draw_titles
 from crm_metrics.generate.deals import Deals
 from crm_metrics.generate.users import Users
 
@@ -145,4 +147,23 @@ def lead_columns(leads: Leads, deals: Deals, keys: Keys) -> dict[str, pa.Array]:
         ),
         "disqualified_at": ts_array(leads.disq, leads.disq < 0),
         "disqualify_reason": take(DISQUALIFY_REASONS, leads.reason),
+    }
+
+
+def lead_v5_columns(seed: int, leads: Leads) -> dict[str, pa.Array]:
+    """title and accepted_at (v5), from a stream of their own. accepted_at (SAL) lies between
+    MQL (or creation, when MQL was skipped) and SQL: most leads that reached SQL were accepted,
+    as were some that reached MQL only (before their disqualification, if any)."""
+    rng = table_rng(seed, "leads_v5")
+    title = draw_titles(rng, leads.n, 0.1)
+    lo = np.where(leads.mql >= 0, leads.mql, leads.created)
+    to_sql = (leads.sql >= 0) & (rng.random(leads.n) < 0.85)
+    mql_only_hi = np.where(leads.disq >= 0, leads.disq, np.minimum(lo + 20 * DAY, T_END))
+    mql_only = (leads.sql < 0) & (leads.mql >= 0) & (rng.random(leads.n) < 0.3)
+    hi = np.where(to_sql, leads.sql, mql_only_hi)
+    accepted = lo + (rng.random(leads.n) * np.maximum(hi - lo, 0)).astype(np.int64)
+    accepted = np.where(to_sql | mql_only, accepted, -1)
+    return {
+        "title": take([t for t, _ in TITLES], title),
+        "accepted_at": ts_array(accepted, accepted < 0),
     }

@@ -13,12 +13,14 @@ from crm_metrics.generate.arrays import Keys, date_array, month_index, num_array
 from crm_metrics.generate.constants import (
     CHANNEL_BASE,
     CHANNELS,
+    CHANNELS_V5,
     CURRENCIES,
     DEFAULT_OPPORTUNITIES,
     MONTH_DAYS,
     N_MONTHS,
     PRODUCTS,
     RATE_START,
+    SALES_COST_CATEGORIES,
     STAGE_NAMES,
     STAGES,
     WON,
@@ -160,4 +162,57 @@ def rate_columns(rates: Rates) -> dict[str, pa.Array]:
         "currency_code": take(CURRENCIES, np.repeat(np.arange(len(CURRENCIES)), rates.days.size)),
         "rate_date": date_array(np.tile(rates.days, len(CURRENCIES))),
         "rate_to_reporting": num_array(rates.values.ravel(), 6),
+    }
+
+
+def marketing_columns_v5(seed: int, n_deals: int) -> dict[str, pa.Array]:
+    """marketing_spend in v5 data: the same amounts, channels spelled as lead sources
+    (CHANNELS_V5; Social is no lead's source). Two other spellings of a source: the Event
+    channel is `Event ` (a trailing space) in 2024, and from 2025-07 a fifth of Paid Search's
+    spend is booked on a second row `paid search`."""
+    columns = marketing_columns(seed, n_deals)
+    month = np.repeat(np.arange(N_MONTHS), len(CHANNELS))
+    channel = np.tile(np.arange(len(CHANNELS)), N_MONTHS)
+    names = np.array(CHANNELS_V5, dtype=object)[channel]
+    names[(channel == 1) & (month >= 12) & (month < 24)] = "Event "
+    cents = np.round(columns["spend"].to_numpy(zero_copy_only=False) * 100).astype(np.int64)
+    split = np.flatnonzero((channel == 0) & (month >= 30))
+    moved = cents[split] // 5
+    cents[split] -= moved
+    days = MONTH_DAYS[month]
+    return {
+        "period_month": date_array(np.concatenate([days, days[split]])),
+        "channel": pa.array([*names.tolist(), *["paid search"] * split.size], pa.string()),
+        "spend": num_array(np.concatenate([cents, moved]) / 100, 2),
+    }
+
+
+def sales_cost_columns(
+    seed: int, n_deals: int, deals: Deals, users: Users, rates: Rates
+) -> dict[str, pa.Array]:
+    """sales_costs (v5), every month and category, in the reporting currency: salaries of
+    the users hired by the month, commissions on the month's bookings, tools per user,
+    overhead, other."""
+    rng = table_rng(seed, "sales_costs")
+    won = np.flatnonzero(deals.stage == WON)
+    won_month = month_index(deals.closed_at[won])
+    won_usd = deals.amount[won] * rates.values[deals.currency[won], won_month + 1]
+    bookings = np.bincount(won_month, weights=won_usd, minlength=N_MONTHS)
+    headcount = (users.hired_days[None, :] <= MONTH_DAYS[:, None]).sum(axis=1)
+    salaries = headcount * 7_500.0 * rng.uniform(0.97, 1.03, N_MONTHS)
+    amounts = np.stack(
+        [
+            salaries,
+            bookings * 0.08,
+            headcount * 120.0 * rng.uniform(0.9, 1.1, N_MONTHS),
+            salaries * 0.15,
+            2_000.0 * (n_deals / DEFAULT_OPPORTUNITIES) * rng.lognormal(0, 0.4, N_MONTHS),
+        ],
+        axis=1,
+    )
+    k = len(SALES_COST_CATEGORIES)
+    return {
+        "period_month": date_array(np.repeat(MONTH_DAYS, k)),
+        "category": take(SALES_COST_CATEGORIES, np.tile(np.arange(k), N_MONTHS)),
+        "amount": num_array(amounts.ravel(), 2),
     }

@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 
 from crm_metrics.generate.arrays import Keys, date_array, id_array, num_array, table_rng, take
-from crm_metrics.generate.constants import CURRENCIES, D_END, DAY, WON
+from crm_metrics.generate.constants import CURRENCIES, D_END, DAY, PRODUCTS, WON
 from crm_metrics.generate.deals import Deals
 
 
@@ -100,3 +100,13 @@ def subscription_columns(subs: Subscriptions, keys: Keys) -> dict[str, pa.Array]
         "mrr_amount": num_array(subs.mrr, 2),
         "currency_code": take(CURRENCIES, subs.cur),
     }
+
+
+def subscription_quantity(seed: int, subs: Subscriptions) -> pa.Array:
+    """quantity (v5): seats, the MRR over the platform's list price per seat (at least one);
+    about one subscription in twelve without (unknown)."""
+    rng = table_rng(seed, "subscriptions_v5")
+    price = np.array([p[2] for p in PRODUCTS])[subs.product]
+    seats = np.maximum(1, np.round(subs.mrr / price)).astype(np.float64)
+    unknown = rng.random(subs.acc.size) < 0.08
+    return pa.array(seats, pa.float64(), mask=unknown)

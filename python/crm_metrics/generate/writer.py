@@ -23,22 +23,25 @@ ARROW_TYPES = {
 
 
 class TableWriter:
-    """Writes a contract table in batches; columns are cast to the contract's types."""
+    """Writes a contract table in batches; columns are cast to the contract's types. `omit`:
+    optional columns left out of the file (the v5 columns of a v4 export)."""
 
-    def __init__(self, out_dir: Path, table: Table, fmt: str):
+    def __init__(self, out_dir: Path, table: Table, fmt: str, omit: tuple[str, ...] = ()):
         self.table = table
         self.fmt = fmt
         self.rows = 0
-        self.schema = pa.schema([pa.field(c.name, ARROW_TYPES[c.type]) for c in table.columns])
+        self.columns = [c for c in table.columns if c.name not in omit]
+        self.names = [c.name for c in self.columns]
+        self.schema = pa.schema([pa.field(c.name, ARROW_TYPES[c.type]) for c in self.columns])
         path = out_dir / f"{table.name}.{fmt}"
         if fmt == "csv":
             self._fh = open(path, "wb")  # noqa: SIM115 - closed in close()
-            self._fh.write((",".join(table.column_names) + "\n").encode("utf-8"))
+            self._fh.write((",".join(self.names) + "\n").encode("utf-8"))
         else:
             self._pq = pq.ParquetWriter(path, self.schema, compression="zstd")
 
     def write(self, columns: dict[str, pa.Array]) -> None:
-        names = self.table.column_names
+        names = self.names
         if sorted(columns) != sorted(names):
             raise ValueError(f"{self.table.name}: columns {sorted(columns)} != contract {names}")
         arrays = [pc.cast(columns[f.name], f.type) for f in self.schema]
