@@ -6,7 +6,9 @@
     mart_activity_vs_goal agree.
 
     - Activities are dated by activity_at; calls are dials; connects are calls with outcome
-      connected or meeting_booked; meetings are meeting or demo activities.
+      connected or meeting_booked; meetings are meeting or demo activities; emails are email
+      activities, responses emails with outcome replied, meetings_booked activities of any
+      type with outcome meeting_booked.
     - A sourced deal is an accepted deal converted from a lead the user owns, dated by the lead's
       converted_at (the deal's created_at when converted_at is empty); a deal reached from several
       of the user's leads counts once, in its first month. sourced_deals_won counts those deals
@@ -54,7 +56,14 @@ activity_months as (
         ) as connects,
         count(
             case when activities.activity_type in ('meeting', 'demo') then 1 end
-        ) as meetings
+        ) as meetings,
+        count(case when activities.activity_type = 'email' then 1 end) as emails,
+        count(
+            case
+                when activities.activity_type = 'email' and activities.outcome = 'replied' then 1
+            end
+        ) as responses,
+        count(case when activities.outcome = 'meeting_booked' then 1 end) as meetings_booked
     from activities
     cross join as_of
     where activities.activity_at < {{ dbt.dateadd('day', 1, 'as_of.as_of_date') }}
@@ -117,7 +126,10 @@ final as (
             as opportunities_sourced,
         cast(coalesce(sourced_months.sourced_deals_won, 0) as bigint) as sourced_deals_won,
         cast(coalesce(won_months.owned_deals_won, 0) as bigint) as owned_deals_won,
-        {{ crm_money('coalesce(won_months.owned_bookings_amount, 0)') }} as owned_bookings_amount
+        {{ crm_money('coalesce(won_months.owned_bookings_amount, 0)') }} as owned_bookings_amount,
+        cast(coalesce(activity_months.emails, 0) as bigint) as emails,
+        cast(coalesce(activity_months.responses, 0) as bigint) as responses,
+        cast(coalesce(activity_months.meetings_booked, 0) as bigint) as meetings_booked
     from user_months
     left join activity_months
         on

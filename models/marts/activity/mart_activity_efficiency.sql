@@ -15,7 +15,10 @@ user_months as (
         connects,
         meetings,
         opportunities_sourced,
-        sourced_deals_won
+        sourced_deals_won,
+        emails,
+        responses,
+        meetings_booked
     from {{ ref('int_user_month_activity') }}
 ),
 
@@ -34,7 +37,14 @@ final as (
         cast(opportunities_sourced as {{ crm_double_type() }}) / nullif(sourced_deals_won, 0)
             as opportunities_per_deal,
         cast(dials as {{ crm_double_type() }}) / nullif(sourced_deals_won, 0) as dials_per_deal,
-        activity_count
+        activity_count,
+        emails,
+        responses,
+        cast(responses as {{ crm_double_type() }}) / nullif(emails, 0) as response_rate,
+        meetings_booked,
+        cast(connects as {{ crm_double_type() }}) / nullif(meetings, 0) as connects_per_meeting,
+        cast(meetings as {{ crm_double_type() }})
+        / nullif(opportunities_sourced, 0) as meetings_per_opportunity
     from user_months
     where activity_count > 0 or opportunities_sourced > 0
 )

@@ -1,8 +1,10 @@
 {#
     One row per lead_source × created_month with leads (sparse). A lead counts at every step it
     reached by the as-of date, even if it skipped one: converted implies sql and mql, sql
-    implies mql. Converted = converted_at or converted_opportunity_id present; won = the
-    converted deal is won as of the as-of date. See _activity__models.yml.
+    implies sal and mql, sal (accepted_at) implies mql. Converted = converted_at or
+    converted_opportunity_id present; won = the converted deal is won as of the as-of date.
+    sals and its rates are null when no accepted lead has accepted_at (input without the v5
+    column). See _activity__models.yml.
 #}
 with
 
@@ -19,8 +21,15 @@ leads as (
         mql_at,
         sql_at,
         converted_at,
-        converted_opportunity_id
+        converted_opportunity_id,
+        accepted_at
     from {{ ref('int_leads_accepted') }}
+),
+
+has_sal_data as (
+    {#- 1 when any accepted lead has accepted_at (0: input without the v5 column) -#}
+    select case when count(accepted_at) > 0 then 1 else 0 end as has_sal_data
+    from leads
 ),
 
 opportunities as (
@@ -36,6 +45,7 @@ leads_to_date as (
         leads.lead_source,
         case when leads.mql_at < as_of.next_day then leads.mql_at end as mql_at,
         case when leads.sql_at < as_of.next_day then leads.sql_at end as sql_at,
+        case when leads.accepted_at < as_of.next_day then leads.accepted_at end as accepted_at,
         case when leads.converted_at < as_of.next_day then leads.converted_at end as converted_at,
         case
             when leads.converted_at is null or leads.converted_at < as_of.next_day
@@ -55,14 +65,21 @@ lead_steps as (
         leads_to_date.converted_at is not null
         or leads_to_date.converted_opportunity_id is not null as is_converted,
         coalesce(opportunities.outcome = 'won', false) as is_won,
+        has_sal_data.has_sal_data,
         leads_to_date.sql_at is not null
         or leads_to_date.converted_at is not null
         or leads_to_date.converted_opportunity_id is not null as is_sql,
+        leads_to_date.accepted_at is not null
+        or leads_to_date.sql_at is not null
+        or leads_to_date.converted_at is not null
+        or leads_to_date.converted_opportunity_id is not null as is_sal,
         leads_to_date.mql_at is not null
+        or leads_to_date.accepted_at is not null
         or leads_to_date.sql_at is not null
         or leads_to_date.converted_at is not null
         or leads_to_date.converted_opportunity_id is not null as is_mql
     from leads_to_date
+    cross join has_sal_data
     left join opportunities
         on leads_to_date.converted_opportunity_id = opportunities.opportunity_id
 ),
@@ -74,6 +91,8 @@ funnel as (
         count(*) as leads,
         count(case when is_mql then 1 end) as mqls,
         count(case when is_sql then 1 end) as sqls,
+        count(case when is_sal then 1 end) as sals,
+        max(has_sal_data) as has_sal_data,
         count(case when is_converted then 1 end) as converted,
         count(case when is_won then 1 end) as won,
         avg(
@@ -101,7 +120,14 @@ final as (
         cast(won as {{ crm_double_type() }}) / nullif(converted, 0) as opportunity_to_won,
         cast(avg_days_lead_to_opportunity as {{ crm_double_type() }})
             as avg_days_lead_to_opportunity,
-        cast(converted as {{ crm_double_type() }}) / nullif(leads, 0) as lead_to_opportunity
+        cast(converted as {{ crm_double_type() }}) / nullif(leads, 0) as lead_to_opportunity,
+        case when has_sal_data = 1 then cast(sals as bigint) end as sals,
+        case
+            when has_sal_data = 1 then cast(sals as {{ crm_double_type() }}) / nullif(mqls, 0)
+        end as mql_to_sal,
+        case
+            when has_sal_data = 1 then cast(sqls as {{ crm_double_type() }}) / nullif(sals, 0)
+        end as sal_to_sql
     from funnel
 )
 
