@@ -1,6 +1,7 @@
 {#
-    One row per deal open at the end of the as-of date, with its risk flags.
-    See _pipeline__risk__models.yml.
+    One row per deal open at the end of the as-of date, with its risk flags and (v5) its
+    momentum: the latest activity on it, activities of the last 30 days, is_quiet (not part of
+    risk_score). See _pipeline__risk__models.yml.
 #}
 with
 
@@ -18,6 +19,18 @@ opportunities as (
         close_date,
         close_date_push_count
     from {{ ref('fct_opportunities') }}
+),
+
+activities as (
+    select opportunity_id, activity_at, activity_date
+    from {{ ref('fct_activities') }}
+    where opportunity_id is not null
+),
+
+{# Absent or empty activities: the momentum columns are null (raw contract). #}
+has_activity_data as (
+    select count(*) > 0 as has_activity_data
+    from {{ ref('fct_activities') }}
 ),
 
 stage_spans as (
@@ -80,6 +93,47 @@ open_deals as (
     where opportunities.outcome = 'open'
 ),
 
+{# Activities dated up to the as-of date (later ones have not happened yet). #}
+activity_by_deal as (
+    select
+        activities.opportunity_id,
+        max(activities.activity_at) as last_activity_at,
+        count(
+            case
+                when
+                    activities.activity_date
+                    >= cast({{ dbt.dateadd('day', -29, 'as_of.as_of_date') }} as date)
+                    then 1
+            end
+        ) as activities_last_30_days
+    from activities
+    cross join as_of
+    where activities.activity_date <= as_of.as_of_date
+    group by 1
+),
+
+momentum as (
+    select
+        open_deals.opportunity_id,
+        activity_by_deal.last_activity_at,
+        case
+            when activity_by_deal.last_activity_at is not null
+                then {{ dbt.datediff(
+                    'cast(activity_by_deal.last_activity_at as date)', 'as_of.as_of_date', 'day'
+                ) }}
+        end as days_since_last_activity,
+        case
+            when has_activity_data.has_activity_data
+                then coalesce(activity_by_deal.activities_last_30_days, 0)
+        end as activities_last_30_days,
+        has_activity_data.has_activity_data
+    from open_deals
+    cross join as_of
+    cross join has_activity_data
+    left join activity_by_deal
+        on open_deals.opportunity_id = activity_by_deal.opportunity_id
+),
+
 ratios as (
     select
         *,
@@ -100,6 +154,18 @@ flagged as (
             false
         ) as is_closing_soon
     from ratios
+),
+
+flagged_with_momentum as (
+    select
+        flagged.*,
+        momentum.last_activity_at,
+        momentum.days_since_last_activity,
+        momentum.activities_last_30_days,
+        momentum.has_activity_data
+    from flagged
+    inner join momentum
+        on flagged.opportunity_id = momentum.opportunity_id
 ),
 
 final as (
@@ -124,8 +190,15 @@ final as (
             + case when is_stalled then 1 else 0 end
             + case when is_oversized then 1 else 0 end
             as integer
-        ) as risk_score
-    from flagged
+        ) as risk_score,
+        last_activity_at,
+        cast(days_since_last_activity as integer) as days_since_last_activity,
+        cast(activities_last_30_days as bigint) as activities_last_30_days,
+        case
+            when has_activity_data
+                then coalesce(days_since_last_activity >= {{ var('quiet_days') }}, true)
+        end as is_quiet
+    from flagged_with_momentum
 )
 
 select * from final
