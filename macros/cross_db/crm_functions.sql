@@ -165,3 +165,21 @@
 {% macro postgres__crm_binary_text(expr) -%}
     ({{ expr }} collate "C")
 {%- endmacro %}
+
+{#-
+    A timestamp plus a whole number of hours or days (`unit` hour or day, `count` a literal
+    integer), exact to the fraction of a second on every engine, null for a null timestamp.
+    dbt.dateadd on Spark goes through to_unix_timestamp, which drops fractions of a second, so a
+    48-hour activation boundary would differ between engines. Days are 24-hour days (UTC).
+-#}
+{% macro crm_timestamp_add(unit, count, expr) -%}
+    {{ return(adapter.dispatch('crm_timestamp_add', 'crm_metrics')(unit, count, expr)) }}
+{%- endmacro %}
+
+{% macro default__crm_timestamp_add(unit, count, expr) -%}
+    ({{ expr }} + interval '{{ count }} {{ unit }}')
+{%- endmacro %}
+
+{% macro spark__crm_timestamp_add(unit, count, expr) -%}
+    ({{ expr }} + interval {{ count }} {{ unit }})
+{%- endmacro %}

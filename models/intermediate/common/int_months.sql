@@ -4,8 +4,9 @@
     the last day of the as-of year (where dim_dates ends), marketing spend months, deal close
     dates (current and in history) and target months. Each model filters it to its own bounds;
     the extra dates cover spend before the first CRM event (mart_saas_kpis), close dates pushed
-    out of before it (mart_slippage), future close dates and quotas (mart_forecast). No row
-    without an as-of date.
+    out of before it (mart_slippage), future close dates and quotas (mart_forecast), and usage
+    events and support tickets before it (mart_product_usage, mart_support_load, dense from
+    their first event or ticket). No row without an as-of date.
 #}
 with
 
@@ -31,6 +32,14 @@ targets as (
     select period_month from {{ ref('int_targets_accepted') }}
 ),
 
+usage_events as (
+    select event_at from {{ ref('int_usage_events_accepted') }}
+),
+
+support_tickets as (
+    select created_at from {{ ref('int_support_tickets_accepted') }}
+),
+
 edge_dates as (
     select first_data_date as edge_date from as_of
     union all
@@ -46,6 +55,10 @@ edge_dates as (
     select close_date as edge_date from opportunity_history
     union all
     select period_month as edge_date from targets
+    union all
+    select cast(event_at as date) as edge_date from usage_events
+    union all
+    select cast(created_at as date) as edge_date from support_tickets
 ),
 
 edge_bounds as (
