@@ -1,11 +1,12 @@
 """Order-free digests of every `core`, `marts` and `data_quality` table of a built database.
 
-`test_table_digests.py` builds the demo, one generated folder and one corrupted folder (the
-generated rows with every row-level corruption of `test_data_quality.corrupt`, so the reject
-and findings tables hold rows) and compares each table's
-digest with `digests/tables.json`, which was written from the code before the readability
-refactor (issue 13). A refactor that changes no number keeps every digest; a change that is
-meant to alter a table regenerates the file, in a commit that names the tables and says why:
+`test_table_digests.py` builds the demo, one generated folder (a v4 export: `generate(...,
+v5=False)`, no v5 table or column), the same files plus every v5 table present with its header
+only (`v5_empty`), and one corrupted folder (v4 generated rows with every row-level corruption
+of `test_data_quality.corrupt`, so the reject and findings tables hold rows), and compares each
+table's digest with `digests/tables.json`. A refactor that changes no number keeps every
+digest; a change that is meant to alter a table regenerates the file, in a commit that names
+the tables and says why:
 
     .venv/bin/python python/tests/table_digest.py --write
 
@@ -13,6 +14,11 @@ A digest covers the table's column names and DuckDB types in order, its row coun
 SHA-256 over its rows written as text and sorted (so row order does not matter). Doubles are
 written with 12 significant digits, so a different summation order (last-bit noise) does not
 count as a change; decimals, dates, timestamps and text are written exactly.
+
+A stored digest covers the columns it lists: a built table is digested over those columns
+(`digests(database, stored)`), so columns added at the end of a table leave its digest as it
+was, while a stored column changed, removed or moved changes it. That is how "every v4 column
+is unchanged" is checked on v4 input while marts gain v5 columns.
 """
 
 from __future__ import annotations
@@ -51,8 +57,12 @@ def _text(value: Any) -> str:
     return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
 
 
-def digests(database: Path) -> dict[str, dict[str, Any]]:
-    """{schema.table: {columns, rows, sha256}} for every table of SCHEMAS."""
+def digests(
+    database: Path, stored: dict[str, dict[str, Any]] | None = None
+) -> dict[str, dict[str, Any]]:
+    """{schema.table: {columns, rows, sha256}} for every table of SCHEMAS. With `stored` (the
+    stored digests of a dataset), a table whose columns begin with its stored columns (same
+    names and types, same order) is digested over those columns only."""
     connection = duckdb.connect(str(database), read_only=True)
     try:
         tables = connection.execute(
@@ -68,7 +78,9 @@ def digests(database: Path) -> dict[str, dict[str, Any]]:
                 " where table_schema = ? and table_name = ? order by ordinal_position",
                 [schema, table],
             ).fetchall()
-            rows = connection.execute(f'select * from "{schema}"."{table}"').fetchall()
+            columns = _covered(columns, (stored or {}).get(f"{schema}.{table}"))
+            selected = ", ".join('"' + name.replace('"', '""') + '"' for name, _ in columns)
+            rows = connection.execute(f'select {selected} from "{schema}"."{table}"').fetchall()
             lines = sorted("\t".join(_text(value) for value in row) for row in rows)
             hasher = hashlib.sha256()
             for line in lines:
@@ -84,8 +96,31 @@ def digests(database: Path) -> dict[str, dict[str, Any]]:
         connection.close()
 
 
-def build_all(folder: Path, demo: Path | None = None) -> dict[str, dict[str, dict[str, Any]]]:
-    """Build the three datasets under `folder`; their digests by dataset. `demo`: an already
+def _covered(
+    columns: list[tuple[str, str]], stored: dict[str, Any] | None
+) -> list[tuple[str, str]]:
+    """The built columns a digest covers: the stored ones when the table begins with them."""
+    if stored is None:
+        return columns
+    listed = [f"{name} {data_type}" for name, data_type in columns]
+    if listed[: len(stored["columns"])] != stored["columns"]:
+        return columns  # a stored column changed, went or moved: the digest differs
+    return columns[: len(stored["columns"])]
+
+
+def add_empty_v5_tables(raw: Path) -> None:
+    """Every v5 table (V5_TABLES) as a CSV file with its header only."""
+    from crm_metrics.contract import load_contract
+    from crm_metrics.generate import V5_TABLES
+
+    contract = load_contract()
+    for name in V5_TABLES:
+        header = ",".join(contract[name].column_names) + "\n"
+        (raw / f"{name}.csv").write_text(header, encoding="utf-8")
+
+
+def build_all(folder: Path, demo: Path | None = None) -> dict[str, Path]:
+    """Build the four datasets under `folder`; their databases by dataset. `demo`: an already
     built demo database (the test suite's), used instead of building the demo again."""
     from test_data_quality import as_of_date, corrupt
 
@@ -96,14 +131,23 @@ def build_all(folder: Path, demo: Path | None = None) -> dict[str, dict[str, dic
     if demo is None:
         demo = folder / "demo.duckdb"
         _check(build(demo, progress=False), "demo")
+    databases = {"demo": demo}
     raw = folder / "generated"
-    generate(raw, **GENERATED)
-    generated = folder / "generated.duckdb"
-    _check(build(generated, raw_dir=raw, progress=False), "generated")
+    generate(raw, **GENERATED, v5=False)
+    databases["generated"] = folder / "generated.duckdb"
+    _check(build(databases["generated"], raw_dir=raw, progress=False), "generated")
+    # the same v4 files plus every v5 table present and empty
+    raw_empty = folder / "v5_empty"
+    generate(raw_empty, **GENERATED, v5=False)
+    add_empty_v5_tables(raw_empty)
+    databases["v5_empty"] = folder / "v5_empty.duckdb"
+    _check(build(databases["v5_empty"], raw_dir=raw_empty, progress=False), "v5_empty")
     # Corrupted rows: `dbt run` (the data tests would rightly fail on them), then every model
-    # must have built.
+    # must have built. v4 rows (the v5 tables present and empty: the corruption reads every
+    # contract table), so the stored digests hold while marts gain v5 columns.
     clean = folder / "clean"
-    generate(clean, opportunities=40, seed=3)
+    generate(clean, opportunities=40, seed=3, v5=False)
+    add_empty_v5_tables(clean)
     data = corrupt(clean)
     corrupted_raw = folder / "corrupted"
     data.write(corrupted_raw, drop_rejected=False, shuffle=None)
@@ -114,11 +158,8 @@ def build_all(folder: Path, demo: Path | None = None) -> dict[str, dict[str, dic
     except DbtNodesFailedError as exc:
         results = exc.results
     _check(results, "corrupted")
-    return {
-        "demo": digests(demo),
-        "generated": digests(generated),
-        "corrupted": digests(corrupted),
-    }
+    databases["corrupted"] = corrupted
+    return databases
 
 
 def _check(results: list, name: str) -> None:
@@ -132,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", action="store_true", help=f"write {DIGESTS}")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
-        built = build_all(Path(folder))
+        built = {name: digests(database) for name, database in build_all(Path(folder)).items()}
     text = json.dumps(built, indent=1, sort_keys=True) + "\n"
     if args.write:
         DIGESTS.parent.mkdir(parents=True, exist_ok=True)
