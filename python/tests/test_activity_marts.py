@@ -195,7 +195,8 @@ def test_lead_funnel_counts_match_the_raw_leads(demo_db: Path) -> None:
         assert created_at is not None
         converted = bool(row["converted_at"] or row["converted_opportunity_id"])
         is_sql = converted or bool(row["sql_at"])
-        is_mql = is_sql or bool(row["mql_at"])
+        is_sal = is_sql or bool(row.get("accepted_at"))  # v5: a SAL counts as MQL
+        is_mql = is_sal or bool(row["mql_at"])
         won = outcomes.get(row["converted_opportunity_id"]) == "won"
         counts = expected[(row["lead_source"] or "unknown", month_of(created_at))]
         for step, reached in enumerate((True, is_mql, is_sql, converted, won)):

@@ -10,7 +10,9 @@
 with
 
 as_of as (
-    select {{ dbt.dateadd('day', 1, 'as_of_date') }} as next_day
+    select
+        as_of_date,
+        {{ dbt.dateadd('day', 1, 'as_of_date') }} as next_day
     from {{ ref('int_as_of_date') }}
 ),
 
@@ -136,9 +138,11 @@ final as (
         end as lost_count,
         cast(deal_counts.won_count as {{ crm_double_type() }})
         / nullif(deal_counts.won_count + deal_counts.lost_count, 0) as win_rate,
-        {{ crm_money_divide('deal_counts.won_amount', 'deal_counts.won_count') }} as avg_won_amount
+        {{ crm_money_divide('deal_counts.won_amount', 'deal_counts.won_count') }} as avg_won_amount,
+        cast(as_of.as_of_date as date) as as_of_date
     from personas
     cross join has_role_data
+    cross join as_of
     left join lead_counts
         on personas.persona = lead_counts.persona
     left join deal_counts
