@@ -1,7 +1,7 @@
 {#
     One row per deal open at the end of the as-of date, with its risk flags and (v5) its
     momentum: the latest activity on it, activities of the last 30 days, is_quiet (not part of
-    risk_score). See _pipeline__risk__models.yml.
+    risk_score). See _pipeline__integrity__models.yml.
 #}
 with
 

@@ -1,8 +1,9 @@
 {#
     One row per month from the first month with MRR or marketing spend to the as-of month
-    (dense): the SaaS headline KPIs. Each column's formula is in _revenue__kpis__models.yml; every
-    division whose divisor is zero (or null) gives null. The v5 columns (net new MRR and ARR,
-    growth, annual logo churn, sales cost and full CAC, seats and ARPU) come after the v4 ones.
+    (dense): the SaaS headline KPIs. Each column's formula is in
+    _revenue__saas_kpis__models.yml; every division whose divisor is zero (or null) gives null.
+    The v5 columns (net new MRR and ARR, growth, annual logo churn, sales cost and full CAC,
+    seats and ARPU) come after the v4 ones.
 #}
 with
 
