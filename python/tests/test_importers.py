@@ -199,6 +199,72 @@ def test_salesforce_infers_stages_without_opportunity_stage(tmp_path: Path) -> N
     assert "stages inferred" in (tmp_path / "out" / "import_notes.md").read_text()
 
 
+def test_salesforce_cases_are_support_tickets(tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    shutil.copytree(SALESFORCE, export)
+    # leads are not what this test is about (their v5 columns are another change's)
+    (export / "Lead.csv").unlink()
+    (export / "Case.csv").write_text(
+        "Id,IsDeleted,AccountId,ContactId,CreatedDate,ClosedDate,Priority,Status,Origin\n"
+        "500A1,false,001A1,003A1,2024-01-10T09:00:00.000Z,2024-01-11T10:30:00.000Z,High,Closed,Web\n"
+        "500A2,false,001A2,,2024-02-01T08:00:00.000Z,,Medium,New,Phone\n"
+        "500A3,false,,,2024-02-02T08:00:00.000Z,,Low,Working,Email\n"
+        "500A4,true,001A1,,2024-02-03T08:00:00.000Z,,High,New,Web\n"
+        "500A5,false,001A1,,2024-02-04T08:00:00.000Z,,,New,Web\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    import_salesforce(export, out)
+    assert header(out, "support_tickets") == load_contract()["support_tickets"].column_names
+    tickets = [
+        (r["ticket_id"], r["account_id"], r["created_at"], r["closed_at"], r["priority"])
+        for r in read_rows(out, "support_tickets")
+    ]
+    # Medium is normal; the deleted case (500A4) is left out; an empty priority stays empty
+    assert tickets == [
+        ("500A1", "001A1", "2024-01-10 09:00:00", "2024-01-11 10:30:00", "high"),
+        ("500A2", "001A2", "2024-02-01 08:00:00", "", "normal"),
+        ("500A3", "", "2024-02-02 08:00:00", "", "low"),
+        ("500A5", "001A1", "2024-02-04 08:00:00", "", ""),
+    ]
+    assert "1 deleted Case rows" in (out / "import_notes.md").read_text()
+
+
+def test_hubspot_tickets_are_support_tickets(tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    shutil.copytree(HUBSPOT, export)
+    (export / "tickets.csv").write_text(
+        "hs_object_id,subject,createdate,closed_date,hs_ticket_priority,hs_pipeline_stage,"
+        "associatedcompanyid\n"
+        "901,Login,2024-01-10T09:00:00.000Z,2024-01-10T21:00:00.000Z,HIGH,4,9001\n"
+        "902,Export,2024-02-01T08:00:00.000Z,,MEDIUM,1,\n"
+        "903,Billing,2024-02-02T08:00:00.000Z,,URGENT,2,9002\n"
+        "904,Typo,2024-02-03T08:00:00.000Z,,LOW,1,9001\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    import_hubspot(export, out)
+    assert header(out, "support_tickets") == load_contract()["support_tickets"].column_names
+    tickets = [
+        (
+            r["ticket_id"],
+            r["account_id"],
+            r["created_at"],
+            r["closed_at"],
+            r["priority"],
+            r["status"],
+        )
+        for r in read_rows(out, "support_tickets")
+    ]
+    # MEDIUM is normal; the pipeline stage is the status
+    assert tickets == [
+        ("901", "9001", "2024-01-10 09:00:00", "2024-01-10 21:00:00", "high", "4"),
+        ("902", "", "2024-02-01 08:00:00", "", "normal", "1"),
+        ("903", "9002", "2024-02-02 08:00:00", "", "urgent", "2"),
+        ("904", "9001", "2024-02-03 08:00:00", "", "low", "1"),
+    ]
+
+
 def test_paths_with_quotes(tmp_path: Path) -> None:
     export = tmp_path / "it's an export"
     shutil.copytree(HUBSPOT, export)

@@ -48,7 +48,12 @@ Rules:
   owner goes to one placeholder owner `(unknown owner)`.
 - Activities: CALL -> call, EMAIL/INCOMING_EMAIL -> email, MEETING -> meeting, others -> other;
   status COMPLETED -> completed, NO_ANSWER/BUSY -> no_answer; duration from milliseconds.
+- tickets.csv (optional): the tickets API flattened: hs_object_id, createdate; optional
+  closed_date, hs_ticket_priority (LOW, MEDIUM, HIGH, URGENT), hs_pipeline_stage (written as
+  the ticket's status) and associatedcompanyid (the ticket's company).
 - dealtype newbusiness -> new_business, existingbusiness -> expansion, renewal -> renewal.
+- Tickets: hs_ticket_priority MEDIUM -> normal, LOW/HIGH/URGENT lower-cased (another value is
+  left for staging: a finding); a ticket has no product user.
 """
 
 from __future__ import annotations
@@ -105,6 +110,10 @@ OWNER_FIELDS = {
 ENGAGEMENTS = (
     ["id", "type", "timestamp", "ownerId"],
     ["dealId", "companyId", "durationMilliseconds", "status"],
+)
+TICKETS = (
+    ["hs_object_id", "createdate"],
+    ["closed_date", "hs_ticket_priority", "hs_pipeline_stage", "associatedcompanyid"],
 )
 
 
@@ -220,6 +229,7 @@ def import_hubspot(
         has_engagements = imp.read_optional(
             "engagements", imp.find(source, "engagements"), *ENGAGEMENTS
         )
+        has_tickets = imp.read_optional("tickets", imp.find(source, "tickets"), *TICKETS)
         pipelines_path = imp.find(source, "pipelines", suffixes=(".json",))
         owners_path = imp.find(source, "owners", suffixes=(".json",))
         if pipelines_path is None:
@@ -234,6 +244,7 @@ def import_hubspot(
                 "companies": {"createdate": "timestamp"},
                 "history": {"timestamp": "timestamp"},
                 "engagements": {"timestamp": "timestamp"},
+                "tickets": {"createdate": "timestamp", "closed_date": "timestamp"},
             }
         )
         _load_pipelines(imp, pipelines_path)
@@ -246,7 +257,12 @@ def import_hubspot(
         _pipeline_deals(imp, pipeline)
         imp.accountless("deals", f"select 1 from deals where {COMPANY} is null", unknown_account)
         export = _Export(
-            has_companies, has_history, has_engagements, owners_path is not None, unknown_account
+            has_companies,
+            has_history,
+            has_engagements,
+            owners_path is not None,
+            unknown_account,
+            has_tickets,
         )
         return BUILDERS.write(imp, export)
 
@@ -260,6 +276,7 @@ class _Export:
     has_engagements: bool
     has_owners: bool
     unknown_account: str | None
+    has_tickets: bool
 
 
 def _read_owners(imp: Importer, owners_path: Path | None) -> None:
@@ -494,6 +511,30 @@ def _accounts(imp: Importer, hs: _Export) -> str:
             "No companies.csv: one account per associatedcompanyid of the deals, name "
             f"{UNKNOWN_ACCOUNT_NAME!r}, created at its earliest deal's createdate."
         )
+    return sql
+
+
+@BUILDERS.table("support_tickets")
+def _support_tickets(imp: Importer, hs: _Export) -> str | None:
+    """Tickets; HubSpot's MEDIUM priority is the contract's normal."""
+    sql = None
+    if hs.has_tickets:
+        sql = f"""
+            select
+                trim(hs_object_id) as ticket_id,
+                nullif(trim(associatedcompanyid), '') as account_id,
+                null as contact_id,
+                null as product_user_id,
+                {timestamp_text("createdate")} as created_at,
+                {timestamp_text("closed_date")} as closed_at,
+                case upper(trim(hs_ticket_priority))
+                    when 'MEDIUM' then 'normal'
+                    else nullif(lower(trim(hs_ticket_priority)), '')
+                end as priority,
+                nullif(trim(hs_pipeline_stage), '') as status
+            from src_tickets
+            order by 1
+        """
     return sql
 
 

@@ -64,6 +64,9 @@ Rules:
   contact (003).
 - Leads: `ConvertedDate` is the conversion time when `IsConverted`; Salesforce keeps no MQL/SQL
   or disqualification timestamps, so those stay empty.
+- Support tickets: Case rows (`CreatedDate`, `ClosedDate`, `AccountId`, `ContactId`, `Status`);
+  `Priority` High, Medium and Low become high, normal and low (Salesforce's standard picklist
+  has no urgent; another value is left for staging: a finding). A case has no product user.
 """
 
 from __future__ import annotations
@@ -181,6 +184,10 @@ OBJECTS: dict[str, tuple[list[str], list[str]]] = {
         ["Quantity", "UnitPrice", "IsDeleted"],
     ),
     "Product2": (["Id", "Name"], ["Family", "IsDeleted"]),
+    "Case": (
+        ["Id", "CreatedDate"],
+        ["AccountId", "ContactId", "ClosedDate", "Priority", "Status", "IsDeleted"],
+    ),
 }
 
 # The labels a report export writes for each field (Salesforce's standard field labels; a
@@ -259,6 +266,7 @@ DATE_COLUMNS: dict[str, dict[str, str]] = {
     "Lead": {"CreatedDate": "timestamp", "ConvertedDate": "timestamp"},
     "Task": {"ActivityDate": "date", "CompletedDateTime": "timestamp", "CreatedDate": "timestamp"},
     "Event": {"StartDateTime": "timestamp"},
+    "Case": {"CreatedDate": "timestamp", "ClosedDate": "timestamp"},
 }
 REQUIRED_OBJECTS = ("Opportunity",)
 STANDARD_WON = "Closed Won"
@@ -756,6 +764,30 @@ def _activities(imp: Importer, sf: _Export) -> str | None:
                 ) as account_id,
                 case when what_id like '006%' then what_id end as opportunity_id
             from both_kinds
+            order by 1
+        """
+    return sql
+
+
+@BUILDERS.table("support_tickets")
+def _support_tickets(imp: Importer, sf: _Export) -> str | None:
+    """Case rows; Salesforce's Medium priority is the contract's normal."""
+    sql = None
+    if sf.present["Case"]:
+        sql = f"""
+            select
+                trim(Id) as ticket_id,
+                nullif(trim(AccountId), '') as account_id,
+                nullif(trim(ContactId), '') as contact_id,
+                null as product_user_id,
+                {timestamp_text("CreatedDate")} as created_at,
+                {timestamp_text("ClosedDate")} as closed_at,
+                case lower(trim(Priority))
+                    when 'medium' then 'normal'
+                    else nullif(lower(trim(Priority)), '')
+                end as priority,
+                nullif(trim(Status), '') as status
+            from {_live("Case")}
             order by 1
         """
     return sql
