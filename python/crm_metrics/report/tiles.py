@@ -3,7 +3,8 @@ read). The rules the package docstring states for changes, coverage and NRR are 
 
 `dashboard/sources/crm/headline.sql` states the same rules for the dashboard's headline page (on
 the serving snapshot's `meta.snapshot`, without the previous-month comparison): a change to a rule
-here is a change there too.
+here is a change there too. `dashboard/sources/crm/customer_headline.sql` does the same for the
+v5 tiles (`_v5_tiles`).
 """
 
 from __future__ import annotations
