@@ -40,7 +40,7 @@ from crm_metrics.serving import publish
 pytestmark = pytest.mark.slow
 
 DASHBOARD = PROJECT_DIR / "dashboard"
-PAGES = ("index", "pipeline", "reps", "revenue", "activity")
+PAGES = ("index", "pipeline", "reps", "revenue", "activity", "customers")
 ARTIFACTS = Path(
     os.environ.get(
         "CRM_METRICS_DASHBOARD_ARTIFACTS", PROJECT_DIR / "out" / "test-artifacts" / "dashboard"
@@ -399,6 +399,124 @@ def test_activity_by_rep_name(built: dict[str, Any], pages: dict) -> None:
         if period == start
     ]
     assert sorted(table(pages, "activity", "Rep")) == sorted(expected)
+
+
+def decimals(value: Any, places: int) -> str:
+    """#,##0.00 (places 2) or 0.0 (places 1): rounded half away from zero; - for null."""
+    if value is None:
+        return "-"
+    step = decimal.Decimal(1).scaleb(-places)
+    return f"{decimal.Decimal(str(value)).quantize(step, decimal.ROUND_HALF_UP):,}"
+
+
+PERSONA_ORDER = ("executive", "vp", "director", "manager", "individual_contributor")
+
+
+def test_customers_headline_personas_and_product_months(built: dict[str, Any], pages: dict) -> None:
+    snapshot = built["snapshot"]
+    day = as_of(snapshot)
+    start = first_of_month(day)
+    latest = start if (day + dt.timedelta(days=1)).day == 1 else previous_month(day)
+    daily = [
+        (responses, emails)
+        for date, responses, emails in rows(
+            snapshot, "select activity_date, responses, emails from marts.mart_rep_daily_activity"
+        )
+        if start <= date <= day
+    ]
+    personas = rows(
+        snapshot,
+        "select persona, leads, converted_leads, won_count, lost_count"
+        " from marts.mart_conversions_by_title",
+    )
+    closed = {
+        persona: ((won or 0), (won or 0) + (lost or 0))
+        for persona, _, _, won, lost in personas
+        if persona != "unknown" and (won or 0) + (lost or 0)
+    }
+    enough = {k: v for k, v in closed.items() if v[1] >= 10} or closed
+    best = max(enough, key=lambda k: (enough[k][0] / enough[k][1], enough[k][1], k))
+    roi = [
+        (spend, leads)
+        for period, spend, leads in rows(
+            snapshot, "select period_month, spend, leads from marts.mart_lead_source_roi"
+        )
+        if period == latest
+    ]
+    spend = sum(s for s, _ in roi if s is not None) if any(s is not None for s, _ in roi) else None
+    leads = sum(n for _, n in roi)
+    usage = {
+        period: (mau, dau, signups)
+        for period, mau, dau, signups in rows(
+            snapshot, "select period_month, mau, dau, new_signups from marts.mart_product_usage"
+        )
+    }
+    weeks = sorted(
+        (
+            (week, new, activated)
+            for week, new, activated in rows(
+                snapshot, "select signup_week, new_users, activated_48h from marts.mart_activation"
+            )
+            if week + dt.timedelta(days=8) <= day
+        ),
+        reverse=True,
+    )[:4]
+    scores: dict[dt.date, list[float]] = defaultdict(list)
+    for period, score in rows(
+        snapshot, "select period_month, health_score from marts.mart_account_health"
+    ):
+        if score is not None:
+            scores[period].append(score)
+
+    def health(period: dt.date) -> float | None:
+        found = scores.get(period)
+        return sum(found) / len(found) if found else None
+
+    mau, dau, _ = usage.get(latest, (None, None, None))
+    expected = {
+        "Email response rate, month to date": percent(
+            sum(r for r, _ in daily), sum(e for _, e in daily)
+        ),
+        "Win rate of the best buyer persona": percent(*enough[best]),
+        "Cost per lead": decimals(
+            decimal.Decimal(str(spend)) / leads if spend is not None and leads else None, 2
+        ),
+        "DAU/MAU (stickiness)": percent(dau, mau) if mau else "-",
+        "Activation velocity": percent(sum(w[2] for w in weeks), sum(w[1] for w in weeks)),
+        "Account health score": decimals(health(latest), 1),
+    }
+    assert dict(pages["pages"]["customers"]["values"]) == expected
+    assert f"The best buyer persona is {best}" in pages["pages"]["customers"]["text"]
+
+    def order(persona: str) -> tuple[int, str]:
+        rank = PERSONA_ORDER.index(persona) + 1 if persona in PERSONA_ORDER else 6
+        return (7 if persona == "unknown" else rank, persona)
+
+    expected_personas = [
+        [
+            persona,
+            number(leads),
+            number(converted),
+            percent(converted, leads),
+            number(won),
+            number(lost),
+            percent(won, (won or 0) + (lost or 0)),
+        ]
+        for persona, leads, converted, won, lost in sorted(personas, key=lambda r: order(r[0]))
+    ]
+    assert table(pages, "customers", "Persona") == expected_personas
+    months = sorted((m for m in usage if m <= start), reverse=True)[:12]
+    expected_months = [
+        [
+            month(m),
+            number(usage[m][0]),
+            percent(usage[m][1], usage[m][0]),
+            number(usage[m][2]),
+            decimals(health(m), 1),
+        ]
+        for m in months
+    ]
+    assert table(pages, "customers", "Month") == expected_months
 
 
 def test_nothing_leaves_the_machine_and_no_page_errs(pages: dict) -> None:

@@ -687,6 +687,168 @@ def expected_presales_deliverables(marts: Marts, f: Filters) -> Traces:
     return grid({key: value["hours"] for key, value in totals.items()})
 
 
+# --- the v5 marts ------------------------------------------------------------------------------
+
+
+def expected_rep_daily_activity(marts: Marts, f: Filters) -> Traces:
+    rows = [
+        row
+        for row in marts.rows("mart_rep_daily_activity")
+        if in_period(row["activity_date"], f)
+        and kept(f, team=marts.team.get(row["user_id"], "unknown"))
+    ]
+    columns = ["calls", "emails", "responses", "leads_passed"]
+    totals = sums(rows, lambda r: marts.name.get(r["user_id"], r["user_id"]), columns)
+    traces = {
+        "calls": {k: v["calls"] for k, v in totals.items()},
+        "emails": {k: v["emails"] for k, v in totals.items()},
+        "leads passed": {k: v["leads_passed"] for k, v in totals.items()},
+        "email response rate": {k: ratio(v["responses"], v["emails"]) for k, v in totals.items()},
+    }
+    return top(traces, {k: v["emails"] for k, v in totals.items()})
+
+
+def expected_conversions_by_title(marts: Marts, f: Filters) -> Traces:
+    rows = marts.rows("mart_conversions_by_title")
+    return {
+        "lead conversion rate": {
+            r["persona"]: ratio(r["converted_leads"], r["leads"]) for r in rows
+        },
+        "win rate": {
+            r["persona"]: ratio(r["won_count"], (r["won_count"] or 0) + (r["lost_count"] or 0))
+            if r["won_count"] is not None or r["lost_count"] is not None
+            else None
+            for r in rows
+        },
+    }
+
+
+def expected_lead_source_roi(marts: Marts, f: Filters) -> Traces:
+    rows = [row for row in marts.rows("mart_lead_source_roi") if in_period(row["period_month"], f)]
+    totals = sums(rows, lambda r: r["lead_source"], ["spend", "leads", "bookings_amount"])
+    return {
+        "spend": {k: v["spend"] for k, v in totals.items()},
+        "bookings": {k: v["bookings_amount"] for k, v in totals.items()},
+        "cost per lead": {k: ratio(v["spend"], v["leads"]) for k, v in totals.items()},
+    }
+
+
+def expected_sales_by_region(marts: Marts, f: Filters) -> Traces:
+    rows = [row for row in marts.rows("mart_sales_by_region") if in_period(row["period_month"], f)]
+    columns = ["bookings_amount", "created_amount", "won_count", "lost_count"]
+    totals = sums(rows, lambda r: r["region"], columns)
+    return {
+        "bookings": {k: v["bookings_amount"] for k, v in totals.items()},
+        "pipeline created": {k: v["created_amount"] for k, v in totals.items()},
+        "win rate": {
+            k: ratio(v["won_count"], v["won_count"] + v["lost_count"]) for k, v in totals.items()
+        },
+    }
+
+
+def expected_churn_by_rep(marts: Marts, f: Filters) -> Traces:
+    rows = [
+        row
+        for row in marts.rows("mart_churn_by_rep")
+        if in_period(row["period_month"], f)
+        and kept(f, team=marts.team.get(row["owner_id"], "unknown"))
+    ]
+    rows = [dict(row, lost_mrr=-(row["churned_mrr"] + row["contraction_mrr"])) for row in rows]
+    columns = ["customers_start", "churned_customers", "starting_mrr", "lost_mrr"]
+    totals = sums(rows, lambda r: marts.name.get(r["owner_id"], r["owner_id"]), columns)
+    traces = {
+        "logo churn": {
+            k: ratio(v["churned_customers"], v["customers_start"]) for k, v in totals.items()
+        },
+        "gross revenue churn": {
+            k: ratio(v["lost_mrr"], v["starting_mrr"]) for k, v in totals.items()
+        },
+    }
+    return top(traces, {k: v["starting_mrr"] for k, v in totals.items()})
+
+
+def expected_product_penetration(marts: Marts, f: Filters) -> Traces:
+    rows = marts.rows("mart_product_penetration")
+    ids_by_name: dict[str, set[str]] = defaultdict(set)
+    for row in rows:
+        ids_by_name[row["product_name"]].add(row["product_id"])
+
+    def label(row: dict) -> str:
+        name = row["product_name"]
+        if name is None:
+            return row["product_id"]
+        return name if len(ids_by_name[name]) == 1 else f"{name} ({row['product_id']})"
+
+    kept_rows = [row for row in rows if in_period(row["period_month"], f)]
+    totals = sums(
+        kept_rows,
+        lambda r: (label(r), month(r["period_month"])),
+        ["accounts_with_product", "paying_accounts"],
+    )
+    return grid(
+        {key: ratio(v["accounts_with_product"], v["paying_accounts"]) for key, v in totals.items()}
+    )
+
+
+def expected_product_usage(marts: Marts, f: Filters) -> Traces:
+    rows = [row for row in marts.rows("mart_product_usage") if in_period(row["period_month"], f)]
+    return by_month(
+        rows,
+        "period_month",
+        {
+            "monthly active users": lambda r: r["mau"],
+            "daily active users (mean)": lambda r: r["dau"],
+            "DAU/MAU (stickiness)": lambda r: ratio(r["dau"], r["mau"]),
+        },
+    )
+
+
+def expected_activation(marts: Marts, f: Filters) -> Traces:
+    rows = [row for row in marts.rows("mart_activation") if in_period(row["signup_week"], f)]
+    return {
+        "new users": {r["signup_week"]: r["new_users"] for r in rows},
+        "activation velocity": {
+            r["signup_week"]: ratio(r["activated_48h"], r["new_users"]) for r in rows
+        },
+        "new user churn": {
+            r["signup_week"]: ratio(r["churned_30d"], r["churn_eligible"]) for r in rows
+        },
+    }
+
+
+def expected_support_load(marts: Marts, f: Filters) -> Traces:
+    rows = [row for row in marts.rows("mart_support_load") if in_period(row["period_month"], f)]
+    return by_month(
+        rows,
+        "period_month",
+        {
+            "opened": lambda r: r["tickets_opened"],
+            "closed": lambda r: r["tickets_closed"],
+            "open at month end": lambda r: r["open_at_month_end"],
+            "tickets per active account": lambda r: ratio(
+                r["tickets_opened"], r["active_accounts"]
+            ),
+        },
+    )
+
+
+def expected_account_health(marts: Marts, f: Filters) -> Traces:
+    scores: dict[str, list[float]] = defaultdict(list)
+    accounts: dict[str, int] = defaultdict(int)
+    for row in marts.rows("mart_account_health"):
+        if in_period(row["period_month"], f):
+            accounts[month(row["period_month"])] += 0
+            if row["health_score"] is not None:
+                scores[month(row["period_month"])].append(row["health_score"])
+    return {
+        "mean health score": {
+            m: sum(scores[m]) / len(scores[m]) if scores[m] else None for m in accounts
+        },
+        "accounts scored": {m: len(scores[m]) for m in accounts},
+        "accounts below 50": {m: sum(s < 50 for s in scores[m]) for m in accounts},
+    }
+
+
 EXPECTED: dict[str, Callable[[Marts, Filters], Traces]] = {
     "pipeline_flow": expected_pipeline_flow,
     "pipeline_trend": expected_pipeline_trend,
@@ -727,6 +889,16 @@ EXPECTED: dict[str, Callable[[Marts, Filters], Traces]] = {
     "presales_managers": expected_presales_managers,
     "presales_deal_effort": expected_presales_deal_effort,
     "presales_deliverables": expected_presales_deliverables,
+    "rep_daily_activity": expected_rep_daily_activity,
+    "conversions_by_title": expected_conversions_by_title,
+    "lead_source_roi": expected_lead_source_roi,
+    "sales_by_region": expected_sales_by_region,
+    "churn_by_rep": expected_churn_by_rep,
+    "product_penetration": expected_product_penetration,
+    "product_usage": expected_product_usage,
+    "activation": expected_activation,
+    "support_load": expected_support_load,
+    "account_health": expected_account_health,
 }
 
 # --- the page, read from Chromium -------------------------------------------------------------
@@ -1063,6 +1235,12 @@ def test_tiles_compare_month_to_date_with_the_same_days(fresh: Browser, demo_db:
         "mrr",
         "arr",
         "nrr",
+        "response_rate",
+        "persona_win_rate",
+        "cost_per_lead",
+        "stickiness",
+        "activation_velocity",
+        "health_score",
     ]
     as_of = dt.date.fromisoformat(
         rows_of(demo_db, "select as_of_date from intermediate.int_as_of_date")[0]["as_of_date"]
@@ -1094,6 +1272,89 @@ def test_tiles_compare_month_to_date_with_the_same_days(fresh: Browser, demo_db:
     assert tiles["win_rate"]["previous"] == pytest.approx(won_before / (won_before + lost_before))
     shown = fresh.evaluate("document.getElementById('tile-bookings').textContent")
     assert f"{as_of:%-d %b %Y}" in shown and "vs" in shown
+
+
+@pytest.mark.slow
+def test_v5_tiles_recomputed_from_the_marts(fresh: Browser, demo_db: Path, marts: Marts) -> None:
+    """The tiles of the v5 marts, recomputed here from the marts' rows."""
+    tiles = tiles_of(fresh)
+    as_of = dt.date.fromisoformat(
+        rows_of(demo_db, "select as_of_date from intermediate.int_as_of_date")[0]["as_of_date"]
+    )
+    start = as_of.replace(day=1)
+    previous_start = (start - dt.timedelta(days=1)).replace(day=1)
+    previous_end = previous_start.replace(day=min(as_of.day, (start - dt.timedelta(days=1)).day))
+    # the latest complete month: the as-of month when the as-of date is its last day
+    complete = (as_of + dt.timedelta(days=1)).day == 1
+    latest = start if complete else previous_start
+    before = (latest - dt.timedelta(days=1)).replace(day=1)
+
+    def responses(first: dt.date, last: dt.date) -> float | None:
+        rows = [
+            row
+            for row in marts.rows("mart_rep_daily_activity")
+            if first.isoformat() <= row["activity_date"] <= last.isoformat()
+        ]
+        return ratio(sum(r["responses"] for r in rows), sum(r["emails"] for r in rows))
+
+    assert tiles["response_rate"]["value"] == pytest.approx(responses(start, as_of))
+    assert tiles["response_rate"]["previous"] == pytest.approx(
+        responses(previous_start, previous_end)
+    )
+
+    closed = {
+        row["persona"]: (row["won_count"] or 0, (row["won_count"] or 0) + (row["lost_count"] or 0))
+        for row in marts.rows("mart_conversions_by_title")
+        if row["persona"] != "unknown" and (row["won_count"] or 0) + (row["lost_count"] or 0)
+    }
+    enough = {k: v for k, v in closed.items() if v[1] >= 10} or closed
+    best = max(enough, key=lambda k: (enough[k][0] / enough[k][1], enough[k][1], k))
+    assert tiles["persona_win_rate"]["value"] == pytest.approx(enough[best][0] / enough[best][1])
+    assert tiles["persona_win_rate"]["label"] == f"Win rate, {best.replace('_', ' ')} buyers"
+    assert tiles["persona_win_rate"]["previous"] is None
+
+    def monthly(mart: str, first: dt.date, num: str, den: str) -> float | None:
+        rows = [row for row in marts.rows(mart) if row["period_month"] == first.isoformat()]
+        values = [row[num] for row in rows if row[num] is not None]
+        return ratio(sum(values) if values else None, sum(row[den] or 0 for row in rows))
+
+    for key, mart, num, den in (
+        ("cost_per_lead", "mart_lead_source_roi", "spend", "leads"),
+        ("stickiness", "mart_product_usage", "dau", "mau"),
+    ):
+        assert tiles[key]["value"] == pytest.approx(monthly(mart, latest, num, den)), key
+        assert tiles[key]["previous"] == pytest.approx(monthly(mart, before, num, den)), key
+
+    def health(first: dt.date) -> float | None:
+        scores = [
+            row["health_score"]
+            for row in marts.rows("mart_account_health")
+            if row["period_month"] == first.isoformat() and row["health_score"] is not None
+        ]
+        return sum(scores) / len(scores) if scores else None
+
+    assert tiles["health_score"]["value"] == pytest.approx(health(latest))
+    assert tiles["health_score"]["previous"] == pytest.approx(health(before))
+
+    # activation: the 4 latest signup weeks whose 48 hours (to the Tuesday after) have passed
+    weeks = sorted(
+        (
+            row
+            for row in marts.rows("mart_activation")
+            if dt.date.fromisoformat(row["signup_week"]) + dt.timedelta(days=8) <= as_of
+        ),
+        key=lambda row: row["signup_week"],
+        reverse=True,
+    )
+    for key, chosen in (("value", weeks[:4]), ("previous", weeks[4:8])):
+        expected = ratio(
+            sum(r["activated_48h"] for r in chosen), sum(r["new_users"] for r in chosen)
+        )
+        assert tiles["activation_velocity"][key] == pytest.approx(expected), key
+    for key in ("response_rate", "persona_win_rate", "stickiness", "activation_velocity"):
+        assert tiles[key]["value"] is not None, key
+    shown = fresh.evaluate("document.getElementById('tile-health_score').textContent")
+    assert f"{tiles['health_score']['value']:.0f}" in shown
 
 
 @pytest.mark.parametrize(

@@ -13,9 +13,11 @@ network is needed to view it. A chart whose mart is missing or empty, or whose f
 empty, shows "no data".
 
 The modules:
-- `pipeline`, `activity`, `revenue`: one per area (the folders of models/marts), and
-  `data_quality` (what the build rejected, schema data_quality), each declaring its `SECTIONS`
-  (key, heading) and its `CHARTS`, every chart's query beside how it is drawn;
+- `pipeline`, `activity`, `revenue`: one per area (the folders of models/marts), `product`
+  (the marts of models/marts/activity built from product users, usage events and support
+  tickets: usage, activation, support load, account health) and `data_quality` (what the build
+  rejected, schema data_quality), each declaring its `SECTIONS` (key, heading) and its
+  `CHARTS`, every chart's query beside how it is drawn;
 - `core`: the `Chart` declaration, the rep-name join and the measure helpers they share;
 - `tiles`: the headline tiles; `page`: the HTML around it all (`build_report`); `report.js`: the
   drawing and the filters in the browser; `charts`: the areas in page order.
@@ -59,6 +61,13 @@ Rules where the marts leave a choice (also stated on the page):
   previous month's calendar where the mart is daily, month with month where it is monthly.
 - Pipeline coverage on the tiles is open pipeline / (the month's company quota - bookings to
   date), null once the quota is reached. NRR on the tiles is the latest complete month's.
+- The email response rate tile is the month to date (emails replied to / emails, same days as
+  above). Cost per lead (all marketing spend / leads created), DAU/MAU and the mean health
+  score are the latest complete month's (monthly marts: a partial month's MAU is not comparable
+  with a whole one's). Activation velocity is over the 4 latest signup weeks whose 48 hours have
+  all passed by the end of the as-of date, against the 4 weeks before. The persona tile shows
+  the buyer persona (`unknown` left out) with the highest win rate among those with at least 10
+  closed deals (any persona with a closed deal when none has 10), all time, without comparison.
 """
 
 from crm_metrics.report.charts import CHARTS, READS, SECTIONS

@@ -119,6 +119,119 @@ CHARTS: tuple[Chart, ...] = (
         "Leads by the month they were created; the markers are opportunities / leads (right axis).",
     ),
     Chart(
+        "rep_daily_activity",
+        "activity",
+        "How much does each rep call and email, and how many emails get an answer?",
+        "mart_rep_daily_activity",
+        f"""
+        select
+            {rep("daily.user_id")} as rep,
+            coalesce(users.team, 'unknown') as team,
+            strftime(daily.activity_date, '%Y-%m') as month,
+            sum(daily.calls) as calls,
+            sum(daily.emails) as emails,
+            sum(daily.responses) as responses,
+            sum(daily.leads_passed) as leads_passed
+        from marts.mart_rep_daily_activity as daily
+        {users_join("daily.user_id")}
+        group by all
+        order by rep, month
+        """,
+        "xy",
+        {
+            "x": "rep",
+            "x_sort": "-emails",
+            "x_limit": REPS_SHOWN,
+            "barmode": "group",
+            "measures": [
+                bar("calls", "calls"),
+                bar("emails", "emails"),
+                bar("leads passed", "leads_passed"),
+                ratio("email response rate", ["responses"], ["emails"], y2=True, markers_only=True),
+            ],
+        },
+        ("team", "period"),
+        "Daily activity summed over the months shown; response rate = emails replied to / emails "
+        "(right axis); leads passed = the rep's leads converted into another rep's deal. The "
+        f"{REPS_SHOWN} reps with the most emails; filter by team to see others.",
+    ),
+    Chart(
+        "conversions_by_title",
+        "activity",
+        "Which buyer personas convert and win?",
+        "mart_conversions_by_title",
+        """
+        select
+            persona,
+            case persona
+                when 'executive' then 1
+                when 'vp' then 2
+                when 'director' then 3
+                when 'manager' then 4
+                when 'individual_contributor' then 5
+                when 'unknown' then 7
+                else 6
+            end as persona_order,
+            leads,
+            converted_leads,
+            won_count,
+            lost_count
+        from marts.mart_conversions_by_title
+        order by persona_order, persona
+        """,
+        "xy",
+        {
+            "x": "persona",
+            "x_order": "persona_order",
+            "barmode": "group",
+            "measures": [
+                ratio("lead conversion rate", ["converted_leads"], ["leads"], type="bar"),
+                ratio("win rate", ["won_count"], ["won_count", "lost_count"], type="bar"),
+            ],
+        },
+        (),
+        "All time to the as-of date: leads by their own title, closed deals by their primary "
+        "contact's title; win rate = won / (won + lost).",
+    ),
+    Chart(
+        "lead_source_roi",
+        "activity",
+        "What does a lead cost per source, and what does the spend bring back?",
+        "mart_lead_source_roi",
+        """
+        select
+            lead_source,
+            strftime(period_month, '%Y-%m') as month,
+            spend,
+            leads,
+            bookings_amount
+        from marts.mart_lead_source_roi
+        order by lead_source, month
+        """,
+        "xy",
+        {
+            "x": "lead_source",
+            "x_sort": "-spend",
+            "barmode": "group",
+            "measures": [
+                bar("spend", "spend"),
+                bar("bookings", "bookings_amount"),
+                ratio(
+                    "cost per lead",
+                    ["spend"],
+                    ["leads"],
+                    y2=True,
+                    markers_only=True,
+                    format=",.0f",
+                ),
+            ],
+        },
+        ("period",),
+        "Marketing spend of the channel matching the source, and bookings of the source's deals "
+        "won, in the months shown; cost per lead = spend / leads created (right axis); "
+        "unattributed = spend of a channel no lead or deal came from.",
+    ),
+    Chart(
         "activity_volume",
         "activity",
         "How many activities do reps log each week?",

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from crm_metrics.report import activity, data_quality, pipeline, revenue
+from crm_metrics.report import activity, data_quality, pipeline, product, revenue
 from crm_metrics.report.core import Chart
 
-AREAS = (pipeline, activity, revenue, data_quality)
+AREAS = (pipeline, activity, revenue, product, data_quality)
 
 SECTIONS: tuple[tuple[str, str], ...] = tuple(
     section for area in AREAS for section in area.SECTIONS

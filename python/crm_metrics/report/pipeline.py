@@ -626,6 +626,44 @@ CHARTS: tuple[Chart, ...] = (
         "(won + lost + qualified out). Industries with the most closed deals first.",
     ),
     Chart(
+        "sales_by_region",
+        "results",
+        "Where do we sell? Bookings and win rate by region",
+        "mart_sales_by_region",
+        """
+        select
+            region,
+            strftime(period_month, '%Y-%m') as month,
+            bookings_amount,
+            created_amount,
+            won_count,
+            lost_count
+        from marts.mart_sales_by_region
+        order by region, month
+        """,
+        "xy",
+        {
+            "x": "region",
+            "x_sort": "-bookings_amount",
+            "barmode": "group",
+            "measures": [
+                bar("bookings", "bookings_amount"),
+                bar("pipeline created", "created_amount"),
+                ratio(
+                    "win rate",
+                    ["won_count"],
+                    ["won_count", "lost_count"],
+                    y2=True,
+                    markers_only=True,
+                ),
+            ],
+        },
+        ("period",),
+        "By the account's current country and its region, in the months shown (deals created, "
+        "won and lost that month); win rate = won / (won + lost), right axis; other = a country "
+        "the region map lacks.",
+    ),
+    Chart(
         "forecast",
         "forecast",
         "Will we make the number? The forecast by method against quota",

@@ -3,7 +3,8 @@ read). The rules the package docstring states for changes, coverage and NRR are 
 
 `dashboard/sources/crm/headline.sql` states the same rules for the dashboard's headline page (on
 the serving snapshot's `meta.snapshot`, without the previous-month comparison): a change to a rule
-here is a change there too.
+here is a change there too. `dashboard/sources/crm/customer_headline.sql` does the same for the
+v5 tiles (`_v5_tiles`).
 """
 
 from __future__ import annotations
@@ -52,6 +53,57 @@ SAAS_SQL = "select mrr, arr from marts.mart_saas_kpis where period_month = ?::da
 
 NRR_SQL = "select net_revenue_retention from marts.mart_churn where period_month = ?::date"
 
+# v5 headline tiles (each drawn only where its mart is built).
+RESPONSE_SQL = """
+select sum(responses), sum(emails)
+from marts.mart_rep_daily_activity
+where activity_date between ?::date and ?::date
+"""
+
+PERSONA_SQL = """
+select persona, coalesce(won_count, 0) as won, coalesce(lost_count, 0) as lost
+from marts.mart_conversions_by_title
+where persona <> 'unknown' and coalesce(won_count, 0) + coalesce(lost_count, 0) > 0
+"""
+PERSONA_MIN_CLOSED = 10  # the persona tile ranks personas with this many closed deals, if any
+
+COST_PER_LEAD_SQL = """
+select sum(spend), sum(leads) from marts.mart_lead_source_roi where period_month = ?::date
+"""
+
+STICKINESS_SQL = "select dau, mau from marts.mart_product_usage where period_month = ?::date"
+
+# Activation velocity over the latest ACTIVATION_WEEKS signup weeks whose 48 hours have all
+# passed by the end of the as-of date (a Sunday signup's window ends the Tuesday after: Monday +
+# 9 days), against the same number of weeks before them.
+ACTIVATION_WEEKS = 4
+ACTIVATION_SQL = """
+with weeks as (
+    select
+        signup_week,
+        new_users,
+        activated_48h,
+        row_number() over (order by signup_week desc) as recency
+    from marts.mart_activation
+    where signup_week + interval 9 day <= ?::date + interval 1 day
+)
+select
+    case when recency <= ? then 'current' else 'previous' end as period,
+    sum(activated_48h),
+    sum(new_users),
+    strftime(min(signup_week), '%-d %b %Y'),
+    strftime(max(signup_week), '%-d %b %Y')
+from weeks
+where recency <= 2 * ?
+group by 1
+"""
+
+HEALTH_SQL = """
+select sum(health_score), count(health_score)
+from marts.mart_account_health
+where period_month = ?::date
+"""
+
 
 @dataclass(frozen=True)
 class Tile:
@@ -59,7 +111,7 @@ class Tile:
     label: str
     value: float | None
     previous: float | None
-    format: str  # "money", "percent" or "ratio"
+    format: str  # "money", "percent", "ratio" or "score" (0-100)
     basis: str  # what is compared with what
     empty: str = "n/a"  # what a null value means
 
@@ -211,9 +263,11 @@ def read_tiles(connection: Any) -> tuple[list[Tile], dict[str, str]]:
                     f"{current_start:%b %Y} vs {previous_start:%b %Y} (a level, not a sum)",
                 )
             )
+    # the latest complete month and the one before (monthly rates: NRR, cost per lead, ...)
+    month = current_start if complete else previous_start
+    before = (dt.date(month.year, month.month, 1) - dt.timedelta(days=1)).replace(day=1)
+    latest_complete = f"{month:%b %Y} vs {before:%b %Y} (the latest complete month)"
     if exists(connection, "marts", "mart_churn"):
-        month = current_start if complete else previous_start
-        before = (dt.date(month.year, month.month, 1) - dt.timedelta(days=1)).replace(day=1)
         tiles.append(
             Tile(
                 "nrr",
@@ -221,10 +275,139 @@ def read_tiles(connection: Any) -> tuple[list[Tile], dict[str, str]]:
                 _one(connection, NRR_SQL, [month]),
                 _one(connection, NRR_SQL, [before]),
                 "percent",
-                f"{month:%b %Y} vs {before:%b %Y} (the latest complete month)",
+                latest_complete,
             )
         )
+    tiles.extend(_v5_tiles(connection, windows, same_days, month, before, latest_complete))
     return tiles, windows
+
+
+def _ratio(num: Any, den: Any) -> float | None:
+    return float(num) / float(den) if num is not None and den else None
+
+
+def _v5_tiles(
+    connection: Any,
+    windows: dict[str, str],
+    same_days: str,
+    month: dt.date,
+    before: dt.date,
+    latest_complete: str,
+) -> list[Tile]:
+    """The tiles of the v5 marts: email response rate, the best persona's win rate, cost per
+    lead, DAU/MAU, activation velocity and the mean health score."""
+    tiles: list[Tile] = []
+    if exists(connection, "marts", "mart_rep_daily_activity"):
+        rates = {
+            period: _ratio(*connection.execute(RESPONSE_SQL, [start, end]).fetchone())
+            for period, start, end in (
+                ("current", windows["current_start"], windows["current_end"]),
+                ("previous", windows["previous_start"], windows["previous_end"]),
+            )
+        }
+        tiles.append(
+            Tile(
+                "response_rate",
+                "Email response rate, month to date",
+                rates["current"],
+                rates["previous"],
+                "percent",
+                same_days + " (emails replied to / emails)",
+                "no emails",
+            )
+        )
+    if exists(connection, "marts", "mart_conversions_by_title"):
+        personas = connection.execute(PERSONA_SQL).fetchall()
+        ranked = [row for row in personas if row[1] + row[2] >= PERSONA_MIN_CLOSED] or personas
+        best = max(ranked, key=lambda r: (r[1] / (r[1] + r[2]), r[1] + r[2], r[0]), default=None)
+        tiles.append(
+            Tile(
+                "persona_win_rate",
+                f"Win rate, {best[0].replace('_', ' ')} buyers" if best else "Win rate by persona",
+                best[1] / (best[1] + best[2]) if best else None,
+                None,
+                "percent",
+                "the buyer persona (primary contact's title) with the highest win rate among "
+                f"those with at least {PERSONA_MIN_CLOSED} closed deals (any, when none has): "
+                + (f"{best[1]:.0f} won of {best[1] + best[2]:.0f} closed, " if best else "")
+                + "all time to the as-of date",
+                "no closed deal with a contact",
+            )
+        )
+    if exists(connection, "marts", "mart_lead_source_roi"):
+        costs = {
+            period: _ratio(*connection.execute(COST_PER_LEAD_SQL, [start]).fetchone())
+            for period, start in (("current", month), ("previous", before))
+        }
+        tiles.append(
+            Tile(
+                "cost_per_lead",
+                "Cost per lead",
+                costs["current"],
+                costs["previous"],
+                "money",
+                latest_complete + ": marketing spend / leads created",
+                "no spend or leads",
+            )
+        )
+    if exists(connection, "marts", "mart_product_usage"):
+        sticky = {
+            period: _ratio(*(connection.execute(STICKINESS_SQL, [start]).fetchone() or (0, 0)))
+            for period, start in (("current", month), ("previous", before))
+        }
+        tiles.append(
+            Tile(
+                "stickiness",
+                "DAU/MAU (stickiness)",
+                sticky["current"],
+                sticky["previous"],
+                "percent",
+                latest_complete + ": mean daily active users / monthly active users",
+                "no active users",
+            )
+        )
+    if exists(connection, "marts", "mart_activation"):
+        weeks = {
+            row[0]: row[1:]
+            for row in connection.execute(
+                ACTIVATION_SQL,
+                [windows["current_end"], ACTIVATION_WEEKS, ACTIVATION_WEEKS],
+            ).fetchall()
+        }
+        current = weeks.get("current", (None, None, None, None))
+        previous = weeks.get("previous", (None, None, None, None))
+        tiles.append(
+            Tile(
+                "activation_velocity",
+                "Activation velocity",
+                _ratio(current[0], current[1]),
+                _ratio(previous[0], previous[1]),
+                "percent",
+                f"users activated within 48 hours / new users, signup weeks {current[2]} to "
+                f"{current[3]} vs {previous[2]} to {previous[3]} (the latest "
+                f"{ACTIVATION_WEEKS} weeks whose 48 hours have passed)"
+                if current[2]
+                else "users activated within 48 hours / new users",
+                "no signups",
+            )
+        )
+    if exists(connection, "marts", "mart_account_health"):
+        health = {
+            period: _ratio(*connection.execute(HEALTH_SQL, [start]).fetchone())
+            for period, start in (("current", month), ("previous", before))
+        }
+        tiles.append(
+            Tile(
+                "health_score",
+                "Account health score",
+                health["current"],
+                health["previous"],
+                "score",
+                latest_complete + ": mean health score (0-100) of the accounts scored",
+                "no account scored",
+            )
+        )
+    return tiles
 
 
 def _format(value: float | None, kind: str, empty: str = "n/a") -> str:
@@ -237,6 +420,8 @@ def _format(value: float | None, kind: str, empty: str = "n/a") -> str:
         return f"{value:,.0f}"
     if kind == "percent":
         return f"{value:.0%}"
+    if kind == "score":
+        return f"{value:.0f}"
     return f"{value:.2f}"
 
 
@@ -249,6 +434,8 @@ def _format_change(tile: Tile) -> str:
         return f"{arrow} {abs(change):.1%} vs previous month"
     if tile.format == "percent":
         return f"{arrow} {abs(change) * 100:.1f} pts vs previous month"
+    if tile.format == "score":
+        return f"{arrow} {abs(change):.1f} pts vs previous month"
     return f"{arrow} {abs(change):.2f} vs previous month"
 
 
