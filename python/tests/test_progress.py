@@ -200,6 +200,8 @@ def run_in_pty(argv: list[str], cwd: Path, timeout: float = 300) -> tuple[int, s
 
 
 SMALL = ["--select", "stg_crm__users", "stg_crm__stages"]  # two views, no tests of their own
+# one demo seed per contract table, all loaded before any model
+DEMO_SEEDS = len(load_contract().tables)
 
 
 @pytest.mark.slow
@@ -207,7 +209,7 @@ def test_passing_build_under_a_terminal_shows_one_bar(tmp_path: Path) -> None:
     database = tmp_path / "bar.duckdb"
     code, screen = run_in_pty([*CLI, "build", "--database", str(database), *SMALL], tmp_path)
     assert code == 0, screen
-    header = re.search(r"building (\d+) nodes: 13 seeds, 2 models", screen)
+    header = re.search(rf"building (\d+) nodes: {DEMO_SEEDS} seeds, 2 models", screen)
     assert header, screen
     total = int(header[1])
     # tqdm redraws one line with carriage returns: frames "build: ... n/total", never a newline
@@ -216,7 +218,7 @@ def test_passing_build_under_a_terminal_shows_one_bar(tmp_path: Path) -> None:
     assert "\r" in screen
     assert "[1/" not in screen and "SKIP" not in screen  # no per-node lines
     tail = screen[screen.rindex(f"{total}/{total}") :]
-    assert "models: 2 built, 0 failed, 0 skipped; seeds: 13 loaded" in tail
+    assert f"models: 2 built, 0 failed, 0 skipped; seeds: {DEMO_SEEDS} loaded" in tail
     assert "slowest: " in tail and f"; {total} nodes in " in tail
     assert f"built {database}" in tail
 
@@ -234,7 +236,7 @@ def test_passing_build_through_a_pipe_prints_plain_lines(tmp_path: Path) -> None
     )
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
-    header = re.fullmatch(r"building (\d+) nodes: 13 seeds, 2 models", lines[0])
+    header = re.fullmatch(rf"building (\d+) nodes: {DEMO_SEEDS} seeds, 2 models", lines[0])
     assert header, lines[0]
     total = int(header[1])
     assert total == 13 + 2
@@ -245,7 +247,9 @@ def test_passing_build_through_a_pipe_prints_plain_lines(tmp_path: Path) -> None
     assert lines[-2] == f"built {database}"
     # a --select build publishes no serving snapshot, and the last line says so
     assert lines[-1].startswith("not published (a partial build; only a whole-project build")
-    assert lines[-4].startswith("models: 2 built, 0 failed, 0 skipped; seeds: 13 loaded, 0 failed;")
+    assert lines[-4].startswith(
+        f"models: 2 built, 0 failed, 0 skipped; seeds: {DEMO_SEEDS} loaded, 0 failed;"
+    )
 
 
 @pytest.mark.slow

@@ -3,10 +3,11 @@
 mart_rep_daily_activity, mart_conversions_by_title, mart_lead_source_roi and the columns v5
 adds to mart_lead_funnel (sals, mql_to_sal, sal_to_sql) and mart_activity_efficiency (emails,
 responses, response_rate, meetings_booked, connects_per_meeting, meetings_per_opportunity) are
-recomputed from the raw CSV files with the csv module (deals replayed by test_v4_marts'
-RawData) and the rules applied directly. Personas are found here the plain way: titles split
-into words, every occurrence of every keyword located, occurrences overlapping one of a longer
-keyword dropped; the project does it without positions, with bar-wrapped words and masking.
+recomputed from the raw CSV files with the csv module (deals replayed by
+test_presales_customer_recompute's RawData) and the rules applied directly. Personas are found
+here the plain way: titles split into words, every occurrence of every keyword located,
+occurrences overlapping one of a longer keyword dropped; the project does it without
+positions, with bar-wrapped words and masking.
 
 - The demo seeds (the session's `demo_db`): every mart and column, row for row.
 - One small hand-planted dataset: a deal with two primary contacts (the lowest contact_id by
@@ -29,7 +30,16 @@ import test_semantic
 from conftest import query
 from helpers import build_raw, write_table
 from test_foundation import STAGES
-from test_v4_marts import DEMO_DIR, EXACT, MONEY, RawData, _month, _rows, _ts, assert_same_rows
+from test_presales_customer_recompute import (
+    DEMO_DIR,
+    EXACT,
+    MONEY,
+    RawData,
+    _month,
+    _rows,
+    _ts,
+    assert_same_rows,
+)
 
 from crm_metrics.contract import load_contract
 
@@ -535,7 +545,11 @@ def planted(tmp_path_factory: pytest.TempPathFactory) -> tuple[V5Data, Path]:
     base = tmp_path_factory.mktemp("rep_and_lead_marts")
     raw = planted_folder(base / "raw")
     database = base / "planted.duckdb"
-    results = build_raw(database, raw, [f"+{mart}" for mart in MARTS] + ["tests/activity"])
+    identities = [
+        "assert_mart_rep_daily_activity_matches_activity_efficiency",
+        "assert_mart_lead_source_roi_spend_matches_saas_kpis",
+    ]
+    results = build_raw(database, raw, [f"+{mart}" for mart in MARTS] + identities)
     failed = [(result.name, result.message) for result in results if result.failed]
     assert not failed, failed
     names = {result.name for result in results}

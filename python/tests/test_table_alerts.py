@@ -79,13 +79,20 @@ def test_losses_warn_with_the_largest_share_first(tmp_path: Path) -> None:
     assert statuses["dq_table_loss_warned"] == "warn"
     assert statuses["dq_required_table_not_all_rejected"] == "pass"
     report = dq_report(database)
-    # the largest share first: 006A1's one line item (optional table) is lost with its deal
+    # the largest share first, then by table name: the contact roles of the rejected deals
+    # (optional table, 3 of 3) and 006A1's one line item are lost with their deals
     assert report.splitlines()[0] == (
+        "WARNING: raw table opportunity_contact_roles: 3 of 3 rows lost (100.0%); main reason "
+        "parent_rejected (3 rows, e.g. row 006A1|003C1|Decision Maker): the rows they depend on "
+        "were rejected: see that table's reasons first "
+        "(rows in data_quality.dq_opportunity_contact_roles_rejects)"
+    )
+    assert report.splitlines()[1] == (
         "WARNING: raw table opportunity_line_items: 1 of 1 rows lost (100.0%); main reason "
         "parent_rejected (1 rows, e.g. row 00kA1): the rows they depend on were rejected: see "
         "that table's reasons first (rows in data_quality.dq_opportunity_line_items_rejects)"
     )
-    assert report.splitlines()[1] == (
+    assert report.splitlines()[2] == (
         "WARNING: raw table opportunities: 3 of 4 rows lost (75.0%); main reason "
         "unparseable:created_at (3 rows, e.g. row 006A1 with created_at '01/02/24'): the value "
         "looks like a numeric month/day or day/month date; the raw files take ISO 8601 "
@@ -93,7 +100,7 @@ def test_losses_warn_with_the_largest_share_first(tmp_path: Path) -> None:
         "convert the column (rows in data_quality.dq_opportunities_rejects)"
     )
     # the history of 006A1 (3 rows) and 006A2 (2 rows) is lost with them; 006A3's 2 are kept
-    assert report.splitlines()[2] == (
+    assert report.splitlines()[3] == (
         "WARNING: raw table opportunity_history: 5 of 7 rows lost (71.4%); main reason "
         "parent_rejected (5 rows, e.g. row 006A1|2024-01-02 09:00:00|008A1): the rows they "
         "depend on were rejected: see that table's reasons first "
