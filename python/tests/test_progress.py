@@ -239,7 +239,7 @@ def test_passing_build_through_a_pipe_prints_plain_lines(tmp_path: Path) -> None
     header = re.fullmatch(rf"building (\d+) nodes: {DEMO_SEEDS} seeds, 2 models", lines[0])
     assert header, lines[0]
     total = int(header[1])
-    assert total == 13 + 2
+    assert total == DEMO_SEEDS + 2
     progress = [line for line in lines if line.startswith("build [")]
     assert progress[-1].startswith(f"build [{total}/{total}] 100% ")
     assert 1 <= len(progress) <= 10 + 2
