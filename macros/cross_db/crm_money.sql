@@ -61,7 +61,9 @@
     two amounts is their sum divided by 2.
 -#}
 {% macro crm_money_divide(numerator, denominator) -%}
-    {%- set units = 'cast((' ~ numerator ~ ') * 10000 as decimal(38, 0))' -%}
+    {#- widened before the multiplication: an amount of decimal(18, x) times 10000 overflows
+        DuckDB's 18-digit decimal from about 10^12 (a month's MRR at a few million deals) -#}
+    {%- set units = 'cast(cast((' ~ numerator ~ ') as decimal(38, 4)) * 10000 as decimal(38, 0))' -%}
     {%- set count = 'cast(' ~ denominator ~ ' as decimal(38, 0))' -%}
     {#- the cast outside the case: PostgreSQL's case drops the scale of its branches #}
     cast(

@@ -9,6 +9,9 @@
   first worker to ask builds it, the others wait for it): the data the independent
   recomputations of test_pipeline_recompute.py and test_presales_customer_recompute.py compare
   with. Read-only, like `demo_db`.
+- `engine_dataset`: (raw folder, database) of the engine tests' generated set (engines.py),
+  built once per pytest run in the same way: the PostgreSQL and Spark test files run on
+  different workers and compare with the same DuckDB build. Read-only.
 - `query(db_path, sql, params=None) -> list[tuple]`: module-level helper (`from conftest import
   query`), also available as the fixture `query_db`. Opens read-only and always closes, so
   the file is never left locked.
@@ -32,6 +35,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from engines import build_engine_dataset
 from helpers import generate_and_build
 
 from crm_metrics.runner import PROJECT_DIR, build
@@ -160,3 +164,11 @@ def generated_deals(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pat
     # temporary folders (a fresh one per run).
     shared = tmp_path_factory.getbasetemp().parent / "generated_deals"
     return built_once_across_workers(shared, _build_generated_deals)
+
+
+@pytest.fixture(scope="session")
+def engine_dataset(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        return build_engine_dataset(tmp_path_factory.mktemp("engine_dataset"))
+    shared = tmp_path_factory.getbasetemp().parent / "engine_dataset"
+    return built_once_across_workers(shared, build_engine_dataset)

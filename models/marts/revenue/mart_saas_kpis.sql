@@ -328,7 +328,9 @@ final as (
         cast(full_cac_payback_months as {{ crm_double_type() }}) as full_cac_payback_months,
         cast(ltv / nullif(full_cac, 0) as {{ crm_double_type() }}) as ltv_to_full_cac,
         cast(seats as decimal(18, 4)) as seats,
-        {{ crm_money_divide('mrr * 10000', 'seats * 10000') }} as arpu
+        {{ crm_money_divide(
+            'cast(mrr as decimal(38, 4)) * 10000', 'cast(seats as decimal(38, 4)) * 10000'
+        ) }} as arpu
     from lifetime
 )
 
