@@ -275,3 +275,73 @@ def test_superseded_versions_are_no_loss(loads: Path) -> None:
         " where table_name in ('accounts', 'opportunities') order by 1",
     )
     assert alerts == [("accounts", 8, 4, 2), ("opportunities", 3, 2, 1)]
+
+
+def test_other_loaders_markers_by_var(tmp_path: Path) -> None:
+    """dlt's _dlt_load_id (epoch seconds as text) as the loaded-at column and Stitch's
+    _sdc_deleted_at (a timestamp: deleted when not null) as the deleted one, named by vars.
+    1714557600 is 2024-05-01 10:00:00 UTC, 1715162400.5 is 2024-05-08 10:00:00.5 UTC.
+
+        A1  Acme 1714557600 | Acme Corp 1715162400.5          -> Acme Corp; 1 superseded
+        A2  Beta 1714557600 | Beta 1715162400.5, deleted at 2024-05-08T09:59:00Z
+                                                              -> deleted_in_source
+        A3  Gamma 1715162400.5, _sdc_deleted_at empty         -> accepted
+    _loaded_at / _deleted columns in the files are ordinary extra columns here (ignored): A3's
+    `_deleted` true is not read.
+    """
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    write(raw, "users", USERS)
+    write(raw, "stages", STAGES)
+    markers = ("_dlt_load_id", "_sdc_deleted_at", "_deleted")
+    rows = [
+        ("A1", "Acme", "1714557600", ""),
+        ("A1", "Acme Corp", "1715162400.5", ""),
+        ("A2", "Beta", "1714557600", ""),
+        ("A2", "Beta", "1715162400.5", "2024-05-08T09:59:00Z"),
+        ("A3", "Gamma", "1715162400.5", ""),
+    ]
+    accounts = [
+        {
+            "account_id": account_id,
+            "account_name": name,
+            "created_at": CREATED,
+            "_dlt_load_id": load_id,
+            "_sdc_deleted_at": deleted_at,
+            "_deleted": "true",
+        }
+        for account_id, name, load_id, deleted_at in rows
+    ]
+    write(raw, "accounts", accounts, markers)
+    write(raw, "opportunities", [deal("O1", "A1", "100", ""), deal("O2", "A2", "5", "")])
+    write(raw, "opportunity_history", [])
+    database = tmp_path / "other.duckdb"
+    build(
+        database,
+        raw,
+        {"crm_loaded_at_column": "_dlt_load_id", "crm_deleted_column": "_sdc_deleted_at"},
+    )
+    names = dict(query(database, "select account_id, account_name from core.dim_accounts"))
+    assert names == {"A1": "Acme Corp", "A3": "Gamma"}
+    assert summary(database, "accounts") == {
+        ("accepted", "accepted"): 2,
+        ("rejected", "deleted_in_source"): 1,
+        ("superseded", "superseded"): 2,
+    }
+    assert rejects(database, "opportunities") == [("O2", "parent_rejected")]
+
+
+def test_an_unreadable_loaded_at_fails_naming_table_column_and_value(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    write(raw, "users", USERS)
+    write(raw, "stages", STAGES)
+    write(raw, "accounts", [account("A1", "Acme", "last tuesday")], ("_loaded_at",))
+    write(raw, "opportunities", [])
+    write(raw, "opportunity_history", [])
+    with pytest.raises(DbtNodesFailedError) as raised:
+        build(tmp_path / "bad.duckdb", raw)
+    assert (
+        "Raw table accounts: load marker column _loaded_at (var crm_loaded_at_column) holds "
+        "'last tuesday', which is no timestamp (ISO 8601, or epoch seconds)"
+    ) in str(raised.value)
