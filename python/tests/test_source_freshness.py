@@ -166,3 +166,55 @@ def test_freshness_line_without_markers_and_on_bad_input(tmp_path: Path) -> None
         "2.0 h",
         "2.3 days",
     ]
+
+
+def test_dbt_source_freshness_on_a_connector_schema_and_another_loader(tmp_path: Path) -> None:
+    """Fivetran's `_fivetran_synced` (a timestamp with time zone) on the connector's source, and
+    Stitch's `_sdc_batched_at` named by var crm_loaded_at_column on raw tables of var
+    raw_schema; tables the connector did not sync are reported as absent, not failed."""
+    import duckdb
+
+    database = tmp_path / "warehouse.duckdb"
+    connection = duckdb.connect(str(database))
+    connection.execute("set TimeZone = 'UTC'")
+    connection.execute("create schema salesforce; create schema stitch_crm")
+    synced = {"opportunity": dt.timedelta(minutes=40), "account": dt.timedelta(days=3)}
+    for table, age in synced.items():
+        connection.execute(
+            f"create table salesforce.{table} (id varchar, _fivetran_synced timestamptz)"
+        )
+        connection.execute(
+            f"insert into salesforce.{table} values ('a', ?), ('b', ?)",
+            [NOW - age, NOW - age - dt.timedelta(hours=1)],
+        )
+    connection.execute("create table stitch_crm.users (user_id varchar, _sdc_batched_at timestamp)")
+    batched = (NOW - dt.timedelta(hours=7)).replace(tzinfo=None)
+    connection.execute("insert into stitch_crm.users values ('u1', ?)", [batched])
+    connection.close()
+
+    def statuses(select: str, variables: dict) -> tuple[dict[str, str], list[str]]:
+        events: list = []
+        try:
+            results = run_dbt(
+                ["source", "freshness", "--select", select],
+                database=database,
+                vars=variables,
+                progress=events.append,
+            )
+        except DbtNodesFailedError as exc:
+            results = exc.results
+        warned = [e.data.msg for e in events if e.info.name == "JinjaLogWarning"]
+        return {r.name: r.status for r in results if r.resource_type == "source"}, warned
+
+    found, warned = statuses(
+        "source:fivetran_salesforce",
+        {"source_system": "fivetran_salesforce", "source_schema": "salesforce"},
+    )
+    assert found["opportunity"] == "pass" and found["account"] == "error"
+    assert found["lead"] == "pass"  # not synced: reported
+    assert any("salesforce.lead does not exist" in text for text in warned)
+
+    found, warned = statuses(
+        "source:crm.users", {"raw_schema": "stitch_crm", "crm_loaded_at_column": "_sdc_batched_at"}
+    )
+    assert found == {"users": "warn"} and warned == []
