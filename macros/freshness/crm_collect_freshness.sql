@@ -41,14 +41,18 @@
         {{ return(load_result('collect_freshness')) }}
     {%- endif -%}
     {%- call statement('collect_freshness', fetch_result=True, auto_begin=False) -%}
+        {#- a load writes one marker value: text is parsed once per load, not once per row -#}
         select
             max({{ crm_loaded_at_instant(adapter.quote(found.column.name), found.column) }})
                 as max_loaded_at,
             {{ current_timestamp() }} as snapshotted_at
-        from {{ relation }}
-        {%- if filter %}
-        where {{ filter }}
-        {%- endif %}
+        from (
+            select distinct {{ adapter.quote(found.column.name) }}
+            from {{ relation }}
+            {%- if filter %}
+            where {{ filter }}
+            {%- endif %}
+        ) as markers
     {%- endcall -%}
     {{ return(load_result('collect_freshness')) }}
 {% endmacro %}
