@@ -109,6 +109,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--full-refresh", action="store_true", help="rebuild incremental models from scratch"
     )
     build.add_argument(
+        "--unit-tests",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="run dbt's unit tests (they check the code, not the data); default: on the demo "
+        "data only, left out with --raw-dir, var raw_dir / raw_schema or a source_system other "
+        "than contract. Every data test runs either way, and leaving out only the unit tests "
+        "still publishes",
+    )
+    build.add_argument(
         "--vars",
         metavar="YAML_OR_JSON",
         help="dbt vars, e.g. '{reporting_currency: EUR}' (see docs/vars.md)",
@@ -456,10 +465,13 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 def _cmd_build(args: argparse.Namespace) -> int:
     from crm_metrics.progress import BuildProgress, choose_mode
-    from crm_metrics.runner import dq_report, dq_totals
+    from crm_metrics.runner import dq_report, dq_totals, uses_user_data
     from crm_metrics.serving import build_and_publish
 
     variables = parse_vars(args.vars)
+    unit_tests = args.unit_tests
+    if unit_tests is None:
+        unit_tests = not uses_user_data(args.raw_dir, variables)
     progress = BuildProgress(sys.stdout, mode=choose_mode(sys.stdout, args.verbose))
     try:
         outcome = build_and_publish(
@@ -477,6 +489,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
             as_of_date=args.as_of_date,
             target=args.target,
             progress=progress,
+            unit_tests=unit_tests,
         )
     except DbtNodesFailedError as exc:
         progress.close()
@@ -488,6 +501,11 @@ def _cmd_build(args: argparse.Namespace) -> int:
     # the working database.
     read_from = outcome.published.path if outcome.published else args.database
     quality = (dq_report if args.verbose else dq_totals)(read_from)
+    if outcome.freshness is not None:
+        from crm_metrics.freshness import report
+
+        fresh = report(outcome.freshness, verbose=args.verbose)
+        quality = "\n".join(filter(None, [quality, fresh]))
     written = f"built {args.database.resolve()}\n{outcome.message}"
     print(progress.summary(outcome.results, data_quality=quality, written=written))
     return 0

@@ -48,6 +48,26 @@ def _dump(doc: dict) -> str:
     return GENERATED_HEADER + text
 
 
+# Source freshness (`dbt source freshness`): the load marker and the thresholds, from vars, under
+# `config:` (dbt 1.10+). A raw table without the marker column is reported, not failed, by
+# macro collect_freshness (macros/freshness/crm_collect_freshness.sql).
+def freshness_config(loaded_at_field: str) -> dict:
+    """The `config:` keys of a source whose tables may carry the load marker `loaded_at_field`."""
+    return {
+        "loaded_at_field": loaded_at_field,
+        "freshness": {
+            "warn_after": {
+                "count": "{{ var('crm_freshness_warn_after_hours') }}",
+                "period": "hour",
+            },
+            "error_after": {
+                "count": "{{ var('crm_freshness_error_after_hours') }}",
+                "period": "hour",
+            },
+        },
+    }
+
+
 def render_sources(contract: Contract) -> str:
     tables = []
     for table in contract.tables.values():
@@ -82,6 +102,7 @@ def render_sources(contract: Contract) -> str:
                 "schema": (
                     "{{ var('raw_schema', 'raw_files' if var('raw_dir', none) else 'raw_demo') }}"
                 ),
+                "config": freshness_config("{{ var('crm_loaded_at_column', '_loaded_at') }}"),
                 "tables": tables,
             }
         ],

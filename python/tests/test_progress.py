@@ -247,8 +247,12 @@ def test_passing_build_through_a_pipe_prints_plain_lines(tmp_path: Path) -> None
     assert lines[-2] == f"built {database}"
     # a --select build publishes no serving snapshot, and the last line says so
     assert lines[-1].startswith("not published (a partial build; only a whole-project build")
-    assert lines[-4].startswith(
+    assert lines[-5].startswith(
         f"models: 2 built, 0 failed, 0 skipped; seeds: {DEMO_SEEDS} loaded, 0 failed;"
+    )
+    # then the freshness line: the demo seeds carry no load marker
+    assert lines[-4] == (
+        "freshness: no raw table carries a load marker (_loaded_at); nothing to measure"
     )
 
 

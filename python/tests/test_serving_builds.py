@@ -22,6 +22,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 from typing import IO
 
@@ -30,8 +31,10 @@ import pytest
 from conftest import query
 
 from crm_metrics import serving
+from crm_metrics.bench import MIN_DATA_TESTS
 from crm_metrics.cli import main
 from crm_metrics.generate import generate
+from crm_metrics.runner import work_dir
 
 pytestmark = pytest.mark.slow
 
@@ -165,6 +168,12 @@ def leftovers(folder: Path) -> list[str]:
     return sorted(path.name for path in folder.iterdir() if ".publishing-" in path.name)
 
 
+def run_results_by_type(database: Path) -> dict[str, int]:
+    """Nodes of the last build of `database` that ran, per resource type (run_results.json)."""
+    results = json.loads((work_dir(database) / "target" / "run_results.json").read_text())
+    return dict(Counter(r["unique_id"].split(".")[0] for r in results["results"]))
+
+
 def build_argv(raw: Path, database: Path, *extra: str) -> list[str]:
     return ["build", "--raw-dir", str(raw), "--database", str(database), *extra]
 
@@ -237,6 +246,10 @@ def test_a_reader_holds_the_serving_database_through_two_builds(
         for name in ("b", "c"):
             assert main(build_argv(raws[name], working)) == 0
             assert f"published {serving_db}" in capsys.readouterr().out
+            # a raw-folder build leaves out dbt's unit tests (and still publishes), never a
+            # data test
+            ran = run_results_by_type(working)
+            assert "unit_test" not in ran and ran["test"] >= MIN_DATA_TESTS
         last_id, deals, won = from_new_process(serving_db)
         assert (deals, won) == numbers["c"]
         wait_for("fresh", last_id)
@@ -351,6 +364,31 @@ def test_failed_and_partial_builds_publish_nothing(
     assert main(argv) == 0
     assert "not published (--no-publish;" in capsys.readouterr().out
     assert current(serving_db) == before
+
+
+def test_leaving_out_only_unit_tests_still_publishes(
+    working: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Which builds publish, decided on the options: dbt is not run again (runner.build is
+    replaced by one returning no node), the working database of the module's build is
+    published as it is."""
+    from crm_metrics import runner
+
+    asked: list[dict] = []
+    monkeypatch.setattr(runner, "build", lambda database, **options: asked.append(options) or [])
+    serving_db = serving.default_serving_path(working)
+    before = current(serving_db)
+
+    excluded = serving.build_and_publish(
+        working, exclude=["mart_win_rate"], unit_tests=False, progress=False
+    )
+    assert excluded.published is None and "a partial build" in excluded.message
+    assert current(serving_db) == before
+
+    outcome = serving.build_and_publish(working, unit_tests=False, progress=False)
+    assert outcome.published is not None and outcome.published.path == serving_db
+    assert current(serving_db)[0] != before[0]
+    assert [options["unit_tests"] for options in asked] == [False, False]
 
 
 def test_two_builds_at_once_wait_or_refuse(raws: dict[str, Path], tmp_path: Path) -> None:
