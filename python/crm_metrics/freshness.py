@@ -8,9 +8,10 @@ directly: one `max()` of the marker column per raw table that has it (a column r
 relations, a fraction of a second). Only the sources the build read are looked at: the contract's
 (`crm`) or those of the var source_system's connector.
 
-The marker is read as `dbt source freshness` reads it on DuckDB (LOADED_AT_INSTANT is the SQL of
-macro duckdb__crm_loaded_at_from_text / _from_epoch; python/tests/test_source_freshness.py
-checks that both give the same instant). Ages are measured from the wall clock (UTC), as dbt's.
+The marker is read as staging and `dbt source freshness` read it on DuckDB (macro
+crm_load_instant, macros/staging/crm_raw_table.sql; this module cannot render a dbt macro, so
+loaded_at_instant spells the same reading for DuckDB, and python/tests/test_source_freshness.py
+checks that the two give the same instants). Ages are measured from the wall clock (UTC), as dbt's.
 """
 
 from __future__ import annotations
