@@ -14,6 +14,7 @@ import datetime as dt
 from collections import Counter
 from pathlib import Path
 
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
@@ -26,6 +27,8 @@ FIRST = "20260101T000000Z"
 
 
 def rows_of(path: Path) -> list[dict]:
+    if path.suffix == ".csv":
+        return pacsv.read_csv(path).to_pylist()
     return pq.read_table(path).to_pylist()
 
 
@@ -65,21 +68,34 @@ def datasets(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return {"files": files, "loads": loads, "first": first, "defects": defects, "changes": changes}
 
 
-def test_first_load_is_one_part_per_table_with_the_files_rows(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_first_load_is_one_part_per_table_with_the_files_rows(tmp_path: Path, fmt: str) -> None:
     raw = tmp_path / "raw"
-    counts = generate(raw, opportunities=120, seed=3, fmt="parquet", loads=True)
-    generate(tmp_path / "files", opportunities=120, seed=3, fmt="parquet")
+    counts = generate(raw, opportunities=120, seed=3, fmt=fmt, loads=True)
+    generate(tmp_path / "files", opportunities=120, seed=3, fmt=fmt)
     assert sorted(path.name for path in raw.iterdir()) == sorted(counts)
     for table, rows in counts.items():
-        (part,) = parts(raw, table)
-        assert part.name == f"{FIRST}.parquet"
+        (part,) = sorted((raw / table).iterdir())
+        assert part.name == f"{FIRST}.{fmt}"
         content = rows_of(part)
         assert len(content) == rows
         assert {row["_loaded_at"] for row in content} == (
             {dt.datetime(2026, 1, 1)} if rows else set()
         )
-        assert pq.read_schema(part).names == [*CONTRACT[table].column_names, "_loaded_at"]
-        assert current_records(raw, table) == file_records(tmp_path / "files", table), table
+        if fmt == "csv":
+            header = part.read_text().splitlines()[0].split(",")
+            file_rows = Counter(
+                tuple(sorted(row.items())) for row in rows_of(tmp_path / "files" / f"{table}.csv")
+            )
+            part_rows = Counter(
+                tuple(sorted((k, v) for k, v in row.items() if k != "_loaded_at"))
+                for row in content
+            )
+            assert part_rows == file_rows, table
+        else:
+            header = pq.read_schema(part).names
+            assert current_records(raw, table) == file_records(tmp_path / "files", table), table
+        assert header == [*CONTRACT[table].column_names, "_loaded_at"]
 
 
 def test_changes_as_loads_give_the_records_of_the_rewritten_files(datasets: dict) -> None:

@@ -70,7 +70,7 @@ class TableWriter:
         self.schema = pa.schema(fields)
         if fmt == "csv":
             self._fh = open(path, "wb")  # noqa: SIM115 - closed in close()
-            self._fh.write((",".join(self.names) + "\n").encode("utf-8"))
+            self._fh.write((",".join(self.schema.names) + "\n").encode("utf-8"))
         else:
             self._pq = pq.ParquetWriter(path, self.schema, compression="zstd")
 
