@@ -189,9 +189,9 @@
     The parts of `parts` (one table's folder, one format) as relation `raw_files.<table_name>`:
       - Parquet: a view over read_parquet of the part list, union by column name (re-created
         every run; it reads only the parts' footers);
-      - CSV: one table (every column as text) that each part is converted into once and
-        appended to by column name (a part's new column is added to the table, null for the
-        earlier parts). The parts converted so far are the table's record in
+      - CSV: one table (every column as text) that each part is converted into once (read once
+        into the scratch table raw_files.crm_load_part, its header checked, then appended by
+        column name; a part's new column is added to the table, null for the earlier parts). The parts converted so far are the table's record in
         raw_files.crm_load_parts and its comment holds its row count; while every recorded part
         is unchanged and the count matches, only the new parts are read. Otherwise (a part
         changed or removed, or a run that died half-way) every part is converted again.
@@ -239,14 +239,22 @@
                 ~ ' and schema_name = ' ~ crm_sql_string(schema) ~ ' and table_name = ' ~ crm_sql_string(table_name)
             ).rows | map('first') | list -%}
         {%- endif -%}
+        {#- each part read once, into a scratch table, checked from the catalog, then appended -#}
+        {%- set scratch = schema ~ '.crm_load_part' -%}
         {%- for part in pending -%}
-            {%- set read = crm_read_csv(part['path']) -%}
-            {%- set header = run_query('describe select * from ' ~ read).rows | map('first') | list -%}
+            {%- do run_query('create or replace table ' ~ scratch ~ ' as select * from '
+                ~ crm_read_csv(part['path'])) -%}
+            {%- set header = run_query(
+                'select column_name from duckdb_columns() where database_name = current_database()'
+                ~ ' and schema_name = ' ~ crm_sql_string(schema) ~ " and table_name = 'crm_load_part'"
+                ~ ' order by column_index'
+            ).rows | map('first') | list -%}
             {%- if loaded_at not in (header | map('lower') | list) -%}
+                {%- do run_query('drop table ' ~ scratch) -%}
                 {%- do crm_fail_lacking_loaded_at(folder, [part['path']], loaded_at) -%}
             {%- endif -%}
             {%- if columns.names is none -%}
-                {%- do run_query('create or replace table ' ~ target_table ~ ' as select * from ' ~ read) -%}
+                {%- do run_query('alter table ' ~ scratch ~ ' rename to ' ~ adapter.quote(table_name)) -%}
                 {%- set columns.names = header | map('lower') | list -%}
             {%- else -%}
                 {%- for column in header if (column | lower) not in columns.names -%}
@@ -254,7 +262,8 @@
                         ~ adapter.quote(column) ~ ' varchar') -%}
                     {%- do columns.names.append(column | lower) -%}
                 {%- endfor -%}
-                {%- do run_query('insert into ' ~ target_table ~ ' by name select * from ' ~ read) -%}
+                {%- do run_query('insert into ' ~ target_table ~ ' by name select * from ' ~ scratch) -%}
+                {%- do run_query('drop table ' ~ scratch) -%}
             {%- endif -%}
         {%- endfor -%}
     {%- endif -%}

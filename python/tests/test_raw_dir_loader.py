@@ -18,6 +18,8 @@ from conftest import query
 from helpers import write_table
 
 from crm_metrics.errors import CrmMetricsError
+from crm_metrics.generate import generate
+from crm_metrics.generate.changes import apply_changes
 from crm_metrics.runner import build
 
 pytestmark = pytest.mark.slow
@@ -402,3 +404,32 @@ def test_ambiguous_or_empty_folders_fail_naming_the_files(tmp_path: Path, case: 
         expected = f"Raw folder {raw}/users/ holds files that are not parts"
     message = _fails(raw, tmp_path / "db.duckdb")
     assert expected in message, message
+
+
+def test_incremental_deal_states_follow_a_removed_part(tmp_path: Path) -> None:
+    """int_opportunity_states (incremental) after a load's parts are removed: the build prints
+    the removal and the stored states are those of a build that never saw that load (the model
+    recomputes every deal whose rows' fingerprint changed, removed rows included)."""
+    raw = tmp_path / "raw"
+    generate(raw, opportunities=200, seed=5, fmt="parquet", loads=True)
+    database = tmp_path / "db.duckdb"
+    printed = Printed()
+    options = {
+        "raw_dir": raw,
+        "progress": printed,
+        "select": ["+int_opportunity_states"],
+        "exclude": ["resource_type:test", "resource_type:unit_test"],
+    }
+    states = "select * from intermediate.int_opportunity_states order by all"
+    build(database, **options)
+    first = query(database, states)
+    load = apply_changes(raw)["load"]
+    build(database, **options)
+    assert query(database, states) != first
+    for table in load["rows"]:
+        (raw / table / f"{load['part']}.parquet").unlink()
+    printed.take()
+    build(database, **options)
+    out = printed.take()
+    assert f"raw table opportunity_history: 1 part(s) removed ({load['part']}.parquet)" in out
+    assert query(database, states) == first
