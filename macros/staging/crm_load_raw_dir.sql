@@ -412,23 +412,63 @@
 
 
 {#-
-    Spark: the folder's files are listed with the binaryFile source (path and length only, the
-    contents are never read), then each contract table becomes an external table of schema
-    `raw_files` over its file (Parquet, or CSV with a header row, every column as text). The
+    Spark: the folder's files are listed with the binaryFile source, recursively (path, length
+    and modification time only, the contents are never read; names starting with '_' or '.' are
+    skipped, as every Hadoop reader does), then each contract table becomes an external table of
+    schema `raw_files` over its file (Parquet, or CSV with a header row, every column as text) or
+    over its folder of parts, which Spark reads natively:
+      - Parquet parts with option mergeSchema: the table's columns are the union of the parts'
+        columns by name (a part without a column reads it as null); a column whose type differs
+        between parts fails the read;
+      - CSV parts with enforceSchema false: Spark takes the columns from one part's header and
+        checks every other part's header against them, failing on a part whose columns differ in
+        name or order (Spark cannot union CSV files by column name: write every CSV part of a
+        table with the same header, or use Parquet).
+    The same checks as on DuckDB (a part without the loaded-at column, a file and a folder, a
+    folder mixing formats or holding other files, empty parts) and the same record of the parts
+    (raw_files.crm_load_parts, a Parquet table) with its line for a part changed or removed. The
     tables live in the session's metastore, so every model of the run sees them.
 -#}
 {% macro spark__crm_load_raw_dir(raw_dir) %}
     {%- set schema = 'raw_files' -%}
     {%- set base = (raw_dir | string).rstrip('/') -%}
     {%- do run_query('create schema if not exists ' ~ schema) -%}
+    {%- do run_query(
+        'create or replace temporary view crm_raw_listing using binaryFile options (path '
+        ~ crm_sql_string(base) ~ ", recursiveFileLookup 'true')"
+    ) -%}
     {%- set listing = run_query(
-        'select path, length from binaryFile.`' ~ base.replace('`', '``') ~ '`'
+        'select path, length, cast(modificationTime as string) from crm_raw_listing order by path'
     ) -%}
     {%- set sizes = {} -%}
+    {%- set folders = {} -%}
     {%- for row in listing.rows -%}
-        {%- do sizes.update({(row[0] | string).split('/')[-1]: row[1]}) -%}
+        {%- set path = row[0] | string -%}
+        {%- set relative = path[path.rfind(base ~ '/') + (base | length) + 1:] if (base ~ '/') in path else path.split('/')[-1] -%}
+        {%- set pieces = relative.split('/') -%}
+        {%- if pieces | length == 1 -%}
+            {%- do sizes.update({pieces[0]: row[1]}) -%}
+        {%- elif pieces | length == 2 -%}
+            {%- do folders.setdefault(pieces[0], []).append({
+                'name': pieces[1], 'path': base ~ '/' ~ relative, 'size': row[1],
+                'modified': row[2] | string,
+                'format': 'csv' if (pieces[1] | lower).endswith('.csv') else
+                    ('parquet' if (pieces[1] | lower).endswith('.parquet') else none),
+            }) -%}
+        {%- endif -%}
     {%- endfor -%}
-    {%- for table_name, spec in crm_raw_contract()['tables'].items() -%}
+    {%- do run_query(
+        'create table if not exists ' ~ schema ~ '.crm_load_parts (table_name string,'
+        ~ ' part_name string, size bigint, modified string) using parquet'
+    ) -%}
+    {%- set recorded = {} -%}
+    {%- for row in run_query('select table_name, part_name, size, modified from ' ~ schema
+        ~ '.crm_load_parts order by table_name, part_name').rows -%}
+        {%- do recorded.setdefault(row[0], []).append(
+            {'name': row[1], 'size': row[2], 'modified': row[3]}) -%}
+    {%- endfor -%}
+    {%- set record = [] -%}
+    {%- for table_name, spec in crm_raw_contract()['tables'] | dictsort -%}
         {%- set found = namespace(file=none, format=none) -%}
         {%- for ext in ['parquet', 'csv'] -%}
             {%- if found.file is none and sizes.get(table_name ~ '.' ~ ext, 0) > 0 -%}
@@ -436,13 +476,81 @@
                 {%- set found.format = ext -%}
             {%- endif -%}
         {%- endfor -%}
+        {%- set folder = base ~ '/' ~ table_name -%}
+        {%- set parts = folders.get(table_name, []) | sort(attribute='name', case_sensitive=true) -%}
+        {%- set strays = parts | selectattr('format', 'none') | map(attribute='name') | list -%}
+        {%- if strays -%}
+            {{ exceptions.raise_compiler_error(
+                "Raw folder " ~ folder ~ "/ holds files that are not parts (*.csv or *.parquet): "
+                ~ strays[:5] | join(', ') ~ ". Move them out of the folder."
+            ) }}
+        {%- endif -%}
+        {%- if parts and (found.file is not none or sizes.get(table_name ~ '.csv') is not none
+            or sizes.get(table_name ~ '.parquet') is not none) -%}
+            {{ exceptions.raise_compiler_error(
+                "Raw table '" ~ table_name ~ "' is both a file and a folder of parts: "
+                ~ base ~ '/' ~ (found.file or (table_name ~ '.csv')) ~ " and " ~ folder
+                ~ "/. Keep one: the folder (one part per load) or the file."
+            ) }}
+        {%- endif -%}
+        {%- set empty = parts | selectattr('size', 'equalto', 0) | map(attribute='name') | list -%}
+        {%- if empty -%}
+            {{ exceptions.raise_compiler_error(
+                "Raw folder " ~ folder ~ "/: part file(s) " ~ empty[:5] | join(', ')
+                ~ " are empty (a CSV part holds at least its header row). Remove them."
+            ) }}
+        {%- endif -%}
+        {%- set formats = parts | map(attribute='format') | unique | list -%}
+        {%- if formats | length > 1 -%}
+            {{ exceptions.raise_compiler_error(
+                "Raw folder " ~ folder ~ "/ mixes CSV and Parquet parts ("
+                ~ (parts | selectattr('format', 'equalto', 'csv') | first)['name'] ~ ", "
+                ~ (parts | selectattr('format', 'equalto', 'parquet') | first)['name']
+                ~ "): write every part of a table in one format."
+            ) }}
+        {%- endif -%}
+        {%- do crm_report_changed_parts(base, table_name, recorded.get(table_name, []), parts) -%}
+        {%- for part in parts -%}
+            {%- do record.append('(' ~ crm_sql_string(table_name) ~ ', ' ~ crm_sql_string(part['name'])
+                ~ ', ' ~ part['size'] ~ ', ' ~ crm_sql_string(part['modified']) ~ ')') -%}
+        {%- endfor -%}
         {%- set target_table = schema ~ '.' ~ table_name -%}
         {%- do run_query('drop table if exists ' ~ target_table) -%}
-        {%- if found.file is none -%}
+        {%- if parts -%}
+            {%- set loaded_at = var('crm_loaded_at_column', '_loaded_at') | lower -%}
+            {%- if formats[0] == 'csv' -%}
+                {%- set options = " options (header 'true', quote '\"', escape '\"', enforceSchema 'false')" -%}
+            {%- else -%}
+                {%- set options = " options (mergeSchema 'true')" -%}
+            {%- endif -%}
+            {%- do run_query('create table ' ~ target_table ~ ' using ' ~ formats[0] ~ options
+                ~ ' location ' ~ crm_sql_string(folder)) -%}
+            {#- Parquet: each part's own columns (its footer); CSV: every header equals the table's -#}
+            {%- set lacking = [] -%}
+            {%- for part in (parts if formats[0] == 'parquet' else []) -%}
+                {%- set columns = run_query('select * from parquet.`' ~ part['path'].replace('`', '``')
+                    ~ '` limit 0').column_names | map('lower') | list -%}
+                {%- if loaded_at not in columns -%}
+                    {%- do lacking.append(part['path']) -%}
+                {%- endif -%}
+            {%- endfor -%}
+            {%- if formats[0] == 'csv' -%}
+                {%- set columns = run_query('select * from ' ~ target_table ~ ' limit 0').column_names
+                    | map('lower') | list -%}
+                {%- if loaded_at not in columns -%}
+                    {%- do lacking.extend(parts | map(attribute='path') | list) -%}
+                {%- endif -%}
+            {%- endif -%}
+            {%- if lacking -%}
+                {%- do run_query('drop table if exists ' ~ target_table) -%}
+                {%- do crm_fail_lacking_loaded_at(folder, lacking, loaded_at) -%}
+            {%- endif -%}
+        {%- elif found.file is none -%}
             {%- if spec['required'] -%}
                 {{ exceptions.raise_compiler_error(
                     "Raw table '" ~ table_name ~ "' is required: no non-empty " ~ table_name
                     ~ ".csv or " ~ table_name ~ ".parquet in " ~ base
+                    ~ ", and no part file (*.csv, *.parquet) in folder " ~ folder ~ "/"
                     ~ ". See contract/raw_schema.yml for its columns."
                 ) }}
             {%- endif -%}
@@ -454,5 +562,9 @@
             ) -%}
         {%- endif -%}
     {%- endfor -%}
+    {%- do run_query('truncate table ' ~ schema ~ '.crm_load_parts') -%}
+    {%- if record -%}
+        {%- do run_query('insert into ' ~ schema ~ '.crm_load_parts values ' ~ record | join(', ')) -%}
+    {%- endif -%}
     {{ return('') }}
 {% endmacro %}

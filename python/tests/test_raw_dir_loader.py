@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import importlib.util
 import os
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -433,3 +435,79 @@ def test_incremental_deal_states_follow_a_removed_part(tmp_path: Path) -> None:
     out = printed.take()
     assert f"raw table opportunity_history: 1 part(s) removed ({load['part']}.parquet)" in out
     assert query(database, states) == first
+
+
+def test_spark_reads_folders_of_parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Spark (dbt-spark session): CSV parts with one header, Parquet parts unioned by column
+    name (mergeSchema), a removed part reported, a part without _loaded_at refused."""
+    if shutil.which("java") is None or importlib.util.find_spec("pyspark") is None:
+        pytest.skip("Spark needs pyspark and a Java runtime")
+    monkeypatch.setenv("CRM_METRICS_SPARK_DIR", str(tmp_path / "spark"))
+    monkeypatch.setenv("CRM_METRICS_SPARK_DRIVER_MEMORY", "1g")
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    required_files(raw, but=("users", "opportunity_history"))
+    for part, user in (("1", "u1"), ("2", "u2")):
+        write_part(
+            raw,
+            "users",
+            part,
+            [
+                {
+                    "user_id": user,
+                    "full_name": f"N {user}",
+                    "role": "AE",
+                    "_loaded_at": "2024-01-0" + part,
+                }
+            ],
+        )
+    write_parquet_part(
+        raw,
+        "opportunity_history",
+        "part-1",
+        "select 'o1' as opportunity_id, '2024-01-02' as changed_at, 'Qualify' as stage_name,"
+        " timestamp '2024-01-02 00:00:00' as _loaded_at",
+    )
+    removed = write_parquet_part(
+        raw,
+        "opportunity_history",
+        "part-2",
+        "select 'o1' as opportunity_id, '2024-01-09' as changed_at, 'Won' as stage_name,"
+        " '100.5' as amount, timestamp '2024-01-09 00:00:00' as _loaded_at",
+    )
+    printed = Printed()
+    options = {
+        "target": "spark",
+        "progress": printed,
+        "select": ["+int_users_validated", "+int_opportunity_history_validated"],
+        "exclude": ["resource_type:test", "resource_type:unit_test"],
+    }
+    database = tmp_path / "unused.duckdb"
+    warehouse = tmp_path / "spark" / "warehouse" / "intermediate.db"
+
+    def read(table: str, columns: str) -> list[tuple]:
+        connection = duckdb.connect()
+        try:
+            return connection.execute(
+                f"select {columns} from read_parquet('{warehouse / table}/*.parquet') order by all"
+            ).fetchall()
+        finally:
+            connection.close()
+
+    build(database, raw_dir=raw, **options)
+    assert read("int_users_validated", "user_id, full_name") == [("u1", "N u1"), ("u2", "N u2")]
+    assert read("int_opportunity_history_validated", "stage_name, amount") == [
+        ("Qualify", None),
+        ("Won", 100.5),
+    ]
+    assert printed.take() == ""
+
+    removed.unlink()
+    build(database, raw_dir=raw, **options)
+    assert "raw table opportunity_history: 1 part(s) removed (part-2.parquet)" in printed.take()
+    assert read("int_opportunity_history_validated", "stage_name") == [("Qualify",)]
+
+    write_parquet_part(raw, "opportunity_history", "part-3", "select 'o1' as opportunity_id")
+    with pytest.raises(CrmMetricsError) as failure:
+        build(database, raw_dir=raw, **options)
+    assert "part file(s) without a _loaded_at column: part-3.parquet" in str(failure.value)
