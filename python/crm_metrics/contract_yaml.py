@@ -175,7 +175,10 @@ def render_staging_models(contract: Contract) -> str:
                 "description": (
                     "Why the row cannot be used, from checks within this table (missing or "
                     "unparseable required value, negative required amount, contract rule, "
-                    "duplicate key, exact duplicate, ambiguous history order); null when usable."
+                    "duplicate key, exact duplicate, ambiguous history order, deleted_in_source "
+                    "from the deleted marker), or `superseded`: an older load of a key whose "
+                    "latest load is the record (no reject; counted in dq_summary); null when "
+                    "usable."
                 ),
             },
         ]
@@ -222,9 +225,11 @@ def render_rejects_models(contract: Contract) -> str:
                 "description": (
                     "Why the row was rejected: missing_required:<col>, unparseable:<col>, "
                     "negative_value:<col>, duplicate_key, exact_duplicate, ambiguous_order, "
-                    "orphan:<col>, unknown_stage, parent_rejected, deleted_in_source (a source "
+                    "orphan:<col>, unknown_stage, parent_rejected, deleted_in_source (a record "
+                    "the source deleted: the latest load's deleted marker, or a source "
                     "adapter's deleted record), other_pipeline (a HubSpot deal of another "
-                    "pipeline), or a contract rule."
+                    "pipeline), or a contract rule. Superseded versions (older loads of a key) "
+                    "are no rejects and are not here (dq_summary counts them)."
                 ),
                 "data_tests": ["not_null"],
             },
@@ -261,7 +266,8 @@ def render_validated_models(contract: Contract, required: bool) -> str:
             {
                 "name": "reject_reason",
                 "description": (
-                    "The staging reason, else the first failing reference check "
+                    "The staging reason (`superseded` for an older load of a key: no reject, "
+                    "left out of the rejects table), else the first failing reference check "
                     "(orphan:<col>, unknown_stage, parent_rejected); null when accepted."
                 ),
                 # on this table rather than on the staging view: a test on the view re-runs
@@ -280,6 +286,8 @@ def render_validated_models(contract: Contract, required: bool) -> str:
                                     # of another pipeline (models/adapters)
                                     "deleted_in_source",
                                     "other_pipeline",
+                                    # an older load of a key (the version rule)
+                                    "superseded",
                                     *[r["reason"] for r in table.reject_rules],
                                 ]
                             },
