@@ -12,9 +12,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from conftest import query
+from helpers import build_raw
 
 from crm_metrics.cli import main
 from crm_metrics.contract import load_contract
@@ -73,9 +76,38 @@ def second_export(folder: Path) -> Path:
         }
         return [*kept, new]
 
+    def history(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+        kept = [row for row in rows if row["OpportunityId"] != "006A2"]
+        won = {
+            **rows[-1],
+            "Id": "008A9",
+            "OpportunityId": "006A3",
+            "StageName": "Closed Won",
+            "Amount": "2500",
+            "CloseDate": "2024-03-05",
+            "Probability": "100",
+            "CreatedDate": "2024-03-05T10:00:00.000Z",
+            "SystemModstamp": "2024-03-05T10:00:00.000Z",
+        }
+        created = {
+            **rows[-1],
+            "Id": "008B1",
+            "OpportunityId": "006A6",
+            "StageName": "Prospecting",
+            "Amount": "700",
+            "CloseDate": "2024-06-30",
+            "Probability": "10",
+            "CreatedDate": "2024-03-04T09:00:00.000Z",
+            "SystemModstamp": "2024-03-04T09:00:00.000Z",
+        }
+        return [*kept, won, created]
+
     rewrite(export / "Opportunity.csv", deals)
-    for name in ("OpportunityHistory.csv", "OpportunityContactRole.csv"):
-        rewrite(export / name, lambda rows: [r for r in rows if r["OpportunityId"] != "006A2"])
+    rewrite(export / "OpportunityHistory.csv", history)
+    rewrite(
+        export / "OpportunityContactRole.csv",
+        lambda rows: [r for r in rows if r["OpportunityId"] != "006A2"],
+    )
     return export
 
 
@@ -172,3 +204,49 @@ def test_append_refuses_plain_files_and_plain_import_refuses_parts(tmp_path: Pat
     # the same load time twice: the part exists and is never rewritten
     with pytest.raises(CrmMetricsError, match="parts are never rewritten"):
         import_salesforce(SALESFORCE, parts, append=True, loaded_at=FIRST_AT)
+
+
+@pytest.mark.slow
+def test_two_appended_exports_build_on_the_latest_versions(tmp_path: Path) -> None:
+    """One build over the two loads: deal 006A3 is read at its second version (Closed Won,
+    2500), 006A6 is there, 006A2 is rejected deleted_in_source, and every first-load deal row
+    is superseded (each key has a later version): opportunities' 4 + 5 rows = 3 accepted
+    (006A1, 006A3, 006A6) + 2 rejected (006A2 deleted, 006A5 without an account) + 4
+    superseded."""
+    raw = tmp_path / "raw"
+    import_salesforce(SALESFORCE, raw, append=True, loaded_at=FIRST_AT)
+    import_salesforce(
+        second_export(tmp_path), raw, append=True, loaded_at=FIRST_AT + dt.timedelta(days=7)
+    )
+    # the superseded rows counted independently: rows whose key has a later load
+    rows = [row for path in sorted((raw / "opportunities").iterdir()) for row in read_csv(path)]
+    latest = {}
+    for row in rows:
+        latest[row["opportunity_id"]] = max(
+            latest.get(row["opportunity_id"], ""), row["_loaded_at"]
+        )
+    superseded = sum(1 for row in rows if row["_loaded_at"] < latest[row["opportunity_id"]])
+    assert (len(rows), superseded) == (9, 4)
+
+    database = tmp_path / "db.duckdb"
+    build_raw(database, raw, ["+fct_opportunities", "+dq_summary", "+dq_opportunities_rejects"])
+    assert query(
+        database,
+        "select opportunity_id, current_stage, amount, outcome from core.fct_opportunities"
+        " order by 1",
+    ) == [
+        ("006A1", "Closed Won", Decimal("1000.00"), "won"),
+        ("006A3", "Closed Won", Decimal("2500.00"), "won"),
+        ("006A6", "Prospecting", Decimal("700.00"), "open"),
+    ]
+    assert ("006A2", "deleted_in_source") in query(
+        database, "select dq_row_key, reject_reason from data_quality.dq_opportunities_rejects"
+    )
+    summary = dict(
+        query(
+            database,
+            "select outcome, sum(row_count) from data_quality.dq_summary"
+            " where table_name = 'opportunities' and outcome <> 'finding' group by 1",
+        )
+    )
+    assert summary == {"accepted": 3, "rejected": 2, "superseded": 4}
