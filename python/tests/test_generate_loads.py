@@ -17,10 +17,12 @@ from pathlib import Path
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
+from conftest import query
 
 from crm_metrics.contract import load_contract
 from crm_metrics.generate import generate
 from crm_metrics.generate.changes import TABLES, apply_changes, plant_defect
+from crm_metrics.runner import build
 
 CONTRACT = load_contract()
 FIRST = "20260101T000000Z"
@@ -167,3 +169,29 @@ def test_the_new_part_holds_only_new_and_changed_versions(datasets: dict) -> Non
     # the first load holds the defect's row before it was planted: the corrected deal's new
     # version equals it again
     assert repeated == 2 + len(changes["corrected"])
+
+
+@pytest.mark.slow
+def test_loads_build_the_facts_of_the_rewritten_files(datasets: dict, tmp_path: Path) -> None:
+    """Built (with the raw contract's load rule), the loads give the facts the rewritten files
+    give: the latest versions are the records, the deleted deal is gone (rejected
+    deleted_in_source there, absent here), the other changes alike."""
+    facts = ["core.fct_opportunities", "core.fct_opportunity_stage_spans", "core.fct_activities"]
+    tables = {}
+    for name in ("files", "loads"):
+        database = tmp_path / f"{name}.duckdb"
+        build(
+            database,
+            raw_dir=datasets[name],
+            progress=False,
+            select=["+fct_opportunities", "+fct_opportunity_stage_spans", "+fct_activities"],
+            exclude=["resource_type:test", "resource_type:unit_test"],
+        )
+        tables[name] = {
+            fact: query(database, f"select * from {fact} order by all") for fact in facts
+        }
+    for fact in facts:
+        assert tables["files"][fact], fact
+        assert tables["loads"][fact] == tables["files"][fact], fact
+    deleted = datasets["changes"][1]["deleted"]
+    assert all(row[0] != deleted for row in tables["loads"]["core.fct_opportunities"])
