@@ -25,6 +25,11 @@ def _header(*lines: str) -> str:
     )
 
 
+# sqlfluff indents what a Jinja `if` encloses; the staging models' `if raw.versions` blocks
+# hold whole CTEs and single lines, written at the indent of the SQL around them
+NO_BLOCK_INDENT = "-- sqlfluff:indentation:template_blocks_indent:False"
+
+
 def _indent(lines: list[str], depth: int) -> list[str]:
     pad = "    " * depth
     return [pad + line if line else line for line in lines]
@@ -192,6 +197,7 @@ def render_staging_sql(table: Table) -> str:
         # raw: the raw table's select, and whether it carries the load markers (versions:
         # `_loaded_at`; deleted: `_deleted`), known while compiling; the version rule below
         # is compiled in only where the raw table has the loaded-at column
+        NO_BLOCK_INDENT,
         f"{{%- set raw = crm_raw_table('{table.name}') %}}",
         "with",
         "",
@@ -205,10 +211,11 @@ def render_staging_sql(table: Table) -> str:
         ),
         f"source_rows as {'{{ crm_inline_cte() }} ' if text_key else ''}(",
         "    select",
-        *_list([f"raw_{n}" for n in names] + ["source_reject_reason"], 2),
-        "        {%- if raw.versions %},",
-        "        dq_loaded_at",
+        *_list([f"raw_{n}" for n in names], 2, trailing=True),
+        "        {%- if raw.versions %}",
+        "        dq_loaded_at,",
         "        {%- endif %}",
+        "        source_reject_reason",
         "    from {{ raw.sql }}",
         "),",
         "",
@@ -453,14 +460,18 @@ def _versions(table: Table, load_groups: list[str]) -> list[str]:
         *_list(key, 2, trailing=True),
         "        dq_loaded_at,",
         "        case",
-        "            when dq_loaded_at is not distinct from max(dq_loaded_at) over (",
-        f"                partition by {partition}",
-        "            )",
+        "            -- the latest load (every load of the key without dq_loaded_at: null)",
+        "            when key_loaded_at is null or dq_loaded_at = key_loaded_at",
         "                then load_row_count",
         "            else 0",
         "        end as key_row_count",
         "    from (",
-        *_indent(load_groups, 2),
+        "        select",
+        "            *,",
+        f"            max(dq_loaded_at) over (partition by {partition}) as key_loaded_at",
+        "        from (",
+        *_indent(load_groups, 3),
+        "        ) as load_groups",
         "    ) as key_loads",
         "),",
     ]
@@ -511,21 +522,30 @@ def _ordered_versions(table: Table, load_groups: list[str]) -> list[str]:
         "    from (",
         "        select",
         "            *,",
-        "            dq_loaded_at is not distinct from max(dq_loaded_at) over (",
-        f"                partition by {instant}, record_order",
+        "            -- the latest load (every load of the record without dq_loaded_at: null)",
+        "            coalesce(",
+        "                dq_loaded_at = record_loaded_at, record_loaded_at is null",
         "            ) as is_latest",
         "        from (",
         "            select",
         "                *,",
-        "                case",
-        f"                    when count(*) over (partition by {instant})",
-        f"                    = count({order}) over (partition by {instant})",
-        f"                        then {order}",
-        "                end as record_order",
+        "                max(dq_loaded_at) over (",
+        f"                    partition by {instant}, record_order",
+        "                ) as record_loaded_at",
         "            from (",
-        *_indent(load_groups, 4),
-        "            ) as load_groups",
-        "        ) as records",
+        "                select",
+        "                    *,",
+        "                    case",
+        "                        when",
+        f"                            count(*) over (partition by {instant})",
+        f"                            = count({order}) over (partition by {instant})",
+        f"                            then {order}",
+        "                    end as record_order",
+        "                from (",
+        *_indent(load_groups, 5),
+        "                ) as load_groups",
+        "            ) as records",
+        "        ) as record_versions",
         "    ) as record_loads",
         "),",
     ]

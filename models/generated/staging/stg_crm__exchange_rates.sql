@@ -5,6 +5,7 @@
 -- unparseable required values, contract rules, duplicate keys; null when the row is
 -- usable) and the raw text of every column. Checks across tables: int_*_validated.
 
+-- sqlfluff:indentation:template_blocks_indent:False
 {%- set raw = crm_raw_table('exchange_rates') %}
 with
 
@@ -16,10 +17,10 @@ source_rows as (
         raw_currency_code,
         raw_rate_date,
         raw_rate_to_reporting,
-        source_reject_reason
-        {%- if raw.versions %},
-        dq_loaded_at
+        {%- if raw.versions %}
+        dq_loaded_at,
         {%- endif %}
+        source_reject_reason
     from {{ raw.sql }}
 ),
 
@@ -84,20 +85,24 @@ key_counts as (
         rate_date,
         dq_loaded_at,
         case
-            when dq_loaded_at is not distinct from max(dq_loaded_at) over (
-                partition by currency_code, rate_date
-            )
+            -- the latest load (every load of the key without dq_loaded_at: null)
+            when key_loaded_at is null or dq_loaded_at = key_loaded_at
                 then load_row_count
             else 0
         end as key_row_count
     from (
         select
-            currency_code,
-            rate_date,
-            dq_loaded_at,
-            count(*) as load_row_count
-        from parsed
-        group by 1, 2, 3
+            *,
+            max(dq_loaded_at) over (partition by currency_code, rate_date) as key_loaded_at
+        from (
+            select
+                currency_code,
+                rate_date,
+                dq_loaded_at,
+                count(*) as load_row_count
+            from parsed
+            group by 1, 2, 3
+        ) as load_groups
     ) as key_loads
 ),
 {%- else %}

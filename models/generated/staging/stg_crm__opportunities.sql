@@ -5,6 +5,7 @@
 -- unparseable required values, contract rules, duplicate keys; null when the row is
 -- usable) and the raw text of every column. Checks across tables: int_*_validated.
 
+-- sqlfluff:indentation:template_blocks_indent:False
 {%- set raw = crm_raw_table('opportunities') %}
 with
 
@@ -30,10 +31,10 @@ source_rows as {{ crm_inline_cte() }} (
         raw_is_won,
         raw_loss_reason,
         raw_closed_at,
-        source_reject_reason
-        {%- if raw.versions %},
-        dq_loaded_at
+        {%- if raw.versions %}
+        dq_loaded_at,
         {%- endif %}
+        source_reject_reason
     from {{ raw.sql }}
 ),
 
@@ -132,24 +133,28 @@ key_counts as (
         opportunity_id,
         dq_loaded_at,
         case
-            when dq_loaded_at is not distinct from max(dq_loaded_at) over (
-                partition by opportunity_id
-            )
+            -- the latest load (every load of the key without dq_loaded_at: null)
+            when key_loaded_at is null or dq_loaded_at = key_loaded_at
                 then load_row_count
             else 0
         end as key_row_count
     from (
         select
-            text_opportunity_id as opportunity_id,
-            dq_loaded_at,
-            count(*) as load_row_count
+            *,
+            max(dq_loaded_at) over (partition by opportunity_id) as key_loaded_at
         from (
             select
-                nullif(trim(raw_opportunity_id), '') as text_opportunity_id,
-                dq_loaded_at
-            from source_rows
-        ) as key_text
-        group by 1, 2
+                text_opportunity_id as opportunity_id,
+                dq_loaded_at,
+                count(*) as load_row_count
+            from (
+                select
+                    nullif(trim(raw_opportunity_id), '') as text_opportunity_id,
+                    dq_loaded_at
+                from source_rows
+            ) as key_text
+            group by 1, 2
+        ) as load_groups
     ) as key_loads
 ),
 {%- else %}

@@ -5,6 +5,7 @@
 -- unparseable required values, contract rules, duplicate keys; null when the row is
 -- usable) and the raw text of every column. Checks across tables: int_*_validated.
 
+-- sqlfluff:indentation:template_blocks_indent:False
 {%- set raw = crm_raw_table('opportunity_history') %}
 with
 
@@ -20,10 +21,10 @@ source_rows as (
         raw_close_date,
         raw_changed_by,
         raw_source_order,
-        source_reject_reason
-        {%- if raw.versions %},
-        dq_loaded_at
+        {%- if raw.versions %}
+        dq_loaded_at,
         {%- endif %}
+        source_reject_reason
     from {{ raw.sql }}
 ),
 
@@ -117,28 +118,37 @@ key_counts as (
     from (
         select
             *,
-            dq_loaded_at is not distinct from max(dq_loaded_at) over (
-                partition by opportunity_id, changed_at, record_order
+            -- the latest load (every load of the record without dq_loaded_at: null)
+            coalesce(
+                dq_loaded_at = record_loaded_at, record_loaded_at is null
             ) as is_latest
         from (
             select
                 *,
-                case
-                    when count(*) over (partition by opportunity_id, changed_at)
-                    = count(source_order) over (partition by opportunity_id, changed_at)
-                        then source_order
-                end as record_order
+                max(dq_loaded_at) over (
+                    partition by opportunity_id, changed_at, record_order
+                ) as record_loaded_at
             from (
                 select
-                    opportunity_id,
-                    changed_at,
-                    source_order,
-                    dq_loaded_at,
-                    count(*) as load_row_count
-                from parsed
-                group by 1, 2, 3, 4
-            ) as load_groups
-        ) as records
+                    *,
+                    case
+                        when
+                            count(*) over (partition by opportunity_id, changed_at)
+                            = count(source_order) over (partition by opportunity_id, changed_at)
+                            then source_order
+                    end as record_order
+                from (
+                    select
+                        opportunity_id,
+                        changed_at,
+                        source_order,
+                        dq_loaded_at,
+                        count(*) as load_row_count
+                    from parsed
+                    group by 1, 2, 3, 4
+                ) as load_groups
+            ) as records
+        ) as record_versions
     ) as record_loads
 ),
 {%- else %}

@@ -5,6 +5,7 @@
 -- unparseable required values, contract rules, duplicate keys; null when the row is
 -- usable) and the raw text of every column. Checks across tables: int_*_validated.
 
+-- sqlfluff:indentation:template_blocks_indent:False
 {%- set raw = crm_raw_table('targets') %}
 with
 
@@ -17,10 +18,10 @@ source_rows as (
         raw_period_month,
         raw_metric,
         raw_target_value,
-        source_reject_reason
-        {%- if raw.versions %},
-        dq_loaded_at
+        {%- if raw.versions %}
+        dq_loaded_at,
         {%- endif %}
+        source_reject_reason
     from {{ raw.sql }}
 ),
 
@@ -92,21 +93,25 @@ key_counts as (
         metric,
         dq_loaded_at,
         case
-            when dq_loaded_at is not distinct from max(dq_loaded_at) over (
-                partition by user_id, period_month, metric
-            )
+            -- the latest load (every load of the key without dq_loaded_at: null)
+            when key_loaded_at is null or dq_loaded_at = key_loaded_at
                 then load_row_count
             else 0
         end as key_row_count
     from (
         select
-            user_id,
-            period_month,
-            metric,
-            dq_loaded_at,
-            count(*) as load_row_count
-        from parsed
-        group by 1, 2, 3, 4
+            *,
+            max(dq_loaded_at) over (partition by user_id, period_month, metric) as key_loaded_at
+        from (
+            select
+                user_id,
+                period_month,
+                metric,
+                dq_loaded_at,
+                count(*) as load_row_count
+            from parsed
+            group by 1, 2, 3, 4
+        ) as load_groups
     ) as key_loads
 ),
 {%- else %}
