@@ -394,6 +394,12 @@ def _add_import_parser(commands: argparse._SubParsersAction) -> None:
             metavar="NAME",
             help="placeholder account for deals without one (default: leave empty, rejected)",
         )
+        parser.add_argument(
+            "--append",
+            action="store_true",
+            help="write each table as a new part RAW_DIR/<table>/<load time>.csv with "
+            "_loaded_at (a new load; earlier parts are kept)",
+        )
         parser.set_defaults(func=_cmd_import)
     hubspot.add_argument("--pipeline", metavar="ID", help="deal pipeline id (default: default)")
     pipeline.add_argument(
@@ -427,7 +433,11 @@ def _cmd_import(args: argparse.Namespace) -> int:
         from crm_metrics.importers.salesforce import import_salesforce
 
         result = import_salesforce(
-            args.source, args.out, settings=settings, unknown_account=args.unknown_account
+            args.source,
+            args.out,
+            settings=settings,
+            unknown_account=args.unknown_account,
+            append=args.append,
         )
     elif args.system == "hubspot":
         from crm_metrics.importers.hubspot import import_hubspot
@@ -438,6 +448,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
             pipeline=args.pipeline,
             settings=settings,
             unknown_account=args.unknown_account,
+            append=args.append,
         )
     else:
         from crm_metrics.importers.pipeline_csv import import_pipeline_csv, load_mapping
@@ -458,6 +469,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
             snapshot_date=dt.date.fromisoformat(args.snapshot_date) if args.snapshot_date else None,
             unknown_account=args.unknown_account,
             settings=settings,
+            append=args.append,
         )
     print(result.summary())
     return 0
