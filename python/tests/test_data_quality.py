@@ -631,6 +631,11 @@ def test_marts_equal_without_the_rejected_rows_and_with_shuffled_rows(builds: di
         connection.close()
 
 
+# `dbt source freshness` measures a load's age against the wall clock by definition; it runs
+# no model and writes no table (macros/freshness).
+WALL_CLOCK_MACROS = {"macros/freshness/crm_collect_freshness.sql"}
+
+
 def test_no_model_reads_the_wall_clock_or_randomness() -> None:
     pattern = re.compile(
         r"\b(current_date|current_timestamp|now\s*\(|today\s*\(|getdate|random\s*\(|uuid)",
@@ -643,7 +648,7 @@ def test_no_model_reads_the_wall_clock_or_randomness() -> None:
         for match in [
             pattern.search(re.sub(r"\{#.*?#\}|--[^\n]*", "", path.read_text(), flags=re.S))
         ]
-        if match
+        if match and str(path.relative_to(PROJECT_DIR)) not in WALL_CLOCK_MACROS
     ]
     assert offenders == []
 

@@ -22,7 +22,14 @@ from crm_metrics.errors import DbtNodesFailedError
 from crm_metrics.generate import generate
 from crm_metrics.runner import run_dbt, work_dir
 
-NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+def _now() -> dt.datetime:
+    """The instant the markers are written from: taken when a test writes them, not when the
+    module is imported (pytest-xdist imports every module at collection, possibly many minutes
+    before the module's tests run)."""
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
 # table -> (how the marker is written, its rows' ages): the latest (smallest age) counts
 MARKED = {
     # stale: error (latest 30 h ago), ISO text with an offset (+02:00)
@@ -43,13 +50,13 @@ def _written(instant: dt.datetime, how: str) -> str:
     return instant.astimezone(dt.timezone(dt.timedelta(hours=2))).isoformat()
 
 
-def _add_marker(path: Path, how: str, ages: list[dt.timedelta]) -> dt.datetime:
+def _add_marker(path: Path, how: str, ages: list[dt.timedelta], now: dt.datetime) -> dt.datetime:
     """Give every row of a CSV file a `_loaded_at`, the ages in turn; the latest instant."""
     with path.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.reader(handle))
     header, body = rows[0], rows[1:]
     assert len(body) >= len(ages)
-    instants = [NOW - ages[index % len(ages)] for index in range(len(body))]
+    instants = [now - ages[index % len(ages)] for index in range(len(body))]
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow([*header, "_loaded_at"])
@@ -62,8 +69,9 @@ def _add_marker(path: Path, how: str, ages: list[dt.timedelta]) -> dt.datetime:
 def raw(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, dt.datetime]]:
     folder = tmp_path_factory.mktemp("freshness") / "raw"
     generate(folder, opportunities=30, seed=11)
+    now = _now()
     latest = {
-        table: _add_marker(folder / f"{table}.csv", how, ages)
+        table: _add_marker(folder / f"{table}.csv", how, ages, now)
         for table, (how, ages) in MARKED.items()
     }
     return folder, latest
@@ -139,7 +147,7 @@ def test_build_prints_one_freshness_line(
 
     assert main([*argv, "--select", "stg_crm__users", "--verbose"]) == 0
     out = capsys.readouterr().out
-    # NOW was taken when the module was imported: minutes may have passed since
+    # the markers were written when the module's first test ran: minutes may have passed since
     assert re.search(r"^  crm\.accounts: last loaded 1\d min ago \(pass\)$", out, re.M), out
     assert re.search(r"^  crm\.users: last loaded 5\.\d h ago \(warn\)$", out, re.M), out
     assert "\n  crm.stages: no column _loaded_at (no load marker)\n" in out
@@ -178,6 +186,7 @@ def test_dbt_source_freshness_on_a_connector_schema_and_another_loader(tmp_path:
     connection = duckdb.connect(str(database))
     connection.execute("set TimeZone = 'UTC'")
     connection.execute("create schema salesforce; create schema stitch_crm")
+    now = _now()
     synced = {"opportunity": dt.timedelta(minutes=40), "account": dt.timedelta(days=3)}
     for table, age in synced.items():
         connection.execute(
@@ -185,10 +194,10 @@ def test_dbt_source_freshness_on_a_connector_schema_and_another_loader(tmp_path:
         )
         connection.execute(
             f"insert into salesforce.{table} values ('a', ?), ('b', ?)",
-            [NOW - age, NOW - age - dt.timedelta(hours=1)],
+            [now - age, now - age - dt.timedelta(hours=1)],
         )
     connection.execute("create table stitch_crm.users (user_id varchar, _sdc_batched_at timestamp)")
-    batched = (NOW - dt.timedelta(hours=7)).replace(tzinfo=None)
+    batched = (now - dt.timedelta(hours=7)).replace(tzinfo=None)
     connection.execute("insert into stitch_crm.users values ('u1', ?)", [batched])
     connection.close()
 
