@@ -156,19 +156,25 @@ def built_once_across_workers(
     return raw, database
 
 
+def built_once_per_run(
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    build_into: Callable[[Path], tuple[Path, Path]],
+) -> tuple[Path, Path]:
+    """`build_into(folder)` once per pytest run: in this session without pytest-xdist, else by
+    the first worker that asks (each xdist worker has its own session; the run's workers share
+    the parent of their temporary folders, a fresh one per run)."""
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        return build_into(tmp_path_factory.mktemp(name))
+    shared = tmp_path_factory.getbasetemp().parent / name
+    return built_once_across_workers(shared, build_into)
+
+
 @pytest.fixture(scope="session")
 def generated_deals(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    if os.environ.get("PYTEST_XDIST_WORKER") is None:
-        return _build_generated_deals(tmp_path_factory.mktemp("generated_deals"))
-    # Each xdist worker has its own session; the run's workers share the parent of their
-    # temporary folders (a fresh one per run).
-    shared = tmp_path_factory.getbasetemp().parent / "generated_deals"
-    return built_once_across_workers(shared, _build_generated_deals)
+    return built_once_per_run(tmp_path_factory, "generated_deals", _build_generated_deals)
 
 
 @pytest.fixture(scope="session")
 def engine_dataset(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    if os.environ.get("PYTEST_XDIST_WORKER") is None:
-        return build_engine_dataset(tmp_path_factory.mktemp("engine_dataset"))
-    shared = tmp_path_factory.getbasetemp().parent / "engine_dataset"
-    return built_once_across_workers(shared, build_engine_dataset)
+    return built_once_per_run(tmp_path_factory, "engine_dataset", build_engine_dataset)
