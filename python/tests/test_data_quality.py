@@ -717,7 +717,13 @@ def test_empty_required_file_fails_naming_it(tmp_path: Path) -> None:
     raw = required_folder(tmp_path / "raw")
     (raw / "opportunities.csv").write_bytes(b"")
     with pytest.raises(CrmMetricsError) as failure:
-        build(tmp_path / "db.duckdb", raw_dir=raw, progress=False, select=["stg_crm__users"])
+        build(
+            tmp_path / "db.duckdb",
+            raw_dir=raw,
+            progress=False,
+            select=["stg_crm__users"],
+            unit_tests=False,
+        )
     assert "Raw table 'opportunities' is required: file " in str(failure.value)
     assert "opportunities.csv is empty" in str(failure.value)
 
@@ -832,6 +838,7 @@ def test_select_with_sql_runs_nothing(builds: dict) -> None:
         raw_dir=builds["corrupted_raw"],
         select=[INJECTION],
         progress=False,
+        unit_tests=False,
     )
     assert results == []
     assert query(builds["corrupted"], "select alive from canary") == [(1,)]

@@ -155,6 +155,7 @@ def build(database: Path, raw: Path, extra_vars: dict | None = None) -> list:
             "build",
             "--exclude",
             "resource_type:seed",
+            "resource_type:unit_test",
             "--select",
             *SELECT,
             "--indirect-selection",

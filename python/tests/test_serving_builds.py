@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import query
 
-from crm_metrics import serving
+from crm_metrics import runner, serving
 from crm_metrics.bench import MIN_DATA_TESTS
 from crm_metrics.cli import main
 from crm_metrics.generate import generate
@@ -70,7 +70,9 @@ while not stop.exists():
 
 # `crm-metrics build` that stops (sleeps, to be killed) at a point: after some dbt nodes have
 # finished, after a few tables were copied into the temporary snapshot, or with the snapshot
-# written and fsynced but not yet renamed into place. It writes the point to the ready file.
+# written and fsynced but not yet renamed into place (publishing the working database as the
+# build killed at "copy" left it: its dbt build had finished). It writes the point to the ready
+# file.
 KILLABLE_BUILD = """
 import sys, time
 from pathlib import Path
@@ -104,6 +106,9 @@ elif point == "copy":
         return rows
     serving._copy_relation = copy
 elif point == "rename":
+    # dbt is not run again: the working database is whole from the build killed at "copy"
+    from crm_metrics import runner
+    runner.build = lambda database, **options: []
     serving._swap_into_place = lambda temp, path: stop_here()
 sys.exit(cli.main(argv))
 """
@@ -308,22 +313,26 @@ def test_builds_killed_at_three_points_leave_the_last_good_snapshot(
     numbers: dict[str, tuple[int, int]],
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Killed in turn: while dbt builds the models (the working database is half rebuilt), while
     # the snapshot is being copied, and with the snapshot written but not renamed into place.
-    # Each next build starts with --lock-wait 0 (the killed build's lock went with it) and gets
-    # through its dbt build (the working database recovered) before it is killed in turn.
+    # Each build starts with --lock-wait 0 (the killed build's lock went with it). The one
+    # killed at "copy" got through its whole dbt build after the one killed in dbt (the working
+    # database recovered); the one killed at "rename" and the last one publish that database
+    # without running dbt again (a build that runs dbt and publishes is the reader test's).
     serving_db = serving.default_serving_path(working)
     before = current(serving_db)
+    name = next(name for name in raws if numbers[name] != before[1:])
     for point in ("dbt", "copy", "rename"):
-        argv = build_argv(raws["b"], working, "--lock-wait", "0")
+        argv = build_argv(raws[name], working, "--lock-wait", "0")
         kill_at(point, argv, tmp_path / f"ready-{point}", serving_db)
         # the last good snapshot is in place, whole, for this process and a new one
         assert current(serving_db) == before, point
         assert from_new_process(serving_db) == before, point
 
-    # the next build succeeds and publishes; the killed publishes' files are cleaned up
-    name = next(name for name in raws if numbers[name] != before[1:])
+    # the next publish succeeds; the killed publishes' files are cleaned up
+    monkeypatch.setattr(runner, "build", lambda database, **options: [])
     assert main(build_argv(raws[name], working, "--lock-wait", "0")) == 0
     assert f"published {serving_db}" in capsys.readouterr().out
     snapshot_id, deals, won = current(serving_db)
@@ -372,8 +381,6 @@ def test_leaving_out_only_unit_tests_still_publishes(
     """Which builds publish, decided on the options: dbt is not run again (runner.build is
     replaced by one returning no node), the working database of the module's build is
     published as it is."""
-    from crm_metrics import runner
-
     asked: list[dict] = []
     monkeypatch.setattr(runner, "build", lambda database, **options: asked.append(options) or [])
     serving_db = serving.default_serving_path(working)
