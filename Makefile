@@ -66,11 +66,9 @@ lint: setup
 	$(BIN)/sqlfluff lint models --processes 0
 
 # pytest exits 5 when it collects no tests: that is a failure here too. Tests run on both cores
-# (pytest-xdist), a test file per worker so module fixtures (one dbt build each) are built once,
-# the longest files first (conftest.LONGEST_FILES_FIRST; xdist keeps that order when told not to
-# reorder files by their number of tests).
+# (pytest-xdist), a test file per worker so module fixtures (one dbt build each) are built once.
 test: lint
-	status=0; $(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=15 || status=$$?; \
+	status=0; $(BIN)/pytest -n 2 --dist loadfile --durations=15 || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; \
 	exit $$status
 

@@ -46,33 +46,6 @@ from helpers import generate_and_build
 
 from crm_metrics.runner import PROJECT_DIR, build
 
-# The test files that take longest (worker-seconds in a CI run, 2026-12-07: 760 down to 100),
-# run first so that both pytest-xdist workers end together: `make test` hands whole files to
-# the workers in collection order (--dist loadfile --no-loadscope-reorder; xdist's default
-# would order files by their number of tests and start the three-test Spark file near the end).
-LONGEST_FILES_FIRST = (
-    "test_source_adapters.py",
-    "test_engines_spark.py",
-    "test_serving_builds.py",
-    "test_engines_postgres.py",
-    "test_raw_dir_loader.py",
-    "test_data_quality.py",
-    "test_bench.py",
-    "test_foundation.py",
-    "test_dashboard.py",
-    "test_incremental.py",
-    "test_cli.py",
-    "test_table_alerts.py",
-    "test_table_digests.py",
-)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """LONGEST_FILES_FIRST first, the other files after them as collected; each file's tests in
-    their own order (the sort is stable)."""
-    rank = {name: position for position, name in enumerate(LONGEST_FILES_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
-
 
 def query(db_path: Path, sql: str, params: list[Any] | None = None) -> list[tuple]:
     connection = duckdb.connect(str(db_path), read_only=True)
