@@ -1,11 +1,12 @@
 {#
-    Reconciliation: for every raw table, rows read = rows accepted + rows quarantined.
+    Reconciliation: for every raw table, rows read = rows accepted + rows quarantined + rows
+    superseded (older loads of a key, by the load markers; none in a table without them).
 
     Raw rows are counted straight from the raw relation (crm_raw_relation: the contract's table
-    or a source adapter's model; not through staging), accepted rows
+    or a source adapter's model; not through staging), accepted and superseded rows
     from int_<table>_validated, quarantined rows from dq_<table>_rejects, and the summary's
-    accepted + rejected from dq_summary. An absent optional table counts 0 raw rows. Returns one
-    row per table where the counts disagree.
+    accepted + rejected + superseded from dq_summary. An absent optional table counts 0 raw
+    rows. Returns one row per table where the counts disagree.
 #}
 {%- set tables = crm_raw_contract()['tables'] -%}
 {%- set raw_selects = [] -%}
@@ -32,9 +33,9 @@ accepted_counts as (
     {% for table_name in tables -%}
         select
             '{{ table_name }}' as table_name,
-            count(*) as accepted_rows
+            count(case when reject_reason is null then 1 end) as accepted_rows,
+            count(case when reject_reason = 'superseded' then 1 end) as superseded_rows
         from {{ ref('int_' ~ table_name ~ '_validated') }}
-        where reject_reason is null
         {% if not loop.last -%} union all {%- endif %}
     {% endfor %}
 ),
@@ -54,7 +55,7 @@ summary_counts as (
         table_name,
         sum(row_count) as summary_rows
     from {{ ref('dq_summary') }}
-    where outcome in ('accepted', 'rejected')
+    where outcome in ('accepted', 'rejected', 'superseded')
     group by 1
 ),
 
@@ -64,6 +65,7 @@ compared as (
         raw_counts.raw_rows,
         accepted_counts.accepted_rows,
         rejected_counts.rejected_rows,
+        accepted_counts.superseded_rows,
         summary_counts.summary_rows
     from raw_counts
     inner join accepted_counts
@@ -78,7 +80,7 @@ final as (
     select *
     from compared
     where
-        raw_rows <> accepted_rows + rejected_rows
+        raw_rows <> accepted_rows + rejected_rows + superseded_rows
         or summary_rows is null
         or summary_rows <> raw_rows
 )

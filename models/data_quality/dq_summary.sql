@@ -1,8 +1,10 @@
 {#
-    One row per raw table × outcome × reason: how many rows were accepted, rejected (by reason)
-    or used with a finding (by finding and column), with an example key. For every table, rows
-    read = accepted + rejected; findings count findings on accepted rows. It counts rejects, so
-    it reads the validated tables themselves, not the accepted-row models.
+    One row per raw table × outcome × reason: how many rows were accepted, rejected (by reason),
+    superseded (older loads of a key whose latest load is the record: reason `superseded`, a
+    row only where there are some) or used with a finding (by finding and column), with an
+    example key. For every table, rows read = accepted + rejected + superseded; findings count
+    findings on accepted rows. It counts rejects, so it reads the validated tables themselves,
+    not the accepted-row models.
 #}
 with
 
@@ -47,7 +49,20 @@ rejected as (
         count(*) as row_count,
         min(dq_row_key) as example_key
     from rows_read
-    where reject_reason is not null
+    where reject_reason is not null and reject_reason <> 'superseded'
+    group by 1, 2, 3
+),
+
+-- no reject: the validated tables mark an older load of a key `superseded`
+superseded as (
+    select
+        table_name,
+        'superseded' as outcome,
+        'superseded' as reason,
+        count(*) as row_count,
+        min(dq_row_key) as example_key
+    from rows_read
+    where reject_reason = 'superseded'
     group by 1, 2, 3
 ),
 
@@ -66,6 +81,8 @@ final as (
     select * from accepted
     union all
     select * from rejected
+    union all
+    select * from superseded
     union all
     select * from findings
 )

@@ -4,7 +4,9 @@
     one that lost the most, each with its count, an example and a hint about the likely cause.
     Lost rows are rejects other than deleted_in_source, exact_duplicate and other_pipeline (a
     record the source deleted, a row read twice, a deal of another pipeline: nothing the marts
-    should hold is missing). Read by two tests: tests/dq_required_table_not_all_rejected.sql
+    should hold is missing). Rows read are the records, accepted + rejected: a superseded
+    version (an older load of a key, outcome superseded in dq_summary) is neither read nor lost
+    here, so a table loaded many times keeps the loss share of its records. Read by two tests: tests/dq_required_table_not_all_rejected.sql
     (error: a required table has rows and none is accepted) and tests/dq_table_loss_warned.sql
     (warning: the lost rows reach var dq_loss_warn_share of the rows read); `crm-metrics build`
     prints a WARNING line for each. Counts come from dq_summary; the example is the raw value of

@@ -109,6 +109,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--full-refresh", action="store_true", help="rebuild incremental models from scratch"
     )
     build.add_argument(
+        "--unit-tests",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="run dbt's unit tests (they check the code, not the data); default: on the demo "
+        "data only, left out with --raw-dir, var raw_dir / raw_schema or a source_system other "
+        "than contract. Every data test runs either way, and leaving out only the unit tests "
+        "still publishes",
+    )
+    build.add_argument(
         "--vars",
         metavar="YAML_OR_JSON",
         help="dbt vars, e.g. '{reporting_currency: EUR}' (see docs/vars.md)",
@@ -385,6 +394,12 @@ def _add_import_parser(commands: argparse._SubParsersAction) -> None:
             metavar="NAME",
             help="placeholder account for deals without one (default: leave empty, rejected)",
         )
+        parser.add_argument(
+            "--append",
+            action="store_true",
+            help="write each table as a new part RAW_DIR/<table>/<load time>.csv with "
+            "_loaded_at (a new load; earlier parts are kept)",
+        )
         parser.set_defaults(func=_cmd_import)
     hubspot.add_argument("--pipeline", metavar="ID", help="deal pipeline id (default: default)")
     pipeline.add_argument(
@@ -418,7 +433,11 @@ def _cmd_import(args: argparse.Namespace) -> int:
         from crm_metrics.importers.salesforce import import_salesforce
 
         result = import_salesforce(
-            args.source, args.out, settings=settings, unknown_account=args.unknown_account
+            args.source,
+            args.out,
+            settings=settings,
+            unknown_account=args.unknown_account,
+            append=args.append,
         )
     elif args.system == "hubspot":
         from crm_metrics.importers.hubspot import import_hubspot
@@ -429,6 +448,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
             pipeline=args.pipeline,
             settings=settings,
             unknown_account=args.unknown_account,
+            append=args.append,
         )
     else:
         from crm_metrics.importers.pipeline_csv import import_pipeline_csv, load_mapping
@@ -449,6 +469,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
             snapshot_date=dt.date.fromisoformat(args.snapshot_date) if args.snapshot_date else None,
             unknown_account=args.unknown_account,
             settings=settings,
+            append=args.append,
         )
     print(result.summary())
     return 0
@@ -456,10 +477,13 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 def _cmd_build(args: argparse.Namespace) -> int:
     from crm_metrics.progress import BuildProgress, choose_mode
-    from crm_metrics.runner import dq_report, dq_totals
+    from crm_metrics.runner import dq_report, dq_totals, uses_user_data
     from crm_metrics.serving import build_and_publish
 
     variables = parse_vars(args.vars)
+    unit_tests = args.unit_tests
+    if unit_tests is None:
+        unit_tests = not uses_user_data(args.raw_dir, variables)
     progress = BuildProgress(sys.stdout, mode=choose_mode(sys.stdout, args.verbose))
     try:
         outcome = build_and_publish(
@@ -477,6 +501,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
             as_of_date=args.as_of_date,
             target=args.target,
             progress=progress,
+            unit_tests=unit_tests,
         )
     except DbtNodesFailedError as exc:
         progress.close()
@@ -488,6 +513,11 @@ def _cmd_build(args: argparse.Namespace) -> int:
     # the working database.
     read_from = outcome.published.path if outcome.published else args.database
     quality = (dq_report if args.verbose else dq_totals)(read_from)
+    if outcome.freshness is not None:
+        from crm_metrics.freshness import report
+
+        fresh = report(outcome.freshness, verbose=args.verbose)
+        quality = "\n".join(filter(None, [quality, fresh]))
     written = f"built {args.database.resolve()}\n{outcome.message}"
     print(progress.summary(outcome.results, data_quality=quality, written=written))
     return 0

@@ -25,15 +25,22 @@ def _header(*lines: str) -> str:
     )
 
 
+# sqlfluff indents what a Jinja `if` encloses; the staging models' `if raw.versions` blocks
+# hold whole CTEs and single lines, written at the indent of the SQL around them
+NO_BLOCK_INDENT = "-- sqlfluff:indentation:template_blocks_indent:False"
+
+
 def _indent(lines: list[str], depth: int) -> list[str]:
     pad = "    " * depth
     return [pad + line if line else line for line in lines]
 
 
-def _list(items: list[str], depth: int) -> list[str]:
-    """`items` one per line, comma-separated (trailing commas)."""
+def _list(items: list[str], depth: int, trailing: bool = False) -> list[str]:
+    """`items` one per line, comma-separated (trailing commas; after the last one too with
+    `trailing`, when more items follow)."""
     return _indent(
-        [item + ("," if i < len(items) - 1 else "") for i, item in enumerate(items)], depth
+        [item + ("," if trailing or i < len(items) - 1 else "") for i, item in enumerate(items)],
+        depth,
     )
 
 
@@ -187,10 +194,16 @@ def render_staging_sql(table: Table) -> str:
             "unparseable required values, contract rules, duplicate keys; null when the row is",
             "usable) and the raw text of every column. Checks across tables: int_*_validated.",
         ),
+        # raw: the raw table's select, and whether it carries the load markers (versions:
+        # `_loaded_at`; deleted: `_deleted`), known while compiling; the version rule below
+        # is compiled in only where the raw table has the loaded-at column
+        NO_BLOCK_INDENT,
+        f"{{%- set raw = crm_raw_table('{table.name}') %}}",
         "with",
         "",
         "-- every contract column as text; an optional column the raw table lacks is null, an",
-        "-- optional table that is absent gives no rows (macros/staging/crm_raw_table.sql)",
+        "-- optional table that is absent gives no rows (macros/staging/crm_raw_table.sql);",
+        "-- with the load markers, dq_loaded_at and deleted_in_source in source_reject_reason",
         *(
             ["-- (inlined on DuckDB: key_counts reads it too, for the key columns only)"]
             if text_key
@@ -198,8 +211,12 @@ def render_staging_sql(table: Table) -> str:
         ),
         f"source_rows as {'{{ crm_inline_cte() }} ' if text_key else ''}(",
         "    select",
-        *_list([f"raw_{n}" for n in names] + ["source_reject_reason"], 2),
-        f"    from {{{{ crm_raw_table('{table.name}') }}}}",
+        *_list([f"raw_{n}" for n in names], 2, trailing=True),
+        "        {%- if raw.versions %}",
+        "        dq_loaded_at,",
+        "        {%- endif %}",
+        "        source_reject_reason",
+        "    from {{ raw.sql }}",
         "),",
         "",
         "trimmed as (",
@@ -236,7 +253,7 @@ def render_staging_sql(table: Table) -> str:
     group_by = "    group by " + ", ".join(str(i + 1) for i in range(len(key)))
     if text_key:
         key_items = [_aliased(_parse_expr(col), col.name) for col in key_columns]
-        out += [
+        plain = [
             "-- The key is parsed again, as above, from source_rows: read from parsed, that wide",
             "-- CTE would be read twice, and DuckDB would materialise a copy of every row.",
             "key_counts as (",
@@ -250,6 +267,18 @@ def render_staging_sql(table: Table) -> str:
             group_by,
             "),",
         ]
+        load_groups = [
+            "select",
+            *_indent(
+                _join_items([*key_items, ["dq_loaded_at"], ["count(*) as load_row_count"]]), 1
+            ),
+            "from (",
+            "    select",
+            *_list([_trimmed_text(n) for n in key] + ["dq_loaded_at"], 2),
+            "    from source_rows",
+            ") as key_text",
+            f"group by {', '.join(str(i + 1) for i in range(len(key) + 1))}",
+        ]
     else:
         order_counts = []
         if table.order_column:
@@ -258,7 +287,7 @@ def render_staging_sql(table: Table) -> str:
                 f"count({order}) as ordered_row_count",
                 f"count({{{{ crm_parse_number('{order}') }}}}) as numeric_order_count",
             ]
-        out += [
+        plain = [
             "key_counts as (",
             "    select",
             *_list([*key, "count(*) as key_row_count", *order_counts], 2),
@@ -266,6 +295,19 @@ def render_staging_sql(table: Table) -> str:
             group_by,
             "),",
         ]
+        grouped = [*key, *([table.order_column] if table.order_column else []), "dq_loaded_at"]
+        load_groups = [
+            "select",
+            *_list([*grouped, "count(*) as load_row_count"], 1),
+            "from parsed",
+            f"group by {', '.join(str(i + 1) for i in range(len(grouped)))}",
+        ]
+    versions = (
+        _ordered_versions(table, load_groups)
+        if table.order_column
+        else _versions(table, load_groups)
+    )
+    out += ["{%- if raw.versions %}", *versions, "{%- else %}", *plain, "{%- endif %}"]
     out += [
         "",
         "-- inlined on DuckDB: read twice below, a materialised copy of every wide row would",
@@ -290,6 +332,15 @@ def render_staging_sql(table: Table) -> str:
         f"            {'and ' if i else ''}row_checked.{k} is not distinct from key_counts.{k}"
         for i, k in enumerate(key)
     ]
+    versioned = [*([table.order_column] if table.order_column else []), "dq_loaded_at"]
+    out += [
+        "            {%- if raw.versions %}",
+        *(
+            f"            and row_checked.{k} is not distinct from key_counts.{k}"
+            for k in versioned
+        ),
+        "            {%- endif %}",
+    ]
     # two rows sharing a key are the same row (exact_duplicate, the first kept) when every
     # column has the same parsed value: the same instant written `Z` or `+00:00`, an amount
     # written `1000` or `1000.00`; an unparseable value compares by its text
@@ -301,6 +352,12 @@ def render_staging_sql(table: Table) -> str:
     for i, col in enumerate(compared):
         value = _compare_value(col)
         hashed += [("|| '|' || " if i else "") + value[0], *value[1:]]
+    # with the deleted marker, a deleted row and a live one of the same load differ
+    hashed += [
+        "{%- if raw.deleted %}",
+        "|| '|' || coalesce(source_reject_reason, '<null>')",
+        "{%- endif %}",
+    ]
     out += ["),", ""]
     repeated = "counted"
     if table.order_column:
@@ -344,7 +401,8 @@ def render_staging_sql(table: Table) -> str:
         f"        cast(null as {STRING}) as key_max_hash,",
         "        1 as key_row_number",
         "    from counted",
-        "    where key_row_count = 1",
+        "    -- a key's only row (0: a superseded version, with the version rule)",
+        "    where key_row_count <= 1",
         "    union all",
         "    select",
         "        *,",
@@ -370,6 +428,9 @@ def render_staging_sql(table: Table) -> str:
         "        dq_row_key,",
         *([f"        {rank},"] if rank else []),
         "        coalesce(",
+        "            {%- if raw.versions %}",
+        "            case when key_row_count = 0 then 'superseded' end,",
+        "            {%- endif %}",
         "            row_reject_reason,",
         "            case",
         f"                when key_min_hash <> key_max_hash then '{duplicate}'",
@@ -383,6 +444,111 @@ def render_staging_sql(table: Table) -> str:
         "select * from final",
     ]
     return _finish(out)
+
+
+def _versions(table: Table, load_groups: list[str]) -> list[str]:
+    """key_counts with the version rule: per key and load, the load's rows; the latest load's
+    count stays, an older load's is 0 (superseded)."""
+    key = list(table.key)
+    partition = ", ".join(key)
+    return [
+        "-- Versions (the raw table has the loaded-at marker): a key's rows of its latest load are",
+        "-- the record (a null dq_loaded_at is older than any); the key's rows of an older load",
+        "-- count 0: superseded. The duplicate checks below see only the latest load's rows.",
+        "key_counts as (",
+        "    select",
+        *_list(key, 2, trailing=True),
+        "        dq_loaded_at,",
+        "        case",
+        "            -- the latest load (every load of the key without dq_loaded_at: null)",
+        "            when key_loaded_at is null or dq_loaded_at = key_loaded_at",
+        "                then load_row_count",
+        "            else 0",
+        "        end as key_row_count",
+        "    from (",
+        "        select",
+        "            *,",
+        f"            max(dq_loaded_at) over (partition by {partition}) as key_loaded_at",
+        "        from (",
+        *_indent(load_groups, 3),
+        "        ) as load_groups",
+        "    ) as key_loads",
+        "),",
+    ]
+
+
+def _ordered_versions(table: Table, load_groups: list[str]) -> list[str]:
+    """key_counts with the version rule for a table with an order column: a record is its
+    instant and, where every row of the instant (in every load) has one, its order column
+    value (the contract's key rule); its latest load's rows stay, the older count 0. The
+    instant's counts (rows, rows with an order value, numeric ones) are of the latest rows."""
+    order = table.order_column
+    instant = ", ".join(table.instant_key)
+    number = f"{{{{ crm_parse_number('{order}') }}}}"
+
+    def latest_sum(condition: str, alias: str) -> list[str]:
+        return [
+            "        cast(sum(",
+            "            case",
+            f"                when is_latest{condition}",
+            "                    then load_row_count",
+            "                else 0",
+            "            end",
+            f"        ) over (partition by {instant}) as bigint) as {alias},",
+        ]
+
+    numeric = latest_sum(f" and {number} is not null", "numeric_order_count")
+    numeric[-1] = numeric[-1].rstrip(",")
+    return [
+        "-- Versions (the raw table has the loaded-at marker): a record is an instant and, where",
+        f"-- every row of the instant in every load has one, its {order} (the key rule of",
+        f"-- {order}); the record's rows of its latest load stay (a null dq_loaded_at is older",
+        "-- than any), an older load's count 0: superseded. The instant's counts are of the",
+        "-- latest rows, so the checks below see only those.",
+        "key_counts as (",
+        "    select",
+        *_list(list(table.instant_key), 2, trailing=True),
+        f"        {order},",
+        "        dq_loaded_at,",
+        "        case",
+        "            when is_latest",
+        "                then cast(sum(",
+        "                    case when is_latest then load_row_count else 0 end",
+        f"                ) over (partition by {instant}) as bigint)",
+        "            else 0",
+        "        end as key_row_count,",
+        *latest_sum(f" and {order} is not null", "ordered_row_count"),
+        *numeric,
+        "    from (",
+        "        select",
+        "            *,",
+        "            -- the latest load (every load of the record without dq_loaded_at: null)",
+        "            coalesce(",
+        "                dq_loaded_at = record_loaded_at, record_loaded_at is null",
+        "            ) as is_latest",
+        "        from (",
+        "            select",
+        "                *,",
+        "                max(dq_loaded_at) over (",
+        f"                    partition by {instant}, record_order",
+        "                ) as record_loaded_at",
+        "            from (",
+        "                select",
+        "                    *,",
+        "                    case",
+        "                        when",
+        f"                            count(*) over (partition by {instant})",
+        f"                            = count({order}) over (partition by {instant})",
+        f"                            then {order}",
+        "                    end as record_order",
+        "                from (",
+        *_indent(load_groups, 5),
+        "                ) as load_groups",
+        "            ) as records",
+        "        ) as record_versions",
+        "    ) as record_loads",
+        "),",
+    ]
 
 
 def _key_window(aggregate: str, partition: str, alias: str) -> list[str]:
@@ -623,7 +789,8 @@ def render_rejects_sql(table: Table) -> str:
             [f"raw_{n} as {n}" for n in table.column_names] + ["dq_row_key", "reject_reason"], 2
         ),
         "    from validated",
-        "    where reject_reason is not null",
+        "    -- a superseded version (an older load of a key) is no reject: dq_summary counts it",
+        "    where reject_reason is not null and reject_reason <> 'superseded'",
         ")",
         "",
         "select * from rejected",

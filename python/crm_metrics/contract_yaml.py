@@ -48,6 +48,26 @@ def _dump(doc: dict) -> str:
     return GENERATED_HEADER + text
 
 
+# Source freshness (`dbt source freshness`): the load marker and the thresholds, from vars, under
+# `config:` (dbt 1.10+). A raw table without the marker column is reported, not failed, by
+# macro collect_freshness (macros/freshness/crm_collect_freshness.sql).
+def freshness_config(loaded_at_field: str) -> dict:
+    """The `config:` keys of a source whose tables may carry the load marker `loaded_at_field`."""
+    return {
+        "loaded_at_field": loaded_at_field,
+        "freshness": {
+            "warn_after": {
+                "count": "{{ var('crm_freshness_warn_after_hours') }}",
+                "period": "hour",
+            },
+            "error_after": {
+                "count": "{{ var('crm_freshness_error_after_hours') }}",
+                "period": "hour",
+            },
+        },
+    }
+
+
 def render_sources(contract: Contract) -> str:
     tables = []
     for table in contract.tables.values():
@@ -82,6 +102,7 @@ def render_sources(contract: Contract) -> str:
                 "schema": (
                     "{{ var('raw_schema', 'raw_files' if var('raw_dir', none) else 'raw_demo') }}"
                 ),
+                "config": freshness_config("{{ var('crm_loaded_at_column', '_loaded_at') }}"),
                 "tables": tables,
             }
         ],
@@ -175,7 +196,10 @@ def render_staging_models(contract: Contract) -> str:
                 "description": (
                     "Why the row cannot be used, from checks within this table (missing or "
                     "unparseable required value, negative required amount, contract rule, "
-                    "duplicate key, exact duplicate, ambiguous history order); null when usable."
+                    "duplicate key, exact duplicate, ambiguous history order, deleted_in_source "
+                    "from the deleted marker), or `superseded`: an older load of a key whose "
+                    "latest load is the record (no reject; counted in dq_summary); null when "
+                    "usable."
                 ),
             },
         ]
@@ -222,9 +246,11 @@ def render_rejects_models(contract: Contract) -> str:
                 "description": (
                     "Why the row was rejected: missing_required:<col>, unparseable:<col>, "
                     "negative_value:<col>, duplicate_key, exact_duplicate, ambiguous_order, "
-                    "orphan:<col>, unknown_stage, parent_rejected, deleted_in_source (a source "
+                    "orphan:<col>, unknown_stage, parent_rejected, deleted_in_source (a record "
+                    "the source deleted: the latest load's deleted marker, or a source "
                     "adapter's deleted record), other_pipeline (a HubSpot deal of another "
-                    "pipeline), or a contract rule."
+                    "pipeline), or a contract rule. Superseded versions (older loads of a key) "
+                    "are no rejects and are not here (dq_summary counts them)."
                 ),
                 "data_tests": ["not_null"],
             },
@@ -261,7 +287,8 @@ def render_validated_models(contract: Contract, required: bool) -> str:
             {
                 "name": "reject_reason",
                 "description": (
-                    "The staging reason, else the first failing reference check "
+                    "The staging reason (`superseded` for an older load of a key: no reject, "
+                    "left out of the rejects table), else the first failing reference check "
                     "(orphan:<col>, unknown_stage, parent_rejected); null when accepted."
                 ),
                 # on this table rather than on the staging view: a test on the view re-runs
@@ -280,6 +307,8 @@ def render_validated_models(contract: Contract, required: bool) -> str:
                                     # of another pipeline (models/adapters)
                                     "deleted_in_source",
                                     "other_pipeline",
+                                    # an older load of a key (the version rule)
+                                    "superseded",
                                     *[r["reason"] for r in table.reject_rules],
                                 ]
                             },

@@ -30,6 +30,10 @@ from crm_metrics.runner import FAILED_STATUSES, STATUS_LABELS, NodeResult, one_l
 SLOWEST = 5
 
 
+# Notices of the project's macros that reach the console during a build.
+PROJECT_NOTICE_PREFIXES = ("crm_load_raw_dir:",)
+
+
 @dataclass(frozen=True)
 class Finished:
     """One finished node as the progress display saw it."""
@@ -122,6 +126,14 @@ class BuildProgress:
     # --- dbt's events -----------------------------------------------------------------------
 
     def __call__(self, event: Any) -> None:
+        if event.info.name == "PrintEvent":
+            # the project's own notices (macro print(), which --log-level none silences), such
+            # as the raw-folder loader's "part(s) changed ... every part is read again"
+            message = str(event.data.msg)
+            if message.startswith(PROJECT_NOTICE_PREFIXES):
+                with self.lock:
+                    self._write(message)
+            return
         if event.info.name != "NodeFinished":
             return
         node = event.data.node_info

@@ -331,6 +331,27 @@ def _write_seed_stamp(database: Path, state: dict) -> None:
     stamp.write_text(json.dumps({**state, "tables": tables}, indent=2), encoding="utf-8")
 
 
+def uses_user_data(raw_dir: Path | None, vars: dict | None) -> bool:
+    """Whether a build reads the user's data rather than the bundled demo seeds: a raw folder,
+    var raw_dir or raw_schema, or a source_system other than contract. `crm-metrics build`
+    leaves dbt's unit tests out of such builds by default (they check the code, which the demo
+    build, `make test` and CI check; dbt recommends not running them in production)."""
+    variables = vars or {}
+    return (
+        raw_dir is not None
+        or variables.get("raw_dir") is not None
+        or variables.get("raw_schema") is not None
+        or variables.get("source_system") not in (None, "contract")
+    )
+
+
+def _excluded_types(unit_tests: bool) -> list[str]:
+    """The build's resource-type exclusions: seeds (loaded in their own invoke), and the unit
+    tests unless they run."""
+    types = ["seed"] if unit_tests else ["seed", "unit_test"]
+    return [arg for kind in types for arg in ("--exclude-resource-type", kind)]
+
+
 def build(
     database: Path,
     *,
@@ -343,15 +364,17 @@ def build(
     target: str = "duckdb",
     progress: bool | Callable[[Any], None] = True,
     project_dir: Path = PROJECT_DIR,
+    unit_tests: bool = True,
 ) -> list[NodeResult]:
     """Seeds, then models and tests in one `dbt build`.
 
     With `raw_dir` the raw tables are read from that folder's files (var `raw_dir`) and the
     demo seeds are left out. A `progress` with a `start(total, planned)` method (BuildProgress)
-    is told the number of nodes of both invokes before the first one runs.
+    is told the number of nodes of both invokes before the first one runs. `unit_tests=False`
+    leaves dbt's unit tests out (`--exclude-resource-type unit_test`); every data test runs.
     """
     all_vars = dict(vars or {})
-    command = ["build", "--exclude-resource-type", "seed"]
+    command = ["build", *_excluded_types(unit_tests)]
     if raw_dir is not None:
         raw_dir = raw_dir.expanduser().resolve()
         if not raw_dir.is_dir():
@@ -457,7 +480,7 @@ def planned_nodes(selection: list[str], *, seeds: bool, **options: Any) -> dict[
     partial-parse file for it): ephemeral models are compiled into others and do not run.
     None when dbt cannot list them (the build then fails with dbt's message).
     """
-    plain_build = selection == ["--exclude-resource-type", "seed"]
+    plain_build = selection == _excluded_types(True)
     rows = _list_nodes([] if seeds and plain_build else selection, **options)
     if rows is None:
         return None

@@ -24,7 +24,9 @@ format adds is compression only (a smaller file, not other values). `storage_ver
 
 Rules:
 - A partial build (`--select` or `--exclude`), a failed build, `--no-publish` and non-DuckDB
-  targets publish nothing; the last good snapshot stays.
+  targets publish nothing; the last good snapshot stays. A build that leaves out only dbt's unit
+  tests (`unit_tests=False`: they check the code, not the data; every data test still runs) is
+  whole and publishes.
 - The serving file is made read-only (mode 0444): a client opening it read-write fails at once
   instead of taking DuckDB's exclusive lock. Publishing refuses while a process has it open
   read-write anyway (root ignores file modes), since such a client would write a `.wal` file
@@ -103,6 +105,9 @@ class BuildOutcome:
     serving: Path | None = None
     database: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # the raw tables' load markers after the build (crm_metrics.freshness.collect; None: not
+    # measured, a target other than DuckDB)
+    freshness: list | str | None = None
 
 
 def default_serving_path(database: Path) -> Path:
@@ -580,9 +585,9 @@ def build_and_publish(
     """`runner.build` under the working database's lock, then publish when the build was whole.
 
     build_options are runner.build's (raw_dir, select, exclude, full_refresh, vars, as_of_date,
-    target, progress, project_dir). A failed build raises its CrmMetricsError with a last line
-    saying that readers keep the last good snapshot. An unknown `storage_version` fails before
-    anything is built.
+    target, progress, project_dir, unit_tests); `unit_tests=False` alone is not partial. A
+    failed build raises its CrmMetricsError with a last line saying that readers keep the last
+    good snapshot. An unknown `storage_version` fails before anything is built.
     """
     from crm_metrics.runner import PROJECT_DIR, build
 
@@ -606,6 +611,7 @@ def build_and_publish(
     try:
         with build_lock(database, wait_s=lock_wait, on_wait=on_wait):
             results = build(database, **build_options)
+            freshness = _freshness(database, build_options)
             if not publish_snapshot or partial:
                 reason = "--no-publish" if not publish_snapshot else "a partial build"
                 kept = kept_snapshot_note(serving).removeprefix("nothing published: ")
@@ -615,6 +621,7 @@ def build_and_publish(
                     f"not published ({reason}; only a whole-project build publishes): {kept}",
                     serving,
                     database,
+                    freshness=freshness,
                 )
             published = publish(database, serving, storage_version)
     except CrmMetricsError as exc:
@@ -622,4 +629,16 @@ def build_and_publish(
         if not serving.is_file():
             raise
         raise _with_note(exc, kept_snapshot_note(serving)) from None
-    return BuildOutcome(results, published, _describe(published), serving, database)
+    return BuildOutcome(
+        results, published, _describe(published), serving, database, freshness=freshness
+    )
+
+
+def _freshness(database: Path, build_options: dict[str, Any]) -> list | str:
+    """The raw tables' freshness, read while the build still holds the working database (from
+    the manifest the build wrote): crm_metrics.freshness.collect."""
+    from crm_metrics.freshness import collect
+    from crm_metrics.runner import work_dir
+
+    variables = dict(build_options.get("vars") or {})
+    return collect(database, work_dir(database) / "target" / "manifest.json", variables)

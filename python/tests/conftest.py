@@ -22,6 +22,12 @@
   `CRM_METRICS_SHARED_DATASETS` that is not a folder always fails (the setting is wrong).
 
 Tests that need `demo_db` (or run dbt otherwise) are marked `@pytest.mark.slow`.
+
+dbt's unit tests check the code, not a test's data: `demo_db` runs all of them on DuckDB (as
+`make run` does), test_engines_postgres.py and test_engines_spark.py on their engines, and every
+other build leaves them out (`unit_tests=False`, or `resource_type:unit_test` excluded), as
+`crm-metrics build` does on user data; the installed-package test keeps them (a package's unit
+tests must run in the user's project).
 """
 
 from __future__ import annotations

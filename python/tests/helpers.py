@@ -14,7 +14,8 @@ from crm_metrics.runner import run_dbt
 
 
 def build_raw(database: Path, raw_dir: Path, select: Iterable[str]) -> list:
-    """`dbt build` of the selected nodes from the raw files in `raw_dir`, without the demo seeds;
+    """`dbt build` of the selected nodes from the raw files in `raw_dir`, without the demo seeds
+    and the unit tests (they check the code, not these files: the demo build runs them);
     tests reading models outside the selection are left out rather than failing on a missing
     table (indirect selection cautious). Returns dbt's results."""
     return run_dbt(
@@ -22,6 +23,7 @@ def build_raw(database: Path, raw_dir: Path, select: Iterable[str]) -> list:
             "build",
             "--exclude",
             "resource_type:seed",
+            "resource_type:unit_test",
             "--select",
             *select,
             "--indirect-selection",

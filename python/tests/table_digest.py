@@ -10,102 +10,25 @@ the tables and says why:
 
     .venv/bin/python python/tests/table_digest.py --write
 
-A digest covers the table's column names and DuckDB types in order, its row count, and a
-SHA-256 over its rows written as text and sorted (so row order does not matter). Doubles are
-written with 12 significant digits, so a different summation order (last-bit noise) does not
-count as a change; decimals, dates, timestamps and text are written exactly.
-
-A stored digest covers the columns it lists: a built table is digested over those columns
-(`digests(database, stored)`), so columns added at the end of a table leave its digest as it
-was, while a stored column changed, removed or moved changes it. That is how "every v4 column
-is unchanged" is checked on v4 input while marts gain v5 columns.
+The digest rule (what a digest covers; doubles to 12 significant digits; a stored digest's
+columns) is crm_metrics.digest's, which the bench uses too.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 import tempfile
-from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
-import duckdb
+from crm_metrics.digest import digests
 
 HERE = Path(__file__).resolve().parent
 DIGESTS = HERE / "digests" / "tables.json"
-SCHEMAS = ("core", "marts", "data_quality")
 # The generated folder every digest run builds besides the demo seeds (small, but with every
 # kind of row the generator writes).
 GENERATED = {"opportunities": 800, "seed": 13}
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return "\\N"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return format(value, ".12g")
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
-
-
-def digests(
-    database: Path, stored: dict[str, dict[str, Any]] | None = None
-) -> dict[str, dict[str, Any]]:
-    """{schema.table: {columns, rows, sha256}} for every table of SCHEMAS. With `stored` (the
-    stored digests of a dataset), a table whose columns begin with its stored columns (same
-    names and types, same order) is digested over those columns only."""
-    connection = duckdb.connect(str(database), read_only=True)
-    try:
-        tables = connection.execute(
-            "select table_schema, table_name from information_schema.tables"
-            f" where table_schema in ({', '.join('?' for _ in SCHEMAS)})"
-            " order by table_schema, table_name",
-            list(SCHEMAS),
-        ).fetchall()
-        result: dict[str, dict[str, Any]] = {}
-        for schema, table in tables:
-            columns = connection.execute(
-                "select column_name, data_type from information_schema.columns"
-                " where table_schema = ? and table_name = ? order by ordinal_position",
-                [schema, table],
-            ).fetchall()
-            columns = _covered(columns, (stored or {}).get(f"{schema}.{table}"))
-            selected = ", ".join('"' + name.replace('"', '""') + '"' for name, _ in columns)
-            rows = connection.execute(f'select {selected} from "{schema}"."{table}"').fetchall()
-            lines = sorted("\t".join(_text(value) for value in row) for row in rows)
-            hasher = hashlib.sha256()
-            for line in lines:
-                hasher.update(line.encode("utf-8"))
-                hasher.update(b"\n")
-            result[f"{schema}.{table}"] = {
-                "columns": [f"{name} {data_type}" for name, data_type in columns],
-                "rows": len(rows),
-                "sha256": hasher.hexdigest(),
-            }
-        return result
-    finally:
-        connection.close()
-
-
-def _covered(
-    columns: list[tuple[str, str]], stored: dict[str, Any] | None
-) -> list[tuple[str, str]]:
-    """The built columns a digest covers: the stored ones when the table begins with them."""
-    if stored is None:
-        return columns
-    listed = [f"{name} {data_type}" for name, data_type in columns]
-    if listed[: len(stored["columns"])] != stored["columns"]:
-        return columns  # a stored column changed, went or moved: the digest differs
-    return columns[: len(stored["columns"])]
 
 
 def add_empty_v5_tables(raw: Path) -> None:
@@ -130,18 +53,23 @@ def build_all(folder: Path, demo: Path | None = None) -> dict[str, Path]:
 
     if demo is None:
         demo = folder / "demo.duckdb"
-        _check(build(demo, progress=False), "demo")
+        _check(build(demo, progress=False, unit_tests=False), "demo")
     databases = {"demo": demo}
     raw = folder / "generated"
     generate(raw, **GENERATED, v5=False)
     databases["generated"] = folder / "generated.duckdb"
-    _check(build(databases["generated"], raw_dir=raw, progress=False), "generated")
+    _check(
+        build(databases["generated"], raw_dir=raw, progress=False, unit_tests=False), "generated"
+    )
     # the same v4 files plus every v5 table present and empty
     raw_empty = folder / "v5_empty"
     generate(raw_empty, **GENERATED, v5=False)
     add_empty_v5_tables(raw_empty)
     databases["v5_empty"] = folder / "v5_empty.duckdb"
-    _check(build(databases["v5_empty"], raw_dir=raw_empty, progress=False), "v5_empty")
+    _check(
+        build(databases["v5_empty"], raw_dir=raw_empty, progress=False, unit_tests=False),
+        "v5_empty",
+    )
     # Corrupted rows: `dbt run` (the data tests would rightly fail on them), then every model
     # must have built. v4 rows (the v5 tables present and empty: the corruption reads every
     # contract table), so the stored digests hold while marts gain v5 columns.

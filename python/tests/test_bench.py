@@ -25,8 +25,10 @@ PHASES = [
     "dbt_startup",
     "full_build",
     "presales_customer_marts",
+    "repeat_parse",
     "publish",
     "incremental_build",
+    "full_refresh_build",
 ]
 RATIOS = {
     "build_minus_startup_over_floor",
@@ -37,6 +39,7 @@ RATIOS = {
     "presales_customer_marts_over_full",
     "publish_over_full",
     "peak_rss_gib",
+    "repeat_parse_s",
 }
 
 
@@ -65,15 +68,24 @@ def test_bench_writes_every_phase_and_ratio(
     # the full build
     assert by_name["presales_customer_marts"]["nodes"] > 2 * len(PRESALES_CUSTOMER_MARTS)
     assert set(result["ratios"]) == RATIOS
-    assert set(result["targets_met"]) == {*TARGETS, "builds_complete"}
+    # a --deals run is small: no peak-memory target (scale 30 and more)
+    assert set(result["targets_met"]) == {*TARGETS, "builds_complete", "identical"}
+    assert "peak_rss_gib" not in result["targets"]
     assert result["deals"] == 120 and result["raw_rows"] > 120
 
     # both builds' checks: the data tests that ran, against main's count
-    for name in ("full_build", "incremental_build"):
+    for name in ("full_build", "incremental_build", "full_refresh_build"):
         check = result["builds"][name]
         assert check["tests_required"] >= MIN_DATA_TESTS
         assert check["tests_run"] >= MIN_DATA_TESTS
         assert check["skipped_nodes"] == 0
+        # a user's build: no unit test ran
+        assert "unit_test" not in result["profile"][name]["seconds_by_node_type"]
+    # "identical" checked in the run: every public and data-quality table of the incremental
+    # build equals the --full-refresh build's
+    identical = result["identical"]
+    assert identical["compared"] and identical["tables"] > 50
+    assert identical["differences"] == [] and result["targets_met"]["identical"] is True
     load = result["load_average"]
     assert load["attempts"] == 1 and load["waited"] is False
     assert len(load["before"]) == 3 and load["max_start_1min"] == 2.0
@@ -141,3 +153,55 @@ def test_bench_append_summary_keeps_id_lists_short() -> None:
         "corrected": {"count": 1, "first": ["opp_1"]},
         "deleted": "opp_2",
     }
+
+
+def test_bench_targets_by_scale() -> None:
+    from crm_metrics.bench import LARGE_SCALE, _targets
+
+    assert TARGETS == {
+        "build_minus_startup_over_floor": 14.0,
+        "incremental_over_floor": 3.0,
+        "incremental_over_full": 0.2,
+        "repeat_parse_s": 3.0,
+    }
+    assert _targets(10.0) == TARGETS and _targets(None) == TARGETS
+    assert _targets(LARGE_SCALE) == {**TARGETS, "peak_rss_gib": 12.0}
+
+
+def test_digest_differences_name_every_table_that_differs(tmp_path: Path) -> None:
+    """The bench's "identical" check: a changed value, a missing table and an extra row are
+    each listed; equal tables are not, whatever their row order."""
+    import duckdb
+
+    from crm_metrics.digest import differences, digests
+
+    rows = {
+        "left": ["(1, 'a', 2.5)", "(2, 'b', null)"],
+        "right": ["(2, 'b', null)", "(1, 'a', 2.5)"],
+    }
+    for name, values in rows.items():
+        connection = duckdb.connect(str(tmp_path / f"{name}.duckdb"))
+        connection.execute("create schema marts; create schema data_quality; create schema core")
+        connection.execute("create table marts.same (id integer, label varchar, share double)")
+        connection.execute(f"insert into marts.same values {', '.join(values)}")
+        changed = "10.00" if name == "left" else "10.01"
+        connection.execute(
+            f"create table core.changed as select cast({changed} as decimal(18,2)) x"
+        )
+        count = 1 if name == "left" else 2
+        connection.execute(
+            f"create table data_quality.grown as select range as id from range({count})"
+        )
+        if name == "left":
+            connection.execute("create table marts.only_left as select 1 as id")
+        connection.close()
+    left, right = (digests(tmp_path / f"{name}.duckdb") for name in ("left", "right"))
+    found = differences(left, right)
+    assert [item["table"] for item in found] == [
+        "core.changed",
+        "data_quality.grown",
+        "marts.only_left",
+    ]
+    assert found[1]["left"]["rows"] == 1 and found[1]["right"]["rows"] == 2
+    assert found[2]["right"] is None
+    assert differences(left, left) == []

@@ -89,6 +89,45 @@ def test_build_bad_as_of_date_is_a_usage_error(capsys: pytest.CaptureFixture[str
     assert "YYYY-MM-DD" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("argv", "unit_tests"),
+    [
+        ([], True),  # the demo build (`make run`) runs them
+        (["--raw-dir", "RAW"], False),  # user data: left out by default
+        (["--vars", "{raw_schema: crm_raw}"], False),
+        (["--vars", "{raw_dir: RAW}"], False),
+        (["--vars", "{source_system: fivetran_hubspot}"], False),
+        (["--vars", "{source_system: contract}"], True),
+        (["--raw-dir", "RAW", "--unit-tests"], True),
+        (["--no-unit-tests"], False),
+    ],
+    ids=lambda value: " ".join(value) if isinstance(value, list) else str(value),
+)
+def test_build_leaves_unit_tests_out_of_user_data_builds(
+    argv: list[str],
+    unit_tests: bool,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """What `crm-metrics build` asks of the build (no build runs: the call is recorded)."""
+    from crm_metrics import serving
+    from crm_metrics.errors import CrmMetricsError
+
+    asked: dict = {}
+
+    def record(database: Path, **options: object) -> None:
+        asked.update(options)
+        raise CrmMetricsError("recorded")
+
+    monkeypatch.setattr(serving, "build_and_publish", record)
+    argv = [str(tmp_path) if arg == "RAW" else arg.replace("RAW", str(tmp_path)) for arg in argv]
+    assert main(["build", "--database", str(tmp_path / "x.duckdb"), *argv]) == 1
+    assert asked["unit_tests"] is unit_tests
+    assert asked["exclude"] is None and asked["select"] is None  # not a partial build
+    assert capsys.readouterr().err == "error: recorded\n"
+
+
 def test_generate_size_options_are_exclusive(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["generate", "--out", "x", "--opportunities", "10", "--scale", "2"])

@@ -106,7 +106,7 @@ def required_only_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("required_only")
     raw = required_only_folder(base / "raw")
     database = base / "required_only.duckdb"
-    build(database, raw_dir=raw, progress=False)
+    build(database, raw_dir=raw, progress=False, unit_tests=False)
     return database
 
 
@@ -182,7 +182,13 @@ def test_generated_folder_builds_with_every_row_accepted(
     raw = tmp_path / "raw"
     counts = generate(raw, opportunities=120, seed=11, fmt=fmt)
     database = tmp_path / "generated.duckdb"
-    build(database, raw_dir=raw, progress=False, select=["+path:models/marts/core", "+dq_summary"])
+    build(
+        database,
+        raw_dir=raw,
+        progress=False,
+        select=["+path:models/marts/core", "+dq_summary"],
+        unit_tests=False,
+    )
     read = dict(
         query(
             database,
@@ -209,7 +215,13 @@ def test_missing_rate_fails_the_build_naming_currency_and_date(tmp_path: Path) -
     assert eur_deals, "the generated sample needs a EUR deal"
     write_table(raw, "exchange_rates", [row for row in rates if row["currency_code"] != "EUR"])
     with pytest.raises(CrmMetricsError) as failure:
-        build(tmp_path / "db.duckdb", raw_dir=raw, progress=False, select=["+fct_opportunities"])
+        build(
+            tmp_path / "db.duckdb",
+            raw_dir=raw,
+            progress=False,
+            select=["+fct_opportunities"],
+            unit_tests=False,
+        )
     message = str(failure.value)
     assert "No exchange rate for currency EUR on or before" in message
     assert "table opportunity_history" in message
@@ -219,7 +231,13 @@ def test_missing_required_table_fails_naming_it(tmp_path: Path) -> None:
     raw = required_only_folder(tmp_path / "raw")
     (raw / "stages.csv").unlink()
     with pytest.raises(CrmMetricsError) as failure:
-        build(tmp_path / "db.duckdb", raw_dir=raw, progress=False, select=["stg_crm__stages"])
+        build(
+            tmp_path / "db.duckdb",
+            raw_dir=raw,
+            progress=False,
+            select=["stg_crm__stages"],
+            unit_tests=False,
+        )
     assert "Raw table 'stages' is required" in str(failure.value)
 
 
@@ -229,5 +247,11 @@ def test_invalid_stages_fail_the_build(tmp_path: Path) -> None:
     stages[3]["is_won"] = "true"  # two won stages
     write_table(raw, "stages", stages)
     with pytest.raises(CrmMetricsError) as failure:
-        build(tmp_path / "db.duckdb", raw_dir=raw, progress=False, select=["+int_stages_validated"])
+        build(
+            tmp_path / "db.duckdb",
+            raw_dir=raw,
+            progress=False,
+            select=["+int_stages_validated"],
+            unit_tests=False,
+        )
     assert "Invalid stages table: column is_won: exactly one won stage" in str(failure.value)

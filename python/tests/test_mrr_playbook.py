@@ -190,6 +190,7 @@ def playbook(
             as_of_date=as_of.isoformat(),
             select=["+path:models/marts/revenue", "+dim_accounts"],
             progress=False,
+            unit_tests=False,
         )
     # the identities of the revenue marts ran on this data too (as data tests)
     tested = {r.name for r in results if r.resource_type == "test" and r.status == "pass"}

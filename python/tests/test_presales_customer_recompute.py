@@ -820,6 +820,7 @@ def test_line_item_without_a_rate_at_deal_creation_fails_naming_it(tmp_path: Pat
             raw_dir=raw,
             progress=False,
             select=["+int_opportunity_line_items_converted"],
+            unit_tests=False,
         )
     message = str(failure.value)
     assert "No exchange rate for currency EUR on or before 2024-01-05" in message

@@ -684,6 +684,7 @@ def planted(tmp_path_factory: pytest.TempPathFactory) -> tuple[RawData, Path]:
             "build",
             "--exclude",
             "resource_type:seed",
+            "resource_type:unit_test",
             "--select",
             *[f"+{mart}" for mart in MARTS],
             "+dq_findings",

@@ -19,6 +19,7 @@ import sys
 import termios
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -93,6 +94,23 @@ def test_verbose_keeps_a_line_per_node() -> None:
         "[2/3] FAIL test t (0.1s)",
         "[3/3] SKIP model b (0.1s)",
     ]
+
+
+def test_the_projects_notices_reach_the_console_others_do_not() -> None:
+    """dbt's print() events: the raw-folder loader's notice is shown (--log-level none would
+    hide it), any other print is left to dbt's log."""
+    stream = io.StringIO()
+    progress = BuildProgress(stream, mode="plain", clock=FakeClock())
+
+    def printed(message: str) -> SimpleNamespace:
+        return SimpleNamespace(
+            info=SimpleNamespace(name="PrintEvent"), data=SimpleNamespace(msg=message)
+        )
+
+    notice = "crm_load_raw_dir: raw table deals: 1 part(s) removed (a.csv) in /raw/deals/ ..."
+    progress(printed(notice))
+    progress(printed("some other macro's print"))
+    assert stream.getvalue().splitlines() == [notice]
 
 
 def test_summary_failures_first_in_full_skips_counted_not_listed() -> None:
@@ -247,8 +265,12 @@ def test_passing_build_through_a_pipe_prints_plain_lines(tmp_path: Path) -> None
     assert lines[-2] == f"built {database}"
     # a --select build publishes no serving snapshot, and the last line says so
     assert lines[-1].startswith("not published (a partial build; only a whole-project build")
-    assert lines[-4].startswith(
+    assert lines[-5].startswith(
         f"models: 2 built, 0 failed, 0 skipped; seeds: {DEMO_SEEDS} loaded, 0 failed;"
+    )
+    # then the freshness line: the demo seeds carry no load marker
+    assert lines[-4] == (
+        "freshness: no raw table carries a load marker (_loaded_at); nothing to measure"
     )
 
 

@@ -22,6 +22,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 from typing import IO
 
@@ -29,9 +30,11 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import query
 
-from crm_metrics import serving
+from crm_metrics import runner, serving
+from crm_metrics.bench import MIN_DATA_TESTS
 from crm_metrics.cli import main
 from crm_metrics.generate import generate
+from crm_metrics.runner import work_dir
 
 pytestmark = pytest.mark.slow
 
@@ -67,7 +70,9 @@ while not stop.exists():
 
 # `crm-metrics build` that stops (sleeps, to be killed) at a point: after some dbt nodes have
 # finished, after a few tables were copied into the temporary snapshot, or with the snapshot
-# written and fsynced but not yet renamed into place. It writes the point to the ready file.
+# written and fsynced but not yet renamed into place (publishing the working database as the
+# build killed at "copy" left it: its dbt build had finished). It writes the point to the ready
+# file.
 KILLABLE_BUILD = """
 import sys, time
 from pathlib import Path
@@ -101,6 +106,9 @@ elif point == "copy":
         return rows
     serving._copy_relation = copy
 elif point == "rename":
+    # dbt is not run again: the working database is whole from the build killed at "copy"
+    from crm_metrics import runner
+    runner.build = lambda database, **options: []
     serving._swap_into_place = lambda temp, path: stop_here()
 sys.exit(cli.main(argv))
 """
@@ -163,6 +171,12 @@ def collect(stream: IO[str], into: list[str]) -> None:
 
 def leftovers(folder: Path) -> list[str]:
     return sorted(path.name for path in folder.iterdir() if ".publishing-" in path.name)
+
+
+def run_results_by_type(database: Path) -> dict[str, int]:
+    """Nodes of the last build of `database` that ran, per resource type (run_results.json)."""
+    results = json.loads((work_dir(database) / "target" / "run_results.json").read_text())
+    return dict(Counter(r["unique_id"].split(".")[0] for r in results["results"]))
 
 
 def build_argv(raw: Path, database: Path, *extra: str) -> list[str]:
@@ -237,6 +251,10 @@ def test_a_reader_holds_the_serving_database_through_two_builds(
         for name in ("b", "c"):
             assert main(build_argv(raws[name], working)) == 0
             assert f"published {serving_db}" in capsys.readouterr().out
+            # a raw-folder build leaves out dbt's unit tests (and still publishes), never a
+            # data test
+            ran = run_results_by_type(working)
+            assert "unit_test" not in ran and ran["test"] >= MIN_DATA_TESTS
         last_id, deals, won = from_new_process(serving_db)
         assert (deals, won) == numbers["c"]
         wait_for("fresh", last_id)
@@ -295,22 +313,26 @@ def test_builds_killed_at_three_points_leave_the_last_good_snapshot(
     numbers: dict[str, tuple[int, int]],
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Killed in turn: while dbt builds the models (the working database is half rebuilt), while
     # the snapshot is being copied, and with the snapshot written but not renamed into place.
-    # Each next build starts with --lock-wait 0 (the killed build's lock went with it) and gets
-    # through its dbt build (the working database recovered) before it is killed in turn.
+    # Each build starts with --lock-wait 0 (the killed build's lock went with it). The one
+    # killed at "copy" got through its whole dbt build after the one killed in dbt (the working
+    # database recovered); the one killed at "rename" and the last one publish that database
+    # without running dbt again (a build that runs dbt and publishes is the reader test's).
     serving_db = serving.default_serving_path(working)
     before = current(serving_db)
+    name = next(name for name in raws if numbers[name] != before[1:])
     for point in ("dbt", "copy", "rename"):
-        argv = build_argv(raws["b"], working, "--lock-wait", "0")
+        argv = build_argv(raws[name], working, "--lock-wait", "0")
         kill_at(point, argv, tmp_path / f"ready-{point}", serving_db)
         # the last good snapshot is in place, whole, for this process and a new one
         assert current(serving_db) == before, point
         assert from_new_process(serving_db) == before, point
 
-    # the next build succeeds and publishes; the killed publishes' files are cleaned up
-    name = next(name for name in raws if numbers[name] != before[1:])
+    # the next publish succeeds; the killed publishes' files are cleaned up
+    monkeypatch.setattr(runner, "build", lambda database, **options: [])
     assert main(build_argv(raws[name], working, "--lock-wait", "0")) == 0
     assert f"published {serving_db}" in capsys.readouterr().out
     snapshot_id, deals, won = current(serving_db)
@@ -351,6 +373,29 @@ def test_failed_and_partial_builds_publish_nothing(
     assert main(argv) == 0
     assert "not published (--no-publish;" in capsys.readouterr().out
     assert current(serving_db) == before
+
+
+def test_leaving_out_only_unit_tests_still_publishes(
+    working: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Which builds publish, decided on the options: dbt is not run again (runner.build is
+    replaced by one returning no node), the working database of the module's build is
+    published as it is."""
+    asked: list[dict] = []
+    monkeypatch.setattr(runner, "build", lambda database, **options: asked.append(options) or [])
+    serving_db = serving.default_serving_path(working)
+    before = current(serving_db)
+
+    excluded = serving.build_and_publish(
+        working, exclude=["mart_win_rate"], unit_tests=False, progress=False
+    )
+    assert excluded.published is None and "a partial build" in excluded.message
+    assert current(serving_db) == before
+
+    outcome = serving.build_and_publish(working, unit_tests=False, progress=False)
+    assert outcome.published is not None and outcome.published.path == serving_db
+    assert current(serving_db)[0] != before[0]
+    assert [options["unit_tests"] for options in asked] == [False, False]
 
 
 def test_two_builds_at_once_wait_or_refuse(raws: dict[str, Path], tmp_path: Path) -> None:

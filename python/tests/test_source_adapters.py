@@ -112,7 +112,7 @@ def _connector_build(folder: Path, system: str, tables: dict, variables: dict) -
     # not <system>.duckdb: a catalog of the schema's name makes its tables ambiguous
     database = folder / "connector.duckdb"
     load_tables(database, system, tables)
-    build(database, vars=variables, progress=False)
+    build(database, vars=variables, progress=False, unit_tests=False)
     return database
 
 
@@ -131,7 +131,7 @@ def assert_contract_path_same(adapter_db: Path, tmp_path: Path, tables: dict) ->
     """The same data as raw contract files builds the same core and marts tables."""
     raw = write_contract(tables, tmp_path / "raw")
     contract_db = tmp_path / "contract.duckdb"
-    build(contract_db, raw_dir=raw, as_of_date=AS_OF, progress=False)
+    build(contract_db, raw_dir=raw, as_of_date=AS_OF, progress=False, unit_tests=False)
     compared = assert_same_tables(adapter_db, contract_db, ("core", "marts"), ("core", "marts"))
     assert compared > 30
 
@@ -334,6 +334,7 @@ def test_salesforce_history_mode_collapses_versions(salesforce_db: Path, tmp_pat
             "source_history_schema": "salesforce_history",
         },
         progress=False,
+        unit_tests=False,
     )
     # 13 versions; the ones changing none of stage, amount, close date collapse (A: 5 -> 3,
     # C: 3 -> 2); first versions are dated at created_date
@@ -415,7 +416,7 @@ def test_salesforce_history_mode_reads_the_active_versions(
         tables["account"] = (columns + ", _fivetran_active boolean", [(*r, None) for r in rows])
     database = tmp_path / "connector.duckdb"
     load_tables(database, "salesforce", tables)
-    build(database, vars=SALESFORCE_VARS, progress=False)
+    build(database, vars=SALESFORCE_VARS, progress=False, unit_tests=False)
     assert assert_same_tables(salesforce_db, database, SAME_SCHEMAS, SAME_SCHEMAS) > 30
     reads = query(
         database,
@@ -555,6 +556,7 @@ def test_salesforce_same_second_history_mode(
             "source_history_schema": "salesforce_history",
         },
         progress=False,
+        unit_tests=False,
     )
     orders = query(
         database,
@@ -698,7 +700,9 @@ def test_salesforce_odd_values_are_findings_and_the_build_is_green(tmp_path: Pat
     )
     database = tmp_path / "odd.duckdb"
     load_tables(database, "salesforce", tables)
-    build(database, vars=SALESFORCE_VARS, progress=False)  # green: raises otherwise
+    build(
+        database, vars=SALESFORCE_VARS, progress=False, unit_tests=False
+    )  # green: raises otherwise
     stages = query(
         database, "select stage_name, default_probability from core.dim_stages order by 1"
     )
@@ -752,6 +756,7 @@ def test_salesforce_missing_history_table_suggests_history_mode(tmp_path: Path) 
             vars=SALESFORCE_VARS,
             select=["fivetran_salesforce__opportunity_history"],
             progress=False,
+            unit_tests=False,
         )
     message = str(failure.value)
     assert "'opportunity_history' was not found" in message
@@ -774,6 +779,7 @@ def test_salesforce_missing_required_column_fails_naming_it(tmp_path: Path) -> N
             vars=SALESFORCE_VARS,
             select=["fivetran_salesforce__opportunities"],
             progress=False,
+            unit_tests=False,
         )
     message = str(failure.value)
     assert "'opportunity'" in message and "stage_name" in message
@@ -786,6 +792,7 @@ def test_unknown_source_system_is_refused(tmp_path: Path) -> None:
             vars={"source_system": "fivetran_pipedrive"},
             select=["stg_crm__users"],
             progress=False,
+            unit_tests=False,
         )
     assert "source_system must be one of contract, fivetran_salesforce" in str(failure.value)
 
@@ -967,7 +974,7 @@ def test_hubspot_same_second_contract_path_gives_the_same_marts(
 def test_hubspot_history_mode_on_every_table(hubspot_db: Path, tmp_path: Path) -> None:
     database = tmp_path / "connector.duckdb"
     load_tables(database, "hubspot", history_mode(HUBSPOT, HUBSPOT_TABLES))
-    build(database, vars=HUBSPOT_VARS, progress=False)
+    build(database, vars=HUBSPOT_VARS, progress=False, unit_tests=False)
     assert assert_same_tables(hubspot_db, database, SAME_SCHEMAS, SAME_SCHEMAS) > 30
 
 
@@ -985,7 +992,7 @@ def test_hubspot_deal_history_mode_older_engagements_and_text_owner_ids(
     )
     database = tmp_path / "connector.duckdb"
     load_tables(database, "hubspot", history_mode(tables, ["deal"]))
-    build(database, vars=HUBSPOT_VARS, progress=False)
+    build(database, vars=HUBSPOT_VARS, progress=False, unit_tests=False)
     assert assert_same_tables(hubspot_db, database, SAME_SCHEMAS, SAME_SCHEMAS) > 30
 
 
@@ -1048,6 +1055,7 @@ def test_hubspot_role_mapping_other_pipelines_and_odd_values(tmp_path: Path) -> 
         # only the models: tests of a partial build would reach models not built
         exclude=["resource_type:test"],
         progress=False,
+        unit_tests=False,
     )
     roles = query(database, "select user_id, role from core.dim_users order by 1")
     assert roles == [("101", "AE"), ("102", "SE"), ("103", "MANAGER")]
@@ -1095,6 +1103,7 @@ def test_hubspot_unknown_pipeline_fails_listing_the_pipelines(tmp_path: Path) ->
             vars={**HUBSPOT_VARS, "hubspot_pipeline_id": "sales"},
             select=["fivetran_hubspot__stages"],
             progress=False,
+            unit_tests=False,
         )
     assert 'hubspot_pipeline_id "sales"' in str(failure.value)
     assert "default (Sales Pipeline)" in str(failure.value)
@@ -1112,6 +1121,7 @@ def test_hubspot_unknown_pipeline_without_deal_pipeline_names_the_stage_table(
             vars={**HUBSPOT_VARS, "hubspot_pipeline_id": "sales"},
             select=["fivetran_hubspot__stages"],
             progress=False,
+            unit_tests=False,
         )
     message = str(failure.value)
     assert 'hubspot_pipeline_id "sales"' in message
@@ -1130,6 +1140,7 @@ def test_hubspot_pipeline_without_stages_fails_naming_the_stage_table(tmp_path: 
             vars={**HUBSPOT_VARS, "hubspot_pipeline_id": "renewals"},
             select=["fivetran_hubspot__stages"],
             progress=False,
+            unit_tests=False,
         )
     message = str(failure.value)
     assert 'hubspot_pipeline_id "renewals" has no stage in' in message

@@ -273,6 +273,7 @@ def test_records_deleted_in_the_source_are_not_lost(tmp_path: Path) -> None:
         select=["+dq_table_alerts"],
         exclude=["dq_raw_rows_reconcile", "test_name:is_validated_minus_rejected"],
         progress=False,
+        unit_tests=False,
     )
     rejected = query(
         database,

@@ -19,7 +19,8 @@ rejected as (
         dq_row_key,
         reject_reason
     from validated
-    where reject_reason is not null
+    -- a superseded version (an older load of a key) is no reject: dq_summary counts it
+    where reject_reason is not null and reject_reason <> 'superseded'
 )
 
 select * from rejected

@@ -5,10 +5,13 @@
 -- unparseable required values, contract rules, duplicate keys; null when the row is
 -- usable) and the raw text of every column. Checks across tables: int_*_validated.
 
+-- sqlfluff:indentation:template_blocks_indent:False
+{%- set raw = crm_raw_table('leads') %}
 with
 
 -- every contract column as text; an optional column the raw table lacks is null, an
--- optional table that is absent gives no rows (macros/staging/crm_raw_table.sql)
+-- optional table that is absent gives no rows (macros/staging/crm_raw_table.sql);
+-- with the load markers, dq_loaded_at and deleted_in_source in source_reject_reason
 -- (inlined on DuckDB: key_counts reads it too, for the key columns only)
 source_rows as {{ crm_inline_cte() }} (
     select
@@ -26,8 +29,11 @@ source_rows as {{ crm_inline_cte() }} (
         raw_disqualify_reason,
         raw_title,
         raw_accepted_at,
+        {%- if raw.versions %}
+        dq_loaded_at,
+        {%- endif %}
         source_reject_reason
-    from {{ crm_raw_table('leads') }}
+    from {{ raw.sql }}
 ),
 
 trimmed as (
@@ -93,6 +99,40 @@ row_checked as (
 
 -- Duplicate keys. Speed: the windows run only over the rows whose key occurs more than
 -- once, found by a narrow group by (null key parts compare equal, as in a partition).
+{%- if raw.versions %}
+-- Versions (the raw table has the loaded-at marker): a key's rows of its latest load are
+-- the record (a null dq_loaded_at is older than any); the key's rows of an older load
+-- count 0: superseded. The duplicate checks below see only the latest load's rows.
+key_counts as (
+    select
+        lead_id,
+        dq_loaded_at,
+        case
+            -- the latest load (every load of the key without dq_loaded_at: null)
+            when key_loaded_at is null or dq_loaded_at = key_loaded_at
+                then load_row_count
+            else 0
+        end as key_row_count
+    from (
+        select
+            *,
+            max(dq_loaded_at) over (partition by lead_id) as key_loaded_at
+        from (
+            select
+                text_lead_id as lead_id,
+                dq_loaded_at,
+                count(*) as load_row_count
+            from (
+                select
+                    nullif(trim(raw_lead_id), '') as text_lead_id,
+                    dq_loaded_at
+                from source_rows
+            ) as key_text
+            group by 1, 2
+        ) as load_groups
+    ) as key_loads
+),
+{%- else %}
 -- The key is parsed again, as above, from source_rows: read from parsed, that wide
 -- CTE would be read twice, and DuckDB would materialise a copy of every row.
 key_counts as (
@@ -106,6 +146,7 @@ key_counts as (
     ) as key_text
     group by 1
 ),
+{%- endif %}
 
 -- inlined on DuckDB: read twice below, a materialised copy of every wide row would
 -- cost more than computing it twice (macros/cross_db/crm_functions.sql)
@@ -117,6 +158,9 @@ counted as {{ crm_inline_cte() }} (
     inner join key_counts
         on
             row_checked.lead_id is not distinct from key_counts.lead_id
+            {%- if raw.versions %}
+            and row_checked.dq_loaded_at is not distinct from key_counts.dq_loaded_at
+            {%- endif %}
 ),
 
 repeated_keys as (
@@ -161,6 +205,9 @@ repeated_keys as (
                 'raw:' || text_accepted_at,
                 '<null>'
             )
+            {%- if raw.deleted %}
+            || '|' || coalesce(source_reject_reason, '<null>')
+            {%- endif %}
         ) as row_hash
     from counted
     where key_row_count > 1
@@ -174,7 +221,8 @@ key_checked as (
         cast(null as {{ dbt.type_string() }}) as key_max_hash,
         1 as key_row_number
     from counted
-    where key_row_count = 1
+    -- a key's only row (0: a superseded version, with the version rule)
+    where key_row_count <= 1
     union all
     select
         *,
@@ -204,6 +252,9 @@ final as (
         accepted_at,
         dq_row_key,
         coalesce(
+            {%- if raw.versions %}
+            case when key_row_count = 0 then 'superseded' end,
+            {%- endif %}
             row_reject_reason,
             case
                 when key_min_hash <> key_max_hash then 'duplicate_key'

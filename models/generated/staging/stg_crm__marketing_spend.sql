@@ -5,17 +5,23 @@
 -- unparseable required values, contract rules, duplicate keys; null when the row is
 -- usable) and the raw text of every column. Checks across tables: int_*_validated.
 
+-- sqlfluff:indentation:template_blocks_indent:False
+{%- set raw = crm_raw_table('marketing_spend') %}
 with
 
 -- every contract column as text; an optional column the raw table lacks is null, an
--- optional table that is absent gives no rows (macros/staging/crm_raw_table.sql)
+-- optional table that is absent gives no rows (macros/staging/crm_raw_table.sql);
+-- with the load markers, dq_loaded_at and deleted_in_source in source_reject_reason
 source_rows as (
     select
         raw_period_month,
         raw_channel,
         raw_spend,
+        {%- if raw.versions %}
+        dq_loaded_at,
+        {%- endif %}
         source_reject_reason
-    from {{ crm_raw_table('marketing_spend') }}
+    from {{ raw.sql }}
 ),
 
 trimmed as (
@@ -69,6 +75,37 @@ row_checked as (
 
 -- Duplicate keys. Speed: the windows run only over the rows whose key occurs more than
 -- once, found by a narrow group by (null key parts compare equal, as in a partition).
+{%- if raw.versions %}
+-- Versions (the raw table has the loaded-at marker): a key's rows of its latest load are
+-- the record (a null dq_loaded_at is older than any); the key's rows of an older load
+-- count 0: superseded. The duplicate checks below see only the latest load's rows.
+key_counts as (
+    select
+        period_month,
+        channel,
+        dq_loaded_at,
+        case
+            -- the latest load (every load of the key without dq_loaded_at: null)
+            when key_loaded_at is null or dq_loaded_at = key_loaded_at
+                then load_row_count
+            else 0
+        end as key_row_count
+    from (
+        select
+            *,
+            max(dq_loaded_at) over (partition by period_month, channel) as key_loaded_at
+        from (
+            select
+                period_month,
+                channel,
+                dq_loaded_at,
+                count(*) as load_row_count
+            from parsed
+            group by 1, 2, 3
+        ) as load_groups
+    ) as key_loads
+),
+{%- else %}
 key_counts as (
     select
         period_month,
@@ -77,6 +114,7 @@ key_counts as (
     from parsed
     group by 1, 2
 ),
+{%- endif %}
 
 -- inlined on DuckDB: read twice below, a materialised copy of every wide row would
 -- cost more than computing it twice (macros/cross_db/crm_functions.sql)
@@ -89,6 +127,9 @@ counted as {{ crm_inline_cte() }} (
         on
             row_checked.period_month is not distinct from key_counts.period_month
             and row_checked.channel is not distinct from key_counts.channel
+            {%- if raw.versions %}
+            and row_checked.dq_loaded_at is not distinct from key_counts.dq_loaded_at
+            {%- endif %}
 ),
 
 repeated_keys as (
@@ -106,6 +147,9 @@ repeated_keys as (
                 'raw:' || text_spend,
                 '<null>'
             )
+            {%- if raw.deleted %}
+            || '|' || coalesce(source_reject_reason, '<null>')
+            {%- endif %}
         ) as row_hash
     from counted
     where key_row_count > 1
@@ -119,7 +163,8 @@ key_checked as (
         cast(null as {{ dbt.type_string() }}) as key_max_hash,
         1 as key_row_number
     from counted
-    where key_row_count = 1
+    -- a key's only row (0: a superseded version, with the version rule)
+    where key_row_count <= 1
     union all
     select
         *,
@@ -138,6 +183,9 @@ final as (
         spend,
         dq_row_key,
         coalesce(
+            {%- if raw.versions %}
+            case when key_row_count = 0 then 'superseded' end,
+            {%- endif %}
             row_reject_reason,
             case
                 when key_min_hash <> key_max_hash then 'duplicate_key'

@@ -5,10 +5,13 @@
 -- unparseable required values, contract rules, duplicate keys; null when the row is
 -- usable) and the raw text of every column. Checks across tables: int_*_validated.
 
+-- sqlfluff:indentation:template_blocks_indent:False
+{%- set raw = crm_raw_table('opportunity_history') %}
 with
 
 -- every contract column as text; an optional column the raw table lacks is null, an
--- optional table that is absent gives no rows (macros/staging/crm_raw_table.sql)
+-- optional table that is absent gives no rows (macros/staging/crm_raw_table.sql);
+-- with the load markers, dq_loaded_at and deleted_in_source in source_reject_reason
 source_rows as (
     select
         raw_opportunity_id,
@@ -18,8 +21,11 @@ source_rows as (
         raw_close_date,
         raw_changed_by,
         raw_source_order,
+        {%- if raw.versions %}
+        dq_loaded_at,
+        {%- endif %}
         source_reject_reason
-    from {{ crm_raw_table('opportunity_history') }}
+    from {{ raw.sql }}
 ),
 
 trimmed as (
@@ -76,6 +82,76 @@ row_checked as (
 
 -- Duplicate keys. Speed: the windows run only over the rows whose key occurs more than
 -- once, found by a narrow group by (null key parts compare equal, as in a partition).
+{%- if raw.versions %}
+-- Versions (the raw table has the loaded-at marker): a record is an instant and, where
+-- every row of the instant in every load has one, its source_order (the key rule of
+-- source_order); the record's rows of its latest load stay (a null dq_loaded_at is older
+-- than any), an older load's count 0: superseded. The instant's counts are of the
+-- latest rows, so the checks below see only those.
+key_counts as (
+    select
+        opportunity_id,
+        changed_at,
+        source_order,
+        dq_loaded_at,
+        case
+            when is_latest
+                then cast(sum(
+                    case when is_latest then load_row_count else 0 end
+                ) over (partition by opportunity_id, changed_at) as bigint)
+            else 0
+        end as key_row_count,
+        cast(sum(
+            case
+                when is_latest and source_order is not null
+                    then load_row_count
+                else 0
+            end
+        ) over (partition by opportunity_id, changed_at) as bigint) as ordered_row_count,
+        cast(sum(
+            case
+                when is_latest and {{ crm_parse_number('source_order') }} is not null
+                    then load_row_count
+                else 0
+            end
+        ) over (partition by opportunity_id, changed_at) as bigint) as numeric_order_count
+    from (
+        select
+            *,
+            -- the latest load (every load of the record without dq_loaded_at: null)
+            coalesce(
+                dq_loaded_at = record_loaded_at, record_loaded_at is null
+            ) as is_latest
+        from (
+            select
+                *,
+                max(dq_loaded_at) over (
+                    partition by opportunity_id, changed_at, record_order
+                ) as record_loaded_at
+            from (
+                select
+                    *,
+                    case
+                        when
+                            count(*) over (partition by opportunity_id, changed_at)
+                            = count(source_order) over (partition by opportunity_id, changed_at)
+                            then source_order
+                    end as record_order
+                from (
+                    select
+                        opportunity_id,
+                        changed_at,
+                        source_order,
+                        dq_loaded_at,
+                        count(*) as load_row_count
+                    from parsed
+                    group by 1, 2, 3, 4
+                ) as load_groups
+            ) as records
+        ) as record_versions
+    ) as record_loads
+),
+{%- else %}
 key_counts as (
     select
         opportunity_id,
@@ -86,6 +162,7 @@ key_counts as (
     from parsed
     group by 1, 2
 ),
+{%- endif %}
 
 -- inlined on DuckDB: read twice below, a materialised copy of every wide row would
 -- cost more than computing it twice (macros/cross_db/crm_functions.sql)
@@ -100,6 +177,10 @@ counted as {{ crm_inline_cte() }} (
         on
             row_checked.opportunity_id is not distinct from key_counts.opportunity_id
             and row_checked.changed_at is not distinct from key_counts.changed_at
+            {%- if raw.versions %}
+            and row_checked.source_order is not distinct from key_counts.source_order
+            and row_checked.dq_loaded_at is not distinct from key_counts.dq_loaded_at
+            {%- endif %}
 ),
 
 -- the rank of a row among the distinct source_order values of its instant (the rows of
@@ -149,6 +230,9 @@ repeated_keys as (
                 'raw:' || text_close_date,
                 '<null>'
             )
+            {%- if raw.deleted %}
+            || '|' || coalesce(source_reject_reason, '<null>')
+            {%- endif %}
         ) as row_hash
     from ranked_instants
 ),
@@ -162,7 +246,8 @@ key_checked as (
         cast(null as {{ dbt.type_string() }}) as key_max_hash,
         1 as key_row_number
     from counted
-    where key_row_count = 1
+    -- a key's only row (0: a superseded version, with the version rule)
+    where key_row_count <= 1
     union all
     select
         *,
@@ -196,6 +281,9 @@ final as (
         dq_row_key,
         source_order_rank,
         coalesce(
+            {%- if raw.versions %}
+            case when key_row_count = 0 then 'superseded' end,
+            {%- endif %}
             row_reject_reason,
             case
                 when key_min_hash <> key_max_hash then 'ambiguous_order'

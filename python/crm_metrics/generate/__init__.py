@@ -24,6 +24,10 @@ values v5 marts read in v4 columns (some emails `replied`, countries of every re
 marketing channels spelled as lead sources). They come from random streams of their own, so
 `v5=False` writes a v4 export: the files the generator wrote before v5, byte for byte.
 
+Loads (`loads=True`): every table is a folder `<table>/` holding one part, the first load,
+`<table>/20260101T000000Z.<fmt>`, whose rows carry `_loaded_at` = 2026-01-01 00:00:00 UTC
+(writer.FIRST_LOAD_AT); `crm_metrics.generate.changes` then adds each later load as a new part.
+
 The bundled demo seeds are `generate(Path("seeds/demo"), opportunities=3000, seed=42)`.
 """
 
@@ -78,7 +82,7 @@ from crm_metrics.generate.subscriptions import (
     subscription_quantity,
 )
 from crm_metrics.generate.users import make_users, user_columns
-from crm_metrics.generate.writer import TableWriter
+from crm_metrics.generate.writer import FIRST_LOAD_AT, TableWriter
 
 __all__ = ["DEALS_PER_SCALE", "DEFAULT_OPPORTUNITIES", "V5_TABLES", "generate", "main"]
 
@@ -91,10 +95,12 @@ def generate(
     seed: int = 42,
     fmt: str = "csv",
     v5: bool = True,
+    loads: bool = False,
 ) -> dict[str, int]:
     """Write every contract table to `out_dir`; returns rows written per table. `v5=False`:
     a v4 export, without the v5 tables and columns (V5_TABLES, V5_COLUMNS), byte for byte the
-    files the generator wrote before v5."""
+    files the generator wrote before v5. `loads=True`: each table as the first part of its
+    folder, with `_loaded_at` (see the module docstring)."""
     if opportunities is not None and scale is not None:
         raise ValueError("give either opportunities or scale, not both")
     if fmt not in ("csv", "parquet"):
@@ -113,7 +119,7 @@ def generate(
 
     def write_table(name: str, batches: Iterable[dict[str, pa.Array]]) -> None:
         omit = () if v5 else V5_COLUMNS.get(name, ())
-        writer = TableWriter(out_dir, contract[name], fmt, omit)
+        writer = TableWriter(out_dir, contract[name], fmt, omit, FIRST_LOAD_AT if loads else None)
         for columns in batches:
             writer.write(columns)
         counts[name] = writer.close()
@@ -186,6 +192,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--no-v5", dest="v5", action="store_false", help="a v4 export: no v5 tables or columns"
     )
+    parser.add_argument(
+        "--loads",
+        action="store_true",
+        help="every table a folder of parts, this first load its one part (with _loaded_at)",
+    )
     args = parser.parse_args(argv)
     counts = generate(
         args.out_dir,
@@ -194,6 +205,7 @@ def main(argv: list[str] | None = None) -> None:
         seed=args.seed,
         fmt=args.fmt,
         v5=args.v5,
+        loads=args.loads,
     )
     for name, rows in counts.items():
         print(f"{name}: {rows}")

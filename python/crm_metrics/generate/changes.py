@@ -25,6 +25,16 @@ with it (parent_rejected).
 Deals picked for one case are never picked for another. Deterministic: the same folder gives
 the same changes (rows are picked in md5 order of their keys, never at random).
 
+Loads: when `raw` holds the tables as folders of parts (`generate(..., loads=True)`), nothing
+is rewritten. Each step reads the tables' current records (per key, the rows of the latest
+`_loaded_at`, without those whose `_deleted` is true), applies the same changes, and writes
+ONE new part per changed table, `<table>/<load time>.parquet`, one hour after the latest part
+of the folder, holding only the changed keys as new versions: for every key with a row added,
+changed or removed, all its rows after the change (so a key given a second, different row
+stays a duplicate in that load), or, when none is left, its last rows with `_deleted` true.
+The returned dict then also says `load`: the part's name, its `_loaded_at` and its rows per
+table (`deleted_versions`: how many of them are `_deleted`).
+
 Run as `python -m crm_metrics.generate.changes RAW [FRACTION]` it applies the changes and
 prints what it did as JSON (the bench does so in a child process).
 """
@@ -37,6 +47,9 @@ import sys
 from pathlib import Path
 
 import duckdb
+
+from crm_metrics.contract import load_contract
+from crm_metrics.generate.writer import DELETED, LOADED_AT, PART_NAME_FORMAT, part_name
 
 TYPO = " (typo)"
 NEW_DEAL_PREFIX = "opp_new_incremental_"
@@ -65,9 +78,112 @@ def _write(con: duckdb.DuckDBPyConnection, raw: Path, tables: tuple[str, ...]) -
         tmp.replace(path)
 
 
+def is_loads(raw: Path) -> bool:
+    """True when `raw` holds its tables as folders of parts (generate(..., loads=True))."""
+    return (raw / "opportunities").is_dir()
+
+
+def _key_match(table: str, left: str, right: str) -> str:
+    """Join condition of two relations on `table`'s contract key (nulls match nulls)."""
+    return " and ".join(
+        f"{left}.{column} is not distinct from {right}.{column}"
+        for column in load_contract()[table].key
+    )
+
+
+def _load_current(raw: Path, tables: tuple[str, ...]) -> duckdb.DuckDBPyConnection:
+    """Each table's current records from its parts (the rows of each key's latest load that
+    are not deleted), without the load markers, plus a copy `<table>__before`."""
+    con = duckdb.connect()
+    for table in tables:
+        parts = _lit(raw / table / "*.parquet")
+        read = f"read_parquet({parts}, union_by_name = true)"
+        columns = [row[0] for row in con.execute(f"describe select * from {read}").fetchall()]
+        key = ", ".join(load_contract()[table].key)
+        deleted = f"coalesce({DELETED}, false)" if DELETED in columns else "false"
+        markers = ", ".join(column for column in (LOADED_AT, DELETED) if column in columns)
+        con.execute(
+            f"""
+            create table {table} as
+            select * exclude ({markers}, crm_latest)
+            from (
+                select *, max({LOADED_AT}) over (partition by {key}) as crm_latest from {read}
+            )
+            where {LOADED_AT} is not distinct from crm_latest and not {deleted}
+            """
+        )
+        con.execute(f"create table {table}__before as select * from {table}")
+    return con
+
+
+def _next_load_at(raw: Path) -> dt.datetime:
+    """One hour after the latest part of every table folder of `raw` (by the part names)."""
+    times = [
+        dt.datetime.strptime(path.name.split(".")[0], PART_NAME_FORMAT)
+        for path in raw.glob("*/*.parquet")
+    ]
+    if not times:
+        raise ValueError(f"no part named like {PART_NAME_FORMAT}.parquet in the folders of {raw}")
+    return max(times) + dt.timedelta(hours=1)
+
+
+def _write_load(
+    con: duckdb.DuckDBPyConnection, raw: Path, tables: tuple[str, ...]
+) -> dict[str, object]:
+    """The new part of every table whose records changed (see the module docstring)."""
+    loaded_at = _next_load_at(raw)
+    name = part_name(loaded_at)
+    rows: dict[str, int] = {}
+    deleted: dict[str, int] = {}
+    for table in tables:
+        key = load_contract()[table].key
+        keys = ", ".join(key)
+        con.execute(
+            f"""
+            create or replace temp table touched as
+            select distinct {keys} from (
+                (select * from {table} except all select * from {table}__before)
+                union all
+                (select * from {table}__before except all select * from {table})
+            )
+            """
+        )
+        con.execute(
+            f"""
+            create or replace temp table load_rows as
+            select {table}.*, false as {DELETED}
+            from {table} semi join touched on {_key_match(table, table, "touched")}
+            union all
+            select before.*, true as {DELETED}
+            from {table}__before as before
+            semi join touched on {_key_match(table, "before", "touched")}
+            anti join {table} on {_key_match(table, "before", table)}
+            """
+        )
+        count = con.execute("select count(*) from load_rows").fetchone()[0]
+        if count == 0:
+            continue
+        path = raw / table / f"{name}.parquet"
+        tmp = raw / table / f"{name}.tmp"
+        con.execute(
+            f"copy (select * exclude ({DELETED}), ?::timestamp as {LOADED_AT}, {DELETED} "
+            f"from load_rows) to {_lit(tmp)} (format parquet)",
+            [loaded_at],
+        )
+        tmp.replace(path)
+        rows[table] = count
+        deleted[table] = con.execute(f"select count(*) from load_rows where {DELETED}").fetchone()[
+            0
+        ]
+    return {"part": name, "loaded_at": str(loaded_at), "rows": rows, "deleted_versions": deleted}
+
+
 def plant_defect(raw: Path) -> str:
-    """Give one deal (with history) an unknown stage name; return its id."""
-    con = _load(raw, ("opportunities", "opportunity_history"))
+    """Give one deal (with history) an unknown stage name; return its id. On loads, as a new
+    part holding the deal's new version."""
+    loads = is_loads(raw)
+    tables = ("opportunities", "opportunity_history")
+    con = _load_current(raw, tables) if loads else _load(raw, tables)
     try:
         (deal,) = con.execute(
             "select opportunity_id from opportunities "
@@ -78,7 +194,10 @@ def plant_defect(raw: Path) -> str:
             "update opportunities set stage_name = stage_name || ? where opportunity_id = ?",
             [TYPO, deal],
         )
-        _write(con, raw, ("opportunities",))
+        if loads:
+            _write_load(con, raw, ("opportunities",))
+        else:
+            _write(con, raw, ("opportunities",))
         return deal
     finally:
         con.close()
@@ -141,7 +260,8 @@ def _counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 def apply_changes(raw: Path, fraction: float = 0.01) -> dict[str, object]:
     """Apply the changes of the module docstring to `raw`; return the ids and row counts."""
-    con = _load(raw, TABLES)
+    loads = is_loads(raw)
+    con = _load_current(raw, TABLES) if loads else _load(raw, TABLES)
     try:
         before = _counts(con)
         deals = con.execute("select count(*) from opportunities").fetchone()[0]
@@ -313,10 +433,13 @@ def apply_changes(raw: Path, fraction: float = 0.01) -> dict[str, object]:
             [duplicate_activity],
         )
         after = _counts(con)
-        _write(con, raw, TABLES)
+        load = _write_load(con, raw, TABLES) if loads else None
+        if not loads:
+            _write(con, raw, TABLES)
     finally:
         con.close()
     return {
+        **({"load": load} if loads else {}),
         "late": picked["late"],
         "duplicate": picked["duplicate"],
         "deleted": picked["deleted"],

@@ -55,6 +55,7 @@ Rules:
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -205,11 +206,13 @@ def import_hubspot(
     pipeline: str | None = None,
     settings: DateSettings | None = None,
     unknown_account: str | None = None,
+    append: bool = False,
+    loaded_at: dt.datetime | None = None,
 ) -> ImportResult:
     """Map the HubSpot export folder `source` into `<table>.csv` files of the raw contract."""
     if not source.is_dir():
         raise CrmMetricsError(f"hubspot import: {source} is not a folder")
-    with Importer("hubspot", out_dir, settings) as imp:
+    with Importer("hubspot", out_dir, settings, append=append, loaded_at=loaded_at) as imp:
         deals_path = imp.find(source, "deals") or source / "deals.csv"
         if deals_path.is_file() and "record id" in {
             header.strip().lower() for header in imp.headers(deals_path)

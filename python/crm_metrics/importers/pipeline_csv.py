@@ -171,6 +171,8 @@ def import_pipeline_csv(
     snapshot_date: dt.date | None = None,
     unknown_account: str | None = None,
     settings: DateSettings | None = None,
+    append: bool = False,
+    loaded_at: dt.datetime | None = None,
 ) -> ImportResult:
     """Map the flat pipeline file `source` into `<table>.csv` files of the raw contract."""
     mapping = mapping or load_mapping()
@@ -178,7 +180,7 @@ def import_pipeline_csv(
     stages_cfg = mapping["stages"]
     fixes = mapping.get("value_fixes") or {}
     has_product = bool(cols.get("product"))
-    with Importer("pipeline-csv", out_dir, settings) as imp:
+    with Importer("pipeline-csv", out_dir, settings, append=append, loaded_at=loaded_at) as imp:
         imp.read(
             "pipeline",
             source,

@@ -74,6 +74,7 @@ Rules:
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -321,11 +322,13 @@ def import_salesforce(
     *,
     settings: DateSettings | None = None,
     unknown_account: str | None = None,
+    append: bool = False,
+    loaded_at: dt.datetime | None = None,
 ) -> ImportResult:
     """Map the Salesforce export folder `source` into `<table>.csv` files of the raw contract."""
     if not source.is_dir():
         raise CrmMetricsError(f"salesforce import: {source} is not a folder of <Object>.csv files")
-    with Importer("salesforce", out_dir, settings) as imp:
+    with Importer("salesforce", out_dir, settings, append=append, loaded_at=loaded_at) as imp:
         present = _read_objects(imp, source)
         imp.check()
         imp.convert_dates(DATE_COLUMNS)
